@@ -1,0 +1,118 @@
+//! Activity data: what an organisation used or did in a period (12,500 kWh of gas at a site in
+//! April 2024), the raw material of a footprint.
+
+use crate::category::NhsCategory;
+use crate::ods::OdsCode;
+use crate::period::FinancialYear;
+use crate::unit::Unit;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Where a figure came from: the file (or import) and its row, for tracing every total back.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RowRef {
+    pub source: String,
+    /// 1-based row number as a spreadsheet shows it (the header is row 1).
+    pub row: u64,
+}
+
+/// One row of activity data, validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub origin: RowRef,
+    pub organisation: OdsCode,
+    pub site: Option<String>,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// Factor path, alias or custom activity name, as written.
+    pub activity: String,
+    pub quantity: Decimal,
+    pub unit: Unit,
+    /// Factor edition pinned by the row; otherwise chosen from the period.
+    pub edition: Option<String>,
+    /// NHS category overriding the factor's default.
+    pub category: Option<NhsCategory>,
+    /// A custom factor for market-based Scope 2 (a supplier's tariff), if the row has one.
+    pub market_factor: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// Why an activity row is not acceptable, independent of the file it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActivityError {
+    #[error("the period ends ({end}) before it starts ({start}): swap the dates")]
+    EndBeforeStart { start: NaiveDate, end: NaiveDate },
+    #[error(
+        "the period {start} to {end} crosses the end of a financial year (31 March): split it into one row per financial year"
+    )]
+    CrossesFinancialYear { start: NaiveDate, end: NaiveDate },
+    #[error(
+        "negative quantity {0}: a correction must say so — write `correction` in notes — otherwise enter the amount used as a positive number"
+    )]
+    NegativeNotCorrection(Decimal),
+}
+
+impl Activity {
+    /// The financial year the activity is reported in.
+    pub fn financial_year(&self) -> FinancialYear {
+        FinancialYear::containing(self.period_start)
+    }
+
+    /// Checks the rules that do not depend on factors: a forward period within one financial
+    /// year, and no negative amount unless it is marked as a correction.
+    pub fn check(&self) -> Result<(), ActivityError> {
+        check_period(self.period_start, self.period_end)?;
+        check_quantity(self.quantity, self.notes.as_deref())
+    }
+}
+
+/// A period must run forwards and sit within one financial year, so each figure lands in
+/// exactly one year of the footprint without apportioning.
+pub fn check_period(start: NaiveDate, end: NaiveDate) -> Result<(), ActivityError> {
+    if end < start {
+        return Err(ActivityError::EndBeforeStart { start, end });
+    }
+    if FinancialYear::containing(start) != FinancialYear::containing(end) {
+        return Err(ActivityError::CrossesFinancialYear { start, end });
+    }
+    Ok(())
+}
+
+/// Negative amounts are only allowed as marked corrections (e.g. a re-read meter).
+pub fn check_quantity(quantity: Decimal, notes: Option<&str>) -> Result<(), ActivityError> {
+    let is_correction = notes.is_some_and(|n| n.to_lowercase().contains("correction"));
+    if quantity.is_sign_negative() && !quantity.is_zero() && !is_correction {
+        return Err(ActivityError::NegativeNotCorrection(quantity));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn periods_run_forwards_within_a_year() {
+        assert!(check_period(d(2024, 4, 1), d(2024, 4, 30)).is_ok());
+        assert!(matches!(
+            check_period(d(2024, 4, 30), d(2024, 4, 1)),
+            Err(ActivityError::EndBeforeStart { .. })
+        ));
+        assert!(matches!(
+            check_period(d(2025, 3, 1), d(2025, 4, 30)),
+            Err(ActivityError::CrossesFinancialYear { .. })
+        ));
+    }
+
+    #[test]
+    fn negative_only_as_correction() {
+        assert!(check_quantity(Decimal::from(-5), None).is_err());
+        assert!(check_quantity(Decimal::from(-5), Some("Correction: meter re-read")).is_ok());
+        assert!(check_quantity(Decimal::ZERO, None).is_ok());
+    }
+}

@@ -1,0 +1,21 @@
+//! The domain of an NHS Integrated Care System's green plan.
+//!
+//! Everything here is pure and synchronous: no files, no database, no clock. Time is passed in
+//! (`today`), bytes are turned into these types by `greenplan-ingest`, and stored by
+//! `greenplan-store`. That keeps the rules that a board signs off — how a figure is computed,
+//! which factor applies, whether a metric is on track — in one place that is easy to test.
+
+#![forbid(unsafe_code)]
+
+pub mod activity;
+pub mod category;
+pub mod factor;
+pub mod footprint;
+pub mod ods;
+pub mod period;
+pub mod plan;
+pub mod quantity;
+pub mod target;
+pub mod unit;
+
+pub use rust_decimal::Decimal;
