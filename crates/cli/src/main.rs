@@ -1,1 +1,136 @@
-fn main() {}
+//! `greenplan`: the command line of an NHS Integrated Care System's green plan.
+//!
+//! Argument parsing and wiring only: every rule lives in `greenplan-core`, every file format in
+//! `greenplan-ingest`, every query in `greenplan-store`.
+
+#![forbid(unsafe_code)]
+
+mod activity_cmd;
+mod factors_cmd;
+mod output;
+mod plan_cmd;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use greenplan_store::Store;
+use std::path::PathBuf;
+
+/// greenplan: an NHS ICS green plan, its carbon footprint and its progress.
+#[derive(Parser)]
+#[command(name = "greenplan", version, about, long_about = None)]
+struct Cli {
+    /// Database: a SQLite file path (created if missing) or a postgres:// URL.
+    #[arg(
+        long,
+        global = true,
+        env = "GREENPLAN_DB",
+        default_value = "greenplan.db"
+    )]
+    db: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load the built-in Derbyshire plan (or another) into the database. Safe to run twice.
+    Init {
+        /// Load this plan file instead of the built-in one.
+        #[arg(long, conflicts_with = "empty")]
+        plan: Option<PathBuf>,
+        /// Create the database with no plan.
+        #[arg(long)]
+        empty: bool,
+        /// Also import every conversion factor file (.xls/.xlsx) in this folder.
+        #[arg(long, env = "GREENPLAN_FACTORS_DIR")]
+        factors: Option<PathBuf>,
+    },
+    /// Run the web application.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "GREENPLAN_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Load this plan if the database is empty (default: the built-in plan).
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// Import every conversion factor file in this folder on start, if none are loaded.
+        #[arg(long, env = "GREENPLAN_FACTORS_DIR")]
+        factors: Option<PathBuf>,
+    },
+    /// Conversion factors: import the official flat files or your own, list them.
+    #[command(subcommand)]
+    Factors(factors_cmd::FactorsCommand),
+    /// Activity data (energy, fuel, travel, waste, water…) from CSV or XLSX.
+    #[command(subcommand)]
+    Activity(activity_cmd::ActivityCommand),
+    /// The carbon footprint, from stored activity or straight from a file.
+    Footprint(activity_cmd::FootprintArgs),
+    /// The plan's priority actions.
+    #[command(subcommand)]
+    Actions(plan_cmd::ActionsCommand),
+    /// The plan's metrics, their targets, trajectories and ratings.
+    #[command(subcommand)]
+    Metrics(plan_cmd::MetricsCommand),
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GREENPLAN_LOG")
+                .unwrap_or_else(|_| "warn,greenplan=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let store = Store::connect(&cli.db)
+        .await
+        .with_context(|| format!("opening the database {}", cli.db))?;
+    let result = match cli.command {
+        Command::Init {
+            plan,
+            empty,
+            factors,
+        } => plan_cmd::init(&store, plan.as_deref(), empty, factors.as_deref()).await,
+        Command::Serve {
+            addr,
+            plan,
+            factors,
+        } => serve(&store, &addr, plan, factors).await,
+        Command::Factors(c) => factors_cmd::run(&store, c).await,
+        Command::Activity(c) => activity_cmd::run(&store, c).await,
+        Command::Footprint(args) => activity_cmd::footprint(&store, args).await,
+        Command::Actions(c) => plan_cmd::actions(&store, c).await,
+        Command::Metrics(c) => plan_cmd::metrics(&store, c).await,
+    };
+    store.close().await;
+    result
+}
+
+async fn serve(
+    store: &Store,
+    addr: &str,
+    plan: Option<PathBuf>,
+    factors: Option<PathBuf>,
+) -> Result<()> {
+    if store.load_plan().await?.is_none() {
+        plan_cmd::init(store, plan.as_deref(), false, factors.as_deref()).await?;
+    } else if let Some(dir) = factors
+        && store.editions().await?.is_empty()
+    {
+        factors_cmd::import_dir(store, &dir).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    let local = listener.local_addr()?;
+    eprintln!("greenplan is serving the plan at http://{local}/  (Ctrl+C to stop)");
+    greenplan_web::serve(store.clone(), listener).await?;
+    Ok(())
+}

@@ -17,6 +17,13 @@ pub struct RowRef {
     pub row: u64,
 }
 
+/// A problem with one column of an activity row, found when it meets the factors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    pub column: &'static str,
+    pub message: String,
+}
+
 /// One row of activity data, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activity {

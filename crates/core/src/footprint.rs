@@ -9,15 +9,18 @@
 //! is 0) and the grid average otherwise, as no UK residual-mix factor is published in the
 //! conversion factor files.
 
-use crate::activity::{Activity, RowRef};
+use crate::activity::{Activity, RowProblem, RowRef};
 use crate::category::{NhsCategory, Scope};
 use crate::factor::Factor;
+use crate::factor::{FactorSet, ResolveError};
 use crate::ods::OdsCode;
 use crate::period::FinancialYear;
+use crate::unit::Unit;
 use crate::unit::UnitError;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -190,9 +193,34 @@ impl FootprintTable {
 /// under their own category and scope, so they are visible, but callers that report the NHS
 /// footprints leave them out (see [`in_footprint`]).
 pub fn aggregate(emissions: &[Emission], by: &[GroupBy]) -> FootprintTable {
-    let mut lines: BTreeMap<Vec<String>, FootprintLine> = BTreeMap::new();
-    let split_by_gas = by.contains(&GroupBy::Gas);
+    let mut agg = Aggregator::new(by, true);
     for (i, e) in emissions.iter().enumerate() {
+        agg.add(i, e);
+    }
+    agg.finish()
+}
+
+/// Sums emissions one at a time, so a footprint of millions of rows never holds them all.
+#[derive(Debug, Clone)]
+pub struct Aggregator {
+    by: Vec<GroupBy>,
+    keep_indices: bool,
+    lines: BTreeMap<Vec<String>, FootprintLine>,
+}
+
+impl Aggregator {
+    /// `keep_indices` records which emissions make up each line (for `--explain`).
+    pub fn new(by: &[GroupBy], keep_indices: bool) -> Self {
+        Self {
+            by: by.to_vec(),
+            keep_indices,
+            lines: BTreeMap::new(),
+        }
+    }
+
+    /// Adds emission number `i`.
+    pub fn add(&mut self, i: usize, e: &Emission) {
+        let split_by_gas = self.by.contains(&GroupBy::Gas);
         let parts: Vec<(&str, Decimal, Decimal)> = if split_by_gas {
             let share = |v: Decimal| {
                 if e.kgco2e.is_zero() {
@@ -215,23 +243,45 @@ pub fn aggregate(emissions: &[Emission], by: &[GroupBy]) -> FootprintTable {
             vec![("", e.kgco2e, e.market_kgco2e)]
         };
         for (gas, kg, market) in parts {
-            let key: Vec<String> = by.iter().map(|k| key_value(e, *k, gas)).collect();
-            let line = lines.entry(key.clone()).or_insert_with(|| FootprintLine {
-                key,
-                kgco2e: Decimal::ZERO,
-                market_kgco2e: Decimal::ZERO,
-                emissions: Vec::new(),
-            });
+            let key: Vec<String> = self.by.iter().map(|k| key_value(e, *k, gas)).collect();
+            let line = self
+                .lines
+                .entry(key)
+                .or_insert_with_key(|key| FootprintLine {
+                    key: key.clone(),
+                    kgco2e: Decimal::ZERO,
+                    market_kgco2e: Decimal::ZERO,
+                    emissions: Vec::new(),
+                });
             line.kgco2e += kg;
             line.market_kgco2e += market;
-            if line.emissions.last() != Some(&i) {
+            if self.keep_indices && line.emissions.last() != Some(&i) {
                 line.emissions.push(i);
             }
         }
     }
-    FootprintTable {
-        by: by.to_vec(),
-        lines: lines.into_values().collect(),
+
+    /// Adds another aggregator's sums (from a parallel batch).
+    pub fn merge(&mut self, other: Aggregator) {
+        for (key, line) in other.lines {
+            match self.lines.get_mut(&key) {
+                Some(mine) => {
+                    mine.kgco2e += line.kgco2e;
+                    mine.market_kgco2e += line.market_kgco2e;
+                    mine.emissions.extend(line.emissions);
+                }
+                None => {
+                    self.lines.insert(key, line);
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> FootprintTable {
+        FootprintTable {
+            by: self.by,
+            lines: self.lines.into_values().collect(),
+        }
     }
 }
 
@@ -248,6 +298,88 @@ fn key_value(e: &Emission, key: GroupBy, gas: &str) -> String {
         GroupBy::Category => e.category.slug().to_string(),
         GroupBy::Gas => gas.to_string(),
         GroupBy::Period => e.year.to_string(),
+    }
+}
+
+/// Picks the factor edition for each activity and resolves its factor, caching by
+/// (activity, unit, edition): a file names only a few distinct activities.
+pub struct Resolver<'a> {
+    factors: &'a FactorSet,
+    /// `(edition name, year)` of every edition, for choosing by period.
+    editions: Vec<(String, i32)>,
+    pinned: Option<String>,
+    cache: HashMap<(String, Unit, String), Result<usize, ResolveError>>,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(factors: &'a FactorSet, editions: Vec<(String, i32)>) -> Self {
+        Self {
+            factors,
+            editions,
+            pinned: None,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// Uses `edition` for every activity, whatever the row or its period says
+    /// (`greenplan footprint --edition`), to compare years like for like.
+    pub fn pin(mut self, edition: Option<String>) -> Self {
+        self.pinned = edition;
+        self
+    }
+
+    /// The edition an activity uses: the one it pins, else the one for its financial year.
+    pub fn edition_for(&self, a: &Activity) -> Option<String> {
+        self.pinned
+            .clone()
+            .or_else(|| a.edition.clone())
+            .or_else(|| {
+                crate::factor::edition_for_year(
+                    &self.editions,
+                    FinancialYear::containing(a.period_start).0,
+                )
+                .map(str::to_string)
+            })
+    }
+
+    /// Computes the emission of one activity, or says why it cannot.
+    pub fn emission(&mut self, a: &Activity) -> Result<Emission, RowProblem> {
+        let row_error = |column: &'static str, message: String| RowProblem { column, message };
+        let edition = self.edition_for(a).ok_or_else(|| {
+            row_error(
+                "edition",
+                "no conversion factors are loaded: run `greenplan factors import FILE` first"
+                    .into(),
+            )
+        })?;
+        let index = self
+            .resolve(&a.activity, &a.unit, &edition)
+            .map_err(|e| row_error("activity", e.to_string()))?;
+        let market = match &a.market_factor {
+            Some(m) => Some(
+                self.resolve(m, &a.unit, &edition)
+                    .map_err(|e| row_error("market_factor", e.to_string()))?,
+            ),
+            None => None,
+        };
+        let factor = &self.factors.factors()[index];
+        emission(a, index, factor, market.map(|i| &self.factors.factors()[i]))
+            .map_err(|e| row_error("unit", e.to_string()))
+    }
+
+    fn resolve(
+        &mut self,
+        activity: &str,
+        unit: &Unit,
+        edition: &str,
+    ) -> Result<usize, ResolveError> {
+        let key = (activity.to_string(), unit.clone(), edition.to_string());
+        if let Some(hit) = self.cache.get(&key) {
+            return hit.clone();
+        }
+        let result = self.factors.resolve(activity, unit, edition);
+        self.cache.insert(key, result.clone());
+        result
     }
 }
 

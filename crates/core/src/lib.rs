@@ -14,6 +14,7 @@ pub mod footprint;
 pub mod ods;
 pub mod period;
 pub mod plan;
+pub mod progress;
 pub mod quantity;
 pub mod target;
 pub mod unit;

@@ -1,1 +1,213 @@
-//! placeholder
+//! Persistence for greenplan: one [`Store`] over SQLite (embedded, the default) or
+//! PostgreSQL (a shared deployment), with the same behaviour on both.
+//!
+//! Both backends go through sqlx's `Any` driver with a portable schema: decimals as canonical
+//! text (sums are done exactly in Rust, never in SQL floating point), timestamps as Unix
+//! seconds, `$1` placeholders. Each backend has its own migration folder with the same
+//! versions, embedded in the binary and applied on connect.
+//!
+//! Every import runs in one transaction: a file is stored whole or not at all, and a process
+//! killed half-way leaves the database as it was.
+
+#![forbid(unsafe_code)]
+
+mod activities;
+mod factors;
+mod plan;
+
+pub use activities::{ActivityImport, ImportOutcome, ImportSummary};
+pub use factors::EditionInfo;
+pub use plan::{InitOutcome, MetricValue};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Errors of the store. Database errors keep their cause for the log; the message says what
+/// the user can do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored data could not be read back ({what}): {message}")]
+    Corrupt { what: String, message: String },
+    #[error(
+        "the database already holds the plan `{existing}`; load `{wanted}` into a new database (--db) or start from an empty one"
+    )]
+    OtherPlanLoaded { existing: String, wanted: String },
+    #[error("{0}")]
+    Rejected(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The migrations, in order: (version, SQLite SQL, PostgreSQL SQL).
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/postgres/0001_init.sql"),
+)];
+
+/// A connection pool to the greenplan database.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url`: a `postgres://` URL, a `sqlite:` URL,
+    /// or a plain file path for SQLite. Applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        install_default_drivers();
+        let (url, backend) = normalise_url(url);
+        let sqlite = backend == Backend::Sqlite;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 4 } else { 10 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if sqlite {
+                        // WAL lets readers go on while an import writes; a busy timeout makes
+                        // writers queue instead of failing; foreign keys are off by default.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(|source| StoreError::Connect { url: url.clone(), source })?;
+        let store = Self { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// True when the database answers a trivial query (for `/healthz`).
+    pub async fn is_reachable(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            .await?;
+        // Serialise concurrent migrators on PostgreSQL (two servers starting together).
+        if self.backend == Backend::Postgres {
+            tx.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+                .await?;
+        }
+        for (version, sqlite, postgres) in MIGRATIONS {
+            let done: Option<(i64,)> =
+                sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(*version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if done.is_some() {
+                continue;
+            }
+            let sql = if self.backend == Backend::Sqlite {
+                sqlite
+            } else {
+                postgres
+            };
+            tx.execute(*sql).await?;
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections to finish (flushes SQLite's WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Unix seconds now. The store stamps records; the domain never reads the clock.
+pub(crate) fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn normalise_url(url: &str) -> (String, Backend) {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        (url.to_string(), Backend::Postgres)
+    } else if let Some(rest) = url.strip_prefix("sqlite:") {
+        let rest = rest.trim_start_matches("//");
+        let sep = if rest.contains('?') { '&' } else { '?' };
+        let url = if rest.contains("mode=") {
+            format!("sqlite://{rest}")
+        } else {
+            format!("sqlite://{rest}{sep}mode=rwc")
+        };
+        (url, Backend::Sqlite)
+    } else {
+        (format!("sqlite://{url}?mode=rwc"), Backend::Sqlite)
+    }
+}
+
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        what: what.to_string(),
+        message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            normalise_url("greenplan.db"),
+            ("sqlite://greenplan.db?mode=rwc".into(), Backend::Sqlite)
+        );
+        assert_eq!(
+            normalise_url("sqlite:x.db"),
+            ("sqlite://x.db?mode=rwc".into(), Backend::Sqlite)
+        );
+        assert_eq!(normalise_url("postgres://h/db").1, Backend::Postgres);
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let names = |dir: &str| {
+            let mut v: Vec<String> =
+                std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names("sqlite"), names("postgres"));
+        assert_eq!(names("sqlite").len(), MIGRATIONS.len());
+    }
+}

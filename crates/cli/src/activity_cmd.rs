@@ -1,0 +1,409 @@
+//! `greenplan activity import` and `greenplan footprint`.
+
+use crate::output::{Format, Listing};
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use greenplan_core::Decimal;
+use greenplan_core::factor::FactorSet;
+use greenplan_core::footprint::{
+    Aggregator, Emission, FootprintTable, GroupBy, Resolver, in_footprint,
+};
+use greenplan_core::ods::OdsCode;
+use greenplan_core::period::FinancialYear;
+use greenplan_core::quantity::with_thousands;
+use greenplan_ingest::activity::{ActivityFile, footprint_of_file, row_error};
+use greenplan_ingest::{IngestError, RowError, factors};
+use greenplan_store::Store;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand)]
+pub enum ActivityCommand {
+    /// Import activity data: CSV or XLSX with header
+    /// organisation,site,period_start,period_end,activity,quantity,unit
+    /// (optional edition,category,notes,market_factor). All rows or none are stored.
+    Import {
+        file: PathBuf,
+        /// Check every row and show the footprint it would add, storing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// Which Scope 2 figure a CSV reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Basis {
+    #[default]
+    Location,
+    Market,
+}
+
+#[derive(Args)]
+pub struct FootprintArgs {
+    /// Financial year, e.g. 2024/25.
+    #[arg(long)]
+    year: Option<String>,
+    /// One organisation (ODS code).
+    #[arg(long)]
+    org: Option<String>,
+    /// Use this factor edition for every row (compare years like for like).
+    #[arg(long)]
+    edition: Option<String>,
+    /// Break down by: organisation, site, scope, category, gas, period (comma-separated, in order).
+    #[arg(long, value_delimiter = ',', default_value = "organisation,category")]
+    by: Vec<String>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// Compute from this activity file without storing it.
+    #[arg(long)]
+    from: Option<PathBuf>,
+    /// With --from: custom factor file(s) to use besides the stored factors.
+    #[arg(long, requires = "from")]
+    factors: Vec<PathBuf>,
+    /// List, for every figure, the activity rows and factors it came from.
+    #[arg(long)]
+    explain: bool,
+    /// Scope 2 basis of the CSV figure: location (grid average) or market (supplier tariffs).
+    #[arg(long, value_enum, default_value_t)]
+    basis: Basis,
+}
+
+pub async fn run(store: &Store, command: ActivityCommand) -> Result<()> {
+    let ActivityCommand::Import { file, dry_run } = command;
+    import(store, &file, dry_run).await
+}
+
+fn sha256_of(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+fn progress(label: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(label.to_string());
+    bar
+}
+
+async fn import(store: &Store, path: &Path, dry_run: bool) -> Result<()> {
+    let name = greenplan_ingest::activity::file_name(path);
+    let sha = sha256_of(path)?;
+    if !dry_run && let Some((id, at)) = store.import_with_sha(&sha).await? {
+        let when = chrono::DateTime::from_timestamp(at, 0)
+            .map_or_else(String::new, |t| t.format("%-d %B %Y %H:%M").to_string());
+        eprintln!(
+            "{name}: these exact contents were already imported (import {id}, {when}); nothing was stored twice."
+        );
+        return Ok(());
+    }
+    let factors = store.factor_set(None).await?;
+    let editions = store.edition_years().await?;
+    let mut resolver = Resolver::new(&factors, editions);
+    let file = ActivityFile::open(path)?;
+    let mut import = if dry_run {
+        None
+    } else {
+        Some(store.begin_activity_import(&name, &sha).await?)
+    };
+    let mut errors: Vec<RowError> = Vec::new();
+    let mut totals = Aggregator::new(&[GroupBy::Organisation, GroupBy::Category], false);
+    let bar = progress("Checking");
+    for (i, item) in file.enumerate() {
+        bar.inc(1);
+        let activity = match item {
+            Err(e) => {
+                drop(import);
+                return Err(e.into());
+            }
+            Ok(Err(row_errors)) => {
+                errors.extend(row_errors);
+                continue;
+            }
+            Ok(Ok(a)) => a,
+        };
+        match resolver.emission(&activity) {
+            Err(p) => errors.push(row_error(&activity, p)),
+            Ok(e) => {
+                if in_footprint(&e) {
+                    totals.add(i, &e);
+                }
+                if errors.is_empty()
+                    && let Some(imp) = import.as_mut()
+                {
+                    imp.add(activity).await?;
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
+    if !errors.is_empty() {
+        if let Some(imp) = import {
+            imp.rollback().await?;
+        }
+        bail!(IngestError::rows(errors));
+    }
+    let table = totals.finish();
+    let rows = match import {
+        Some(imp) => {
+            let summary = imp.commit(&name).await?;
+            eprintln!(
+                "{name}: {} rows imported (import {}). It adds:",
+                summary.rows, summary.import_id
+            );
+            summary.rows
+        }
+        None => {
+            eprintln!("{name}: every row is valid (dry run: nothing stored). It would add:");
+            0
+        }
+    };
+    let _ = rows;
+    print_table(&table, Format::Table, Basis::Location)
+}
+
+pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
+    let by: Vec<GroupBy> = args
+        .by
+        .iter()
+        .map(|b| b.parse::<GroupBy>())
+        .collect::<Result<_, _>>()?;
+    let year = args.year.as_deref().map(FinancialYear::parse).transpose()?;
+    let org = args.org.as_deref().map(OdsCode::parse).transpose()?;
+    let keep = |e: &Emission| {
+        year.is_none_or(|y| e.year == y)
+            && org.as_ref().is_none_or(|o| &e.organisation == o)
+            && in_footprint(e)
+    };
+
+    let mut all_factors = store.factor_set(None).await?.factors().to_vec();
+    for f in &args.factors {
+        let extra =
+            if greenplan_ingest::table::is_workbook(f) && !f.to_string_lossy().contains("custom") {
+                factors::read_flat_file(f, None)
+                    .map(|ff| ff.factors)
+                    .or_else(|_| factors::read_custom_factors(f))?
+            } else {
+                factors::read_custom_factors(f)?
+            };
+        all_factors.extend(extra);
+    }
+    let factor_set = FactorSet::new(all_factors);
+    let mut editions = store.edition_years().await?;
+    for e in factor_set.editions() {
+        if !editions.iter().any(|(n, _)| n == e)
+            && let Some(y) = e.rsplit('-').next().and_then(|y| y.parse().ok())
+        {
+            editions.push((e.to_string(), y));
+        }
+    }
+    if let Some(e) = &args.edition
+        && !factor_set.has_edition(e)
+    {
+        bail!("no factor edition `{e}` is loaded: `greenplan factors editions` lists them");
+    }
+
+    let mut agg = Aggregator::new(&by, args.explain);
+    let mut kept: Vec<Emission> = Vec::new();
+    let mut add = |e: Emission| {
+        if keep(&e) {
+            let i = kept.len();
+            agg.add(i, &e);
+            if args.explain {
+                kept.push(e);
+            }
+        }
+    };
+    match &args.from {
+        Some(file) => {
+            let path = file.clone();
+            footprint_of_file(
+                &path,
+                &factor_set,
+                &editions,
+                args.edition.as_deref(),
+                &mut add,
+            )?;
+        }
+        None => {
+            let mut resolver =
+                Resolver::new(&factor_set, editions.clone()).pin(args.edition.clone());
+            let mut problems = Vec::new();
+            store
+                .for_each_activity(year, org.as_ref(), |a| {
+                    match resolver.emission(&a) {
+                        Ok(e) => add(e),
+                        Err(p) => problems.push(row_error(&a, p)),
+                    }
+                    Ok(())
+                })
+                .await?;
+            if !problems.is_empty() {
+                bail!(
+                    "{} stored rows cannot be converted with the loaded factors (was an edition removed?):\n{}",
+                    problems.len(),
+                    problems
+                        .iter()
+                        .take(20)
+                        .map(|p| format!("  {p}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                );
+            }
+        }
+    }
+    let table = agg.finish();
+    if args.explain {
+        return print_explain(&table, &kept, &factor_set, args.format);
+    }
+    print_table(&table, args.format, args.basis)
+}
+
+fn tonnes(kg: Decimal) -> Decimal {
+    (kg / Decimal::ONE_THOUSAND).round_dp(6).normalize()
+}
+
+fn print_table(table: &FootprintTable, format: Format, basis: Basis) -> Result<()> {
+    let mut columns: Vec<String> = table.by.iter().map(|b| b.column().to_string()).collect();
+    let total_kg = table.total_kgco2e();
+    let total_market: Decimal = table.lines.iter().map(|l| l.market_kgco2e).sum();
+    let rows: Vec<Vec<String>> = match format {
+        Format::Table => {
+            columns.extend([
+                "tCO2e (location-based)".to_string(),
+                "tCO2e (market-based)".to_string(),
+            ]);
+            let mut rows: Vec<Vec<String>> = table
+                .lines
+                .iter()
+                .map(|l| {
+                    let mut r = l.key.clone();
+                    r.push(with_thousands(l.tco2e(), 1));
+                    r.push(with_thousands(l.market_tco2e(), 1));
+                    r
+                })
+                .collect();
+            let mut total = vec![String::new(); table.by.len()];
+            if let Some(first) = total.first_mut() {
+                *first = "Total".into();
+            }
+            total.push(with_thousands(total_kg / Decimal::ONE_THOUSAND, 1));
+            total.push(with_thousands(total_market / Decimal::ONE_THOUSAND, 1));
+            rows.push(total);
+            rows
+        }
+        _ => {
+            columns.push("tco2e".into());
+            table
+                .lines
+                .iter()
+                .map(|l| {
+                    let mut r = l.key.clone();
+                    r.push(
+                        tonnes(if basis == Basis::Market {
+                            l.market_kgco2e
+                        } else {
+                            l.kgco2e
+                        })
+                        .to_string(),
+                    );
+                    r
+                })
+                .collect()
+        }
+    };
+    let json = json!({
+        "by": table.by,
+        "lines": table.lines.iter().map(|l| {
+            let key: serde_json::Map<String, serde_json::Value> = table.by.iter().zip(&l.key).map(|(b, k)| (b.column().to_string(), json!(k))).collect();
+            json!({"key": key, "tco2e": tonnes(l.kgco2e).to_string(), "tco2e_market_based": tonnes(l.market_kgco2e).to_string()})
+        }).collect::<Vec<_>>(),
+        "total_tco2e": tonnes(total_kg).to_string(),
+        "total_tco2e_market_based": tonnes(total_market).to_string(),
+    });
+    Listing {
+        columns,
+        rows,
+        json,
+    }
+    .print(format)
+}
+
+fn print_explain(
+    table: &FootprintTable,
+    emissions: &[Emission],
+    factors: &FactorSet,
+    format: Format,
+) -> Result<()> {
+    let mut columns: Vec<String> = table.by.iter().map(|b| b.column().to_string()).collect();
+    columns.extend(
+        [
+            "line_tco2e",
+            "source",
+            "row",
+            "quantity",
+            "unit",
+            "edition",
+            "factor",
+            "kgco2e_per_unit",
+            "kgco2e",
+        ]
+        .map(String::from),
+    );
+    let mut rows = Vec::new();
+    let mut lines_json = Vec::new();
+    for l in &table.lines {
+        let mut contributions = Vec::new();
+        for &i in &l.emissions {
+            let e = &emissions[i];
+            let Some(f) = factors.get(e.factor) else {
+                continue;
+            };
+            let mut r = l.key.clone();
+            r.extend([
+                tonnes(l.kgco2e).to_string(),
+                e.origin.source.clone(),
+                e.origin.row.to_string(),
+                e.quantity_in_factor_unit.normalize().to_string(),
+                f.unit_text.clone(),
+                f.edition.clone(),
+                f.path(),
+                f.kgco2e.normalize().to_string(),
+                e.kgco2e.round_dp(6).normalize().to_string(),
+            ]);
+            rows.push(r);
+            contributions.push(json!({
+                "source": e.origin.source, "row": e.origin.row,
+                "quantity": e.quantity_in_factor_unit.normalize().to_string(), "unit": f.unit_text,
+                "edition": f.edition, "factor": f.path(), "factor_source": f.source,
+                "kgco2e_per_unit": f.kgco2e.normalize().to_string(), "kgco2e": e.kgco2e.round_dp(6).normalize().to_string(),
+            }));
+        }
+        lines_json.push(
+            json!({"key": l.key, "tco2e": tonnes(l.kgco2e).to_string(), "from": contributions}),
+        );
+    }
+    Listing {
+        columns,
+        rows,
+        json: json!({"by": table.by, "lines": lines_json}),
+    }
+    .print(format)
+}

@@ -1,0 +1,112 @@
+//! Where a metric stands: its latest value, the trajectory its targets draw, and the rating.
+
+use crate::Decimal;
+use crate::period::Period;
+use crate::plan::{DataPoint, Metric};
+use crate::target::{Rating, TargetError, Trajectory, rate, trajectory};
+use serde::Serialize;
+
+/// A metric's progress against its targets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetricProgress {
+    /// The latest value for the metric's own organisation (or the system), with its period.
+    pub latest: Option<(Period, Decimal)>,
+    pub trajectory: Option<Trajectory>,
+    /// Why there is no trajectory, when there is none.
+    pub no_trajectory: Option<String>,
+    /// The trajectory's value for the latest value's year.
+    pub expected: Option<Decimal>,
+    pub rating: Rating,
+}
+
+/// Rates a metric from its values (any order). Only values for the metric's own scope count:
+/// its organisation's, or system-wide ones for a system metric.
+pub fn metric_progress<'a>(
+    metric: &Metric,
+    values: impl IntoIterator<Item = &'a DataPoint>,
+) -> MetricProgress {
+    let latest = values
+        .into_iter()
+        .filter(|v| v.metric == metric.id && v.organisation == metric.organisation)
+        .filter_map(|v| v.period.end().map(|end| (end, v.period, v.value)))
+        .max_by_key(|(end, _, _)| *end)
+        .map(|(_, p, v)| (p, v));
+    let targets: Vec<_> = metric.targets.iter().map(|t| t.target.clone()).collect();
+    let (trajectory, no_trajectory) = if targets.is_empty() {
+        (None, Some("no target set".to_string()))
+    } else {
+        match trajectory(metric.baseline.as_ref(), &targets) {
+            Ok(t) => (Some(t), None),
+            Err(TargetError::NoBaseline) => (
+                None,
+                Some("a percentage target needs a baseline value".to_string()),
+            ),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    };
+    let (expected, rating) = match (&latest, &trajectory) {
+        (Some((period, value)), Some(t)) => match period.financial_year() {
+            Some(year) => (t.at(year), rate(metric.direction, t, year, *value)),
+            None => (None, Rating::NotRated),
+        },
+        _ => (None, Rating::NotRated),
+    };
+    MetricProgress {
+        latest,
+        trajectory,
+        no_trajectory,
+        expected,
+        rating,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::MetricTarget;
+    use crate::target::{Baseline, Direction, Target};
+
+    #[test]
+    fn inhaler_carbon_rated_against_the_plan() {
+        let metric = Metric {
+            id: "inhaler-carbon".into(),
+            name: "Inhaler carbon".into(),
+            unit: "tCO2e".into(),
+            direction: Direction::LowerIsBetter,
+            area: None,
+            organisation: None,
+            description: None,
+            baseline: Some(Baseline {
+                period: Period::parse("2024/25").unwrap(),
+                value: Decimal::from(14399),
+            }),
+            targets: vec![MetricTarget {
+                target: Target::Absolute {
+                    period: Period::parse("2025/26").unwrap(),
+                    value: Decimal::from(13247),
+                },
+                source: None,
+                reference: None,
+            }],
+            reference: None,
+        };
+        let point = |p: &str, v: i64| DataPoint {
+            metric: "inhaler-carbon".into(),
+            organisation: None,
+            period: Period::parse(p).unwrap(),
+            value: Decimal::from(v),
+            as_written: None,
+            note: None,
+            reference: None,
+        };
+        let values = [point("2024/25", 14399), point("2025/26", 13800)];
+        let p = metric_progress(&metric, &values);
+        assert_eq!(
+            p.latest,
+            Some((Period::parse("2025/26").unwrap(), Decimal::from(13800)))
+        );
+        assert_eq!(p.expected, Some(Decimal::from(13247)));
+        // 13,800 is 553 over 13,247; the amber band is 662.35.
+        assert_eq!(p.rating, Rating::AtRisk);
+    }
+}
