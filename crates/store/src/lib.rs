@@ -14,6 +14,8 @@
 mod activities;
 mod factors;
 mod plan;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use activities::{ActivityImport, ImportOutcome, ImportSummary};
 pub use factors::EditionInfo;
