@@ -176,6 +176,8 @@ fn parse_row(file: &str, c: &Columns, row: &Row) -> Result<Activity, Vec<RowErro
     };
     let notes = opt(c.notes).map(str::to_string);
 
+    // Read before the `if let`: a borrow in its scrutinee would live through the body.
+    let clean = errors.borrow().is_empty();
     if let (
         Some(organisation),
         Some(period_start),
@@ -191,7 +193,7 @@ fn parse_row(file: &str, c: &Columns, row: &Row) -> Result<Activity, Vec<RowErro
         activity,
         quantity,
         unit,
-        errors.borrow().is_empty(),
+        clean,
     ) {
         let a = Activity {
             origin: RowRef {

@@ -1,0 +1,354 @@
+//! The `greenplan` command, driven as a user drives it: real binary, real files, a fresh
+//! database per test (SQLite, or PostgreSQL when GREENPLAN_TEST_POSTGRES is set).
+
+use greenplan_store::testing::TestDatabase;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_greenplan");
+
+fn factors_2023() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/ghg-conversion-factors/uk-ghg-conversion-factors-2023-flat-file.xlsx"
+    ))
+}
+
+struct Env {
+    db: TestDatabase,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            db: TestDatabase::new(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(args)
+            .env("GREENPLAN_DB", &self.db.url)
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .expect("run greenplan")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "greenplan {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs a command that must fail; returns its error output.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "greenplan {args:?} should have failed"
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn file(&self, name: &str, contents: &[u8]) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::File::create(&p)
+            .unwrap()
+            .write_all(contents)
+            .unwrap();
+        p.display().to_string()
+    }
+
+    fn with_factors() -> Self {
+        let env = Self::new();
+        env.ok(&["init"]);
+        env.ok(&["factors", "import", factors_2023().to_str().unwrap()]);
+        env
+    }
+
+    fn activity_rows(&self) -> usize {
+        let csv = self.ok(&["footprint", "--by", "organisation", "--format", "csv"]);
+        csv.lines().count() - 1
+    }
+}
+
+const HEADER: &str = "organisation,site,period_start,period_end,activity,quantity,unit,notes\n";
+
+#[test]
+fn init_is_idempotent_and_lists_the_plan() {
+    let env = Env::new();
+    let out = env.run(&["init"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("24 priority actions"));
+    let again = env.run(&["init"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already loaded; nothing changed"));
+    let medicines = env.ok(&["actions", "list", "--area", "medicines", "--format", "csv"]);
+    assert_eq!(medicines.lines().count(), 4, "{medicines}");
+    assert!(medicines.contains("MED1"));
+    let due = env.ok(&["actions", "list", "--due", "Q3 2025/26", "--format", "csv"]);
+    assert!(due.contains("WL1") && due.lines().count() == 2, "{due}");
+    let json = env.ok(&["metrics", "show", "inhaler-carbon", "--format", "json"]);
+    assert!(
+        json.contains("\"trajectory\"") && json.contains("13247"),
+        "{json}"
+    );
+    let err = env.fails(&["actions", "list", "--area", "food"]);
+    assert!(err.contains("unknown area `food`"), "{err}");
+}
+
+#[test]
+fn a_bad_plan_file_names_file_line_and_field_and_loads_nothing() {
+    let env = Env::new();
+    let plan = env.file(
+        "plan.toml",
+        b"[plan]\nid = \"x\"\ntitle = \"X\"\nsystem = \"S\"\nicb = \"QJ2\"\nfirst_year = \"2025/26\"\nlast_year = \"2027/28\"\n\n[[organisation]]\ncode = \"QJ2\"\nname = \"ICB\"\nkind = \"icb\"\n\n[[area]]\ncode = \"medicines\"\nname = \"Medicines\"\n\n[[action]]\nid = \"M1\"\narea = \"medicine\"\ntitle = \"T\"\nleads = [\"L\"]\ndelivery = \"2026/27\"\nsuccess_measure = \"S\"\n",
+    );
+    let err = env.fails(&["init", "--plan", &plan]);
+    assert!(
+        err.contains("plan.toml:18: field `action.area`: unknown area of focus `medicine`"),
+        "{err}"
+    );
+    let listed = env.fails(&["actions", "list"]);
+    assert!(listed.contains("no plan is loaded"), "{listed}");
+}
+
+#[test]
+fn official_factors_import_with_exact_values() {
+    let env = Env::with_factors();
+    let csv = env.ok(&[
+        "factors",
+        "list",
+        "--edition",
+        "uk-2023",
+        "--search",
+        "natural gas [kwh (gross cv)]",
+        "--format",
+        "csv",
+    ]);
+    let line = csv
+        .lines()
+        .find(|l| l.contains(",Fuels > Gaseous fuels > Natural gas,"))
+        .expect(&csv);
+    assert!(line.contains("0.18292892617449666"), "{line}");
+    let editions = env.ok(&["factors", "editions", "--format", "csv"]);
+    assert!(editions.contains("uk-2023,2023,2643"), "{editions}");
+}
+
+#[test]
+fn footprint_matches_hand_computed_totals() {
+    let env = Env::with_factors();
+    let file = env.file(
+        "return.csv",
+        format!(
+            "{HEADER}RTG,Royal Derby,2023-04-01,2023-04-30,natural-gas,1000,kWh,\n\
+             RTG,Royal Derby,2023-05-01,2023-05-31,grid-electricity,2,MWh,\n\
+             RFS,,01/06/2023,30/06/2023,Fuels > Liquid fuels > Diesel (average biofuel blend),100,litres,fleet\n\
+             RFS,,2023-06-01,2023-06-30,water-supply,\"1,000\",m3,\n"
+        )
+        .as_bytes(),
+    );
+    env.ok(&["activity", "import", &file]);
+    let csv = env.ok(&[
+        "footprint",
+        "--by",
+        "organisation,scope,category",
+        "--format",
+        "csv",
+    ]);
+    // 1000 × 0.18292892617449666 = 182.92892617449666 kg; 2000 × 0.20707428859060403 =
+    // 414.14857718120806 kg; 100 × 2.5120638845637586 = 251.20638845637586 kg;
+    // 1000 × 0.1766845465790137 = 176.6845465790137 kg.
+    assert_eq!(
+        csv,
+        "organisation,scope,category,tco2e\n\
+         RFS,Scope 1,building-energy,0.251206\n\
+         RFS,Scope 3,water,0.176685\n\
+         RTG,Scope 1,building-energy,0.182929\n\
+         RTG,Scope 2,building-energy,0.414149\n"
+    );
+    let by_year = env.ok(&[
+        "footprint",
+        "--year",
+        "2023/24",
+        "--by",
+        "period",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(by_year, "period,tco2e\n2023/24,1.024968\n");
+    let none = env.ok(&["footprint", "--year", "2024/25", "--format", "csv"]);
+    assert_eq!(none, "organisation,category,tco2e\n");
+    let explain = env.ok(&[
+        "footprint",
+        "--by",
+        "organisation",
+        "--explain",
+        "--format",
+        "csv",
+    ]);
+    assert!(explain.contains("RTG,0.597078,return.csv,3,2000,kWh,uk-2023,UK electricity > Electricity generated > Electricity: UK > kWh,0.20707428859060403,414.148577"), "{explain}");
+    // Re-importing the same file stores nothing twice.
+    let again = env.run(&["activity", "import", &file]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already imported"));
+    assert_eq!(env.activity_rows(), 2);
+}
+
+#[test]
+fn market_based_scope_2_uses_the_tariff() {
+    let env = Env::with_factors();
+    let tariff = env.file("tariff.csv", b"edition,activity,unit,scope,category,kgco2e,source\nuk-2023,edf-nuclear-tariff,kWh,2,building-energy,0,Supplier fuel mix disclosure\n");
+    env.ok(&["factors", "import", &tariff]);
+    let file = env.file("e.csv", b"organisation,site,period_start,period_end,activity,quantity,unit,market_factor\nRFS,,2023-04-01,2023-04-30,grid-electricity,1000,kWh,edf-nuclear-tariff\n");
+    env.ok(&["activity", "import", &file]);
+    let location = env.ok(&["footprint", "--by", "scope", "--format", "csv"]);
+    let market = env.ok(&[
+        "footprint",
+        "--by",
+        "scope",
+        "--format",
+        "csv",
+        "--basis",
+        "market",
+    ]);
+    assert_eq!(location, "scope,tco2e\nScope 2,0.207074\n");
+    assert_eq!(market, "scope,tco2e\nScope 2,0\n");
+}
+
+#[test]
+fn footprint_from_files_stores_nothing() {
+    let env = Env::new();
+    env.ok(&["init", "--empty"]);
+    let factors = env.file("f.csv", b"edition,activity,unit,scope,category,kgco2e\ntest-2023,widget,count,3,medical-equipment,2.5\n");
+    let acts = env.file("a.csv", format!("{HEADER}RTG,,2023-04-01,2023-04-30,widget,4,count,\nRTG,,2023-05-01,2023-05-31,widget,0.5,count,\n").as_bytes());
+    let csv = env.ok(&[
+        "footprint",
+        "--from",
+        &acts,
+        "--factors",
+        &factors,
+        "--by",
+        "organisation,category",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        csv,
+        "organisation,category,tco2e\nRTG,medical-equipment,0.01125\n"
+    );
+    assert_eq!(env.activity_rows(), 0);
+}
+
+/// Each bad input gets a message naming the file, row, column and the fix, and stores nothing.
+#[test]
+fn bad_activity_files_are_refused_with_the_row_and_the_fix() {
+    let env = Env::with_factors();
+    let good = "RTG,,2023-04-01,2023-04-30,natural-gas,10,kWh,\n";
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("unit.csv", format!("{HEADER}{good}RTG,,2023-04-01,2023-04-30,natural-gas,10,furlongs,\n").into_bytes(), "unit.csv: row 3, column `unit`: unknown unit `furlongs`"),
+        ("activity.csv", format!("{HEADER}RTG,,2023-04-01,2023-04-30,unobtainium,10,kg,\n").into_bytes(), "activity.csv: row 2, column `activity`: unknown activity `unobtainium`"),
+        ("number.csv", format!("{HEADER}RTG,,2023-04-01,2023-04-30,natural-gas,lots,kWh,\n").into_bytes(), "number.csv: row 2, column `quantity`: `lots` is not a number"),
+        ("negative.csv", format!("{HEADER}RTG,,2023-04-01,2023-04-30,natural-gas,-5,kWh,\n").into_bytes(), "negative.csv: row 2, column `quantity`: negative quantity -5: a correction must say so"),
+        ("backwards.csv", format!("{HEADER}RTG,,2023-04-30,2023-04-01,natural-gas,5,kWh,\n").into_bytes(), "backwards.csv: row 2, column `period_end`: the period ends (2023-04-01) before it starts (2023-04-30)"),
+        ("dimension.csv", format!("{HEADER}RTG,,2023-04-01,2023-04-30,natural-gas,5,km,\n").into_bytes(), "no factor per km (distance)"),
+        ("duplicate.csv", b"organisation,site,period_start,period_end,activity,quantity,unit,unit\n".to_vec(), "the column `unit` appears twice in the header"),
+        ("missing.csv", b"organisation,site,period_start,activity,quantity,unit\nRTG,,2023-04-01,natural-gas,5,kWh\n".to_vec(), "the header is missing `period_end`"),
+        ("encoding.csv", [HEADER.as_bytes(), b"RTG,Caf\xe9,2023-04-01,2023-04-30,natural-gas,5,kWh,\n"].concat(), "is not UTF-8 text (row 2): save it as \"CSV UTF-8\""),
+        ("empty.csv", Vec::new(), "empty.csv: the file is empty"),
+        ("org.csv", format!("{HEADER},,2023-04-01,2023-04-30,natural-gas,5,kWh,\n").into_bytes(), "column `organisation`: is empty"),
+    ];
+    for (name, contents, expected) in cases {
+        let path = env.file(name, &contents);
+        let err = env.fails(&["activity", "import", &path]);
+        assert!(
+            err.contains(expected),
+            "{name}: expected `{expected}` in:\n{err}"
+        );
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+    // A correction is allowed when marked.
+    let ok = env.file(
+        "correction.csv",
+        format!(
+            "{HEADER}RTG,,2023-04-01,2023-04-30,natural-gas,-5,kWh,Correction: meter re-read\n"
+        )
+        .as_bytes(),
+    );
+    env.ok(&["activity", "import", &ok]);
+    assert_eq!(env.activity_rows(), 1);
+}
+
+#[test]
+fn every_bad_row_is_listed_and_nothing_is_stored() {
+    let env = Env::with_factors();
+    let file = env.file(
+        "many.csv",
+        format!(
+            "{HEADER}RTG,,2023-04-01,2023-04-30,natural-gas,10,kWh,\n\
+             RTG,,2023-04-01,2023-04-30,natural-gas,ten,kWh,\n\
+             RTG,,2023-04-01,2023-04-30,natural-gas,10,kWh,\n\
+             RTG,,2023-04-01,2024-04-30,natural-gas,10,kWh,\n"
+        )
+        .as_bytes(),
+    );
+    let err = env.fails(&["activity", "import", &file]);
+    assert!(
+        err.contains("2 rows could not be used, so nothing was stored"),
+        "{err}"
+    );
+    assert!(err.contains("row 3, column `quantity`"), "{err}");
+    assert!(err.contains("row 5, column `period_end`: the period 2023-04-01 to 2024-04-30 crosses the end of a financial year"), "{err}");
+    assert_eq!(env.activity_rows(), 0);
+}
+
+fn big_file(path: &Path, rows: usize) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    f.write_all(HEADER.as_bytes()).unwrap();
+    for i in 0..rows {
+        writeln!(
+            f,
+            "RTG,Site {},2023-{:02}-01,2023-{:02}-28,natural-gas,{}.5,kWh,",
+            i % 7,
+            4 + i % 9,
+            4 + i % 9,
+            i % 1000
+        )
+        .unwrap();
+    }
+}
+
+/// Killing the process part-way through an import leaves the database as it was.
+#[test]
+fn killed_imports_leave_the_database_unchanged() {
+    let env = Env::with_factors();
+    let path = env.dir.path().join("big.csv");
+    big_file(&path, 150_000);
+    for delay_ms in [150, 400, 900] {
+        let mut child = Command::new(BIN)
+            .args(["activity", "import", path.to_str().unwrap()])
+            .env("GREENPLAN_DB", &env.db.url)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        // SIGKILL: no chance to clean up.
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        if status.success() {
+            // The import finished before the kill: then all of it must be there.
+            assert_eq!(env.activity_rows(), 1);
+            return;
+        }
+        let csv = env.ok(&["footprint", "--by", "organisation", "--format", "csv"]);
+        assert_eq!(csv, "organisation,tco2e\n", "after a kill at {delay_ms} ms");
+    }
+    env.ok(&["activity", "import", path.to_str().unwrap()]);
+    let csv = env.ok(&["footprint", "--by", "period", "--format", "csv"]);
+    assert!(csv.starts_with("period,tco2e\n2023/24,"), "{csv}");
+}
