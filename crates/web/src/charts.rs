@@ -74,17 +74,17 @@ pub fn trajectory_chart(
     trajectory: &[Option<Decimal>],
     actual: &[Option<Decimal>],
 ) -> String {
-    let (w, h, left, bottom, top) = (640.0, 280.0, 70.0, 40.0, 20.0);
+    let (w, h, left, bottom, top, right) = (640.0, 280.0, 70.0, 40.0, 20.0, 40.0);
     let values: Vec<f64> = trajectory
         .iter()
         .chain(actual)
         .flatten()
         .map(|d| f(*d))
         .collect();
-    let max = values.iter().copied().fold(0.0_f64, f64::max) * 1.1;
-    let max = if max <= 0.0 { 1.0 } else { max };
+    let step = nice_step(values.iter().copied().fold(0.0_f64, f64::max) / 4.0);
+    let max = step * 4.0;
     let n = years.len().max(2) as f64 - 1.0;
-    let x = |i: usize| left + (w - left - 20.0) * i as f64 / n;
+    let x = |i: usize| left + (w - left - right) * i as f64 / n;
     let y = |v: f64| top + (h - top - bottom) * (1.0 - v / max);
     let series = |vals: &[Option<Decimal>]| {
         vals.iter()
@@ -112,11 +112,11 @@ pub fn trajectory_chart(
         esc(&desc)
     );
     for k in 0..=4 {
-        let v = max * k as f64 / 4.0;
+        let v = step * k as f64;
         let _ = write!(
             svg,
             r##"<line x1="{left}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#d8dde0"/><text x="{:.1}" y="{:.1}" text-anchor="end" class="chart-axis">{}</text>"##,
-            w - 20.0,
+            w - right,
             y(v),
             y(v),
             left - 6.0,
@@ -157,9 +157,22 @@ pub fn trajectory_chart(
     svg
 }
 
+/// A round step (1, 2, 2.5 or 5 × a power of ten) at least `raw`, so axis labels read well.
+fn nice_step(raw: f64) -> f64 {
+    if raw <= 0.0 || !raw.is_finite() {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude)
+}
+
 fn axis_label(v: f64) -> String {
     if v >= 10_000.0 {
-        format!("{:.0}k", v / 1000.0)
+        format!("{}k", v / 1000.0)
     } else if v >= 100.0 {
         format!("{v:.0}")
     } else {
@@ -170,6 +183,13 @@ fn axis_label(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn axis_steps_are_round() {
+        assert_eq!(nice_step(16133.0 / 4.0), 5000.0);
+        assert_eq!(nice_step(2.2), 2.5);
+        assert_eq!(nice_step(0.0), 1.0);
+    }
 
     #[test]
     fn bar_chart_escapes_and_describes() {
