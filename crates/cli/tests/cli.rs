@@ -1,6 +1,8 @@
 //! The `greenplan` command, driven as a user drives it: real binary, real files, a fresh
 //! database per test (SQLite, or PostgreSQL when GREENPLAN_TEST_POSTGRES is set).
 
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
 use greenplan_store::testing::TestDatabase;
 use std::io::Write;
 use std::path::{Path, PathBuf};

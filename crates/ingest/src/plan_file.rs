@@ -669,12 +669,15 @@ fn build(cx: &Cx, raw: RawFile) -> Result<Plan, IngestError> {
     })
 }
 
+/// A cross-reference check: (value, record span, field) → the resolved value or an error.
+type Check<'a, T> = dyn Fn(&str, &Range<usize>, &str) -> Result<T, IngestError> + 'a;
+
 fn build_metric(
     cx: &Cx,
     span: &Range<usize>,
     m: RawMetric,
-    check_area: &dyn Fn(&str, &Range<usize>, &str) -> Result<(), IngestError>,
-    org: &dyn Fn(&str, &Range<usize>, &str) -> Result<OdsCode, IngestError>,
+    check_area: &Check<'_, ()>,
+    org: &Check<'_, OdsCode>,
 ) -> Result<Metric, IngestError> {
     if let Some(a) = &m.area {
         check_area(a, span, "metric.area")?;

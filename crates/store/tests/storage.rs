@@ -1,6 +1,8 @@
 //! The storage suite. Run on SQLite by default and on PostgreSQL when
 //! `GREENPLAN_TEST_POSTGRES` is set; CI runs both.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
 use chrono::NaiveDate;
 use greenplan_core::Decimal;
 use greenplan_core::activity::{Activity, RowRef};

@@ -20,12 +20,15 @@ use tokio::sync::Mutex;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+/// The footprint and the number of activity rows it was computed from.
+type CachedFootprint = (i64, Arc<FootprintTable>);
+
 /// Shared state of the application.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     /// The footprint by organisation and category, recomputed when activity data changes.
-    footprint: Arc<Mutex<Option<(i64, Arc<FootprintTable>)>>>,
+    footprint: Arc<Mutex<Option<CachedFootprint>>>,
 }
 
 impl AppState {

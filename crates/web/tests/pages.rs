@@ -1,6 +1,8 @@
 //! Every page of the web app, rendered through the real router and store, on SQLite or
 //! PostgreSQL (GREENPLAN_TEST_POSTGRES).
 
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use greenplan_core::period::Period;

@@ -1,0 +1,362 @@
+// Browser tests of the greenplan web app, as a newcomer would use it.
+//
+// A real headless Chromium (the Debian package at /usr/bin/chromium, never a downloaded
+// browser) is driven by playwright-core, with JavaScript DISABLED: the site must work without
+// it. axe-core checks every page type against WCAG 2.0/2.1/2.2 A and AA, and a full-page
+// screenshot of each is saved into artifacts/screenshots/ at the repository root.
+//
+// Run with tests/browser/run.sh, or `node --test tests/browser/` after `cargo build -p
+// greenplan`. Environment:
+//   GREENPLAN_BIN  the greenplan binary (default: target/debug/greenplan of this repository)
+//   CHROMIUM_PATH  the Chromium binary (default: /usr/bin/chromium)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../..');
+const greenplanBin = path.resolve(here, process.env.GREENPLAN_BIN || '../../target/debug/greenplan');
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const screenshotDir = path.join(repoRoot, 'artifacts', 'screenshots');
+
+const STARTUP_TIMEOUT_MS = 60_000;
+const ACTION_TIMEOUT_MS = 15_000;
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const CSV_HEADER = 'metric,organisation,period,value,unit,as_written,note,reference';
+
+/** @type {{ child: import('node:child_process').ChildProcess, base: string, log: () => string, dir: string } | undefined} */
+let server;
+/** @type {import('playwright-core').Browser | undefined} */
+let browser;
+/** @type {import('playwright-core').BrowserContext | undefined} */
+let context;
+
+// ---------------------------------------------------------------------------------------------
+// The server
+// ---------------------------------------------------------------------------------------------
+
+/** A TCP port that is free on 127.0.0.1 right now. */
+async function freePort() {
+  const srv = net.createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = /** @type {net.AddressInfo} */ (srv.address());
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+/** Starts `greenplan --db <fresh file> serve` and waits until /healthz answers 200. */
+async function startServer() {
+  assert.ok(
+    fs.existsSync(greenplanBin),
+    `the greenplan binary ${greenplanBin} does not exist: run \`cargo build -p greenplan\` ` +
+      'at the repository root first, or set GREENPLAN_BIN',
+  );
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greenplan-browser-'));
+  const db = path.join(dir, 'greenplan.db');
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(greenplanBin, ['--db', db, 'serve', '--addr', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, GREENPLAN_LOG: process.env.GREENPLAN_LOG || 'warn,greenplan=info' },
+  });
+  let output = '';
+  const keep = (chunk) => {
+    output += chunk;
+    if (output.length > 20_000) output = output.slice(-20_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = null;
+  child.on('exit', (code, signal) => {
+    exited = { code, signal };
+  });
+  const s = { child, base, dir, log: () => output };
+  server = s;
+
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let lastError = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (exited) {
+      throw new Error(
+        `greenplan exited before it was ready (code ${exited.code}, signal ${exited.signal}). Its output:\n${output}`,
+      );
+    }
+    try {
+      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) return s;
+      lastError = `/healthz answered ${res.status}`;
+    } catch (e) {
+      lastError = String(e?.cause?.code || e?.message || e);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(
+    `greenplan did not answer 200 on ${base}/healthz within ${STARTUP_TIMEOUT_MS / 1000}s ` +
+      `(last: ${lastError}). Its output:\n${output}`,
+  );
+}
+
+/** Stops the server (SIGTERM, then SIGKILL if it lingers) and removes its database. */
+async function stopServer() {
+  const s = server;
+  server = undefined;
+  if (!s) return;
+  const { child } = s;
+  if (child.exitCode === null && child.signalCode === null) {
+    const gone = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await gone;
+    clearTimeout(timer);
+  }
+  fs.rmSync(s.dir, { recursive: true, force: true });
+}
+
+// Last resort if the test process ends without `after` running: never leave a server behind.
+process.on('exit', () => {
+  if (server && server.child.exitCode === null && server.child.signalCode === null) {
+    server.child.kill('SIGKILL');
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+function url(p) {
+  assert.ok(server, 'the server is not running');
+  return new URL(p, server.base).href;
+}
+
+async function newPage() {
+  assert.ok(context, 'the browser context was not created');
+  const page = await context.newPage();
+  // Anything the page logs as an error (a CSP violation, a failed load) is worth knowing.
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  return { page, problems };
+}
+
+async function text(locator) {
+  return ((await locator.textContent()) ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** The text of the <dd> beside the <dt> whose text starts with `term`, in a summary list. */
+async function summaryValue(page, term) {
+  const row = page.locator('dl.summary > div').filter({ has: page.locator('dt', { hasText: term }) });
+  const n = await row.count();
+  assert.equal(n, 1, `expected one summary row "${term}" on ${page.url()}, found ${n}`);
+  return text(row.locator('dd'));
+}
+
+async function h1(page) {
+  const heading = page.getByRole('heading', { level: 1 });
+  const n = await heading.count();
+  assert.equal(n, 1, `expected exactly one h1 on ${page.url()}, found ${n}`);
+  return text(heading);
+}
+
+function formatViolations(pageName, violations) {
+  const lines = [`${violations.length} accessibility violation(s) on ${pageName}:`];
+  for (const v of violations) {
+    lines.push(`\n- [${v.impact}] ${v.id}: ${v.help} (${v.tags.filter((t) => t.startsWith('wcag')).join(', ')})`);
+    lines.push(`  ${v.helpUrl}`);
+    for (const node of v.nodes.slice(0, 8)) {
+      lines.push(`  * ${node.target.join(' ')}`);
+      lines.push(`    ${node.html.slice(0, 200)}`);
+      const summary = (node.failureSummary || '').split('\n').map((l) => l.trim()).filter(Boolean);
+      for (const l of summary) lines.push(`      ${l}`);
+    }
+    if (v.nodes.length > 8) lines.push(`  … and ${v.nodes.length - 8} more`);
+  }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Set-up and tear-down
+// ---------------------------------------------------------------------------------------------
+
+before(async () => {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  await startServer();
+  assert.ok(fs.existsSync(chromiumPath), `Chromium not found at ${chromiumPath} (apt-get install chromium)`);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+    ],
+  });
+  context = await browser.newContext({
+    javaScriptEnabled: false,
+    viewport: { width: 1280, height: 900 },
+    locale: 'en-GB',
+  });
+  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(ACTION_TIMEOUT_MS);
+});
+
+after(async () => {
+  try {
+    await context?.close();
+    await browser?.close();
+  } finally {
+    await stopServer();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The tests
+// ---------------------------------------------------------------------------------------------
+
+test('a newcomer goes from the dashboard to an area, an action and its metric', async () => {
+  const { page, problems } = await newPage();
+  try {
+    const res = await page.goto(url('/'));
+    assert.equal(res?.status(), 200, 'the dashboard should answer 200');
+    assert.equal(
+      await h1(page),
+      'Joined Up Care Derbyshire ICS Green Plan 2025 - 2028',
+      'the dashboard h1 should be the plan title',
+    );
+
+    // The area of focus "Medicines", in the "Areas of focus" section.
+    const areas = page.getByRole('region', { name: 'Areas of focus' });
+    assert.equal(await areas.count(), 1, 'the dashboard should have one "Areas of focus" section');
+    const medicines = areas.getByRole('link', { name: 'Medicines', exact: true });
+    assert.equal(await medicines.count(), 1, 'the "Areas of focus" section should link "Medicines" once');
+    await medicines.click();
+    await page.waitForURL(/\/areas\/[^/]+$/);
+    assert.equal(await h1(page), 'Medicines', `the area page ${page.url()} should have the h1 "Medicines"`);
+
+    // The action MED1.
+    const med1 = page.getByRole('link', { name: 'MED1', exact: true });
+    assert.equal(await med1.count(), 1, `the area page ${page.url()} should link the action MED1 once`);
+    await med1.click();
+    await page.waitForURL(/\/actions\/MED1$/);
+    assert.match(await text(page.locator('.caption')), /Medicines · MED1/, 'the action page caption should name its area and id');
+    const delivery = await summaryValue(page, 'Delivery date');
+    assert.equal(
+      delivery,
+      '50% reduction in carbon footprint of inhalers by 2028',
+      'the action page should show the delivery date as written in the plan',
+    );
+    const lead = await summaryValue(page, 'Lead');
+    assert.match(lead, /Greener Medicines Working Group/, `the lead of MED1 should be the Greener Medicines Working Group, got "${lead}"`);
+
+    // Its metric, inhaler carbon.
+    const metricLink = page.getByRole('link', { name: 'Carbon emissions of all inhalers, Derbyshire', exact: true });
+    assert.ok((await metricLink.count()) >= 1, 'the action page should link the metric "Carbon emissions of all inhalers, Derbyshire"');
+    await metricLink.first().click();
+    await page.waitForURL(/\/metrics\/inhaler-carbon$/);
+    assert.equal(await h1(page), 'Carbon emissions of all inhalers, Derbyshire', 'the metric page h1 should be the metric name');
+
+    // The chart: an SVG with role img, a title and an accessible name.
+    const chart = page.locator('svg[role="img"]');
+    assert.ok((await chart.count()) >= 1, 'the metric page should have an SVG chart with role="img"');
+    const title = await text(chart.first().locator('title'));
+    assert.ok(title.length > 0, 'the chart SVG should have a non-empty <title>');
+    const named = page.getByRole('img', { name: title });
+    assert.ok((await named.count()) >= 1, `the chart should be exposed as an image named by its title "${title}"`);
+
+    // The CSV of the values.
+    const csvLink = page.getByRole('link', { name: 'Download the values (CSV)' });
+    assert.equal(await csvLink.count(), 1, 'the metric page should have one "Download the values (CSV)" link');
+    assert.notEqual(await csvLink.getAttribute('download'), null, 'the CSV link should carry the download attribute');
+    const href = await csvLink.getAttribute('href');
+    assert.ok(href, 'the CSV link should have an href');
+    const csvRes = await page.request.get(new URL(href, page.url()).href);
+    assert.equal(csvRes.status(), 200, `the CSV ${href} should answer 200`);
+    assert.match(csvRes.headers()['content-type'] ?? '', /text\/csv/, 'the CSV should be served as text/csv');
+    const csv = (await csvRes.text()).replace(/^\uFEFF/, '');
+    const [header, ...rows] = csv.split(/\r?\n/).filter((l) => l.length > 0);
+    assert.equal(header, CSV_HEADER, 'the CSV header');
+    assert.ok(rows.length > 0, 'the CSV should have at least one row of values');
+    assert.ok(rows.every((r) => r.startsWith('inhaler-carbon,')), 'every CSV row should be of the metric inhaler-carbon');
+
+    assert.deepEqual(problems, [], `the pages logged problems:\n${problems.join('\n')}`);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the actions filter works without JavaScript', async () => {
+  const { page, problems } = await newPage();
+  try {
+    await page.goto(url('/actions'));
+    assert.equal(await h1(page), 'Priority actions');
+    const all = await page.locator('main table tbody tr').count();
+
+    await page.getByLabel('Area of focus').selectOption({ label: 'Medicines' });
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/[?&]area=/);
+
+    const listed = page.locator('main table tbody tr');
+    const ids = await listed.locator('td:first-child a').allTextContents();
+    assert.equal(ids.length, 3, `the filter "Medicines" should list exactly 3 actions, listed ${ids.length}: ${ids.join(', ')}`);
+    assert.ok(ids.length < all, `the filter should list fewer actions than the ${all} unfiltered ones`);
+    assert.ok(ids.every((id) => id.startsWith('MED')), `every action listed should be a Medicines action, got ${ids.join(', ')}`);
+    assert.match(await text(page.locator('main')), /\b3 actions\./, 'the page should say "3 actions."');
+    const selected = await page.getByLabel('Area of focus').locator('option:checked').textContent();
+    assert.equal(selected, 'Medicines', 'the form should keep the chosen area selected');
+
+    assert.deepEqual(problems, [], `the pages logged problems:\n${problems.join('\n')}`);
+  } finally {
+    await page.close();
+  }
+});
+
+const PAGES = [
+  { name: 'dashboard', path: '/' },
+  { name: 'area', path: '/areas/medicines' },
+  { name: 'actions', path: '/actions' },
+  { name: 'action', path: '/actions/MED1' },
+  { name: 'metrics', path: '/metrics' },
+  { name: 'metric', path: '/metrics/inhaler-carbon' },
+  { name: 'organisations', path: '/organisations' },
+  { name: 'organisation', path: '/organisations/RFS' },
+  { name: 'visions', path: '/visions' },
+  { name: 'not-found', path: '/no-such-page', status: 404 },
+];
+
+for (const p of PAGES) {
+  test(`page ${p.path} (${p.name}): no WCAG 2.2 AA violations, screenshot`, async () => {
+    const { page, problems } = await newPage();
+    try {
+      const res = await page.goto(url(p.path));
+      assert.equal(res?.status(), p.status ?? 200, `${p.path} should answer ${p.status ?? 200}`);
+      await h1(page);
+      await page.screenshot({ path: path.join(screenshotDir, `${p.name}.png`), fullPage: true });
+
+      const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+      assert.ok(results.passes.length > 0, `axe-core ran no passing check on ${p.path}: did it run at all?`);
+      assert.equal(results.violations.length, 0, formatViolations(p.path, results.violations));
+      // A 404 logs "Failed to load resource" on the console by design; anything else is a problem.
+      const unexpected = problems.filter((m) => !(p.status === 404 && /status of 404/.test(m)));
+      assert.deepEqual(unexpected, [], `${p.path} logged problems:\n${unexpected.join('\n')}`);
+    } finally {
+      await page.close();
+    }
+  });
+}
