@@ -354,3 +354,86 @@ fn killed_imports_leave_the_database_unchanged() {
     let csv = env.ok(&["footprint", "--by", "period", "--format", "csv"]);
     assert!(csv.starts_with("period,tco2e\n2023/24,"), "{csv}");
 }
+
+/// The same return as a workbook, as trusts keep it: real dates and numbers in cells.
+#[test]
+fn an_xlsx_return_imports_like_its_csv() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let env = Env::with_factors();
+    let path = env.dir.path().join("return.xlsx");
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    for (c, h) in [
+        "organisation",
+        "site",
+        "period_start",
+        "period_end",
+        "activity",
+        "quantity",
+        "unit",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let rows = [
+        (
+            "RTG",
+            "2023-04-01",
+            "2023-04-30",
+            "natural-gas",
+            1000.0,
+            "kWh",
+        ),
+        (
+            "RFS",
+            "2023-05-01",
+            "2023-05-31",
+            "grid-electricity",
+            2.5,
+            "MWh",
+        ),
+    ];
+    for (r, (org, start, end, activity, qty, unit)) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        sheet.write_string(r, 0, *org).unwrap();
+        sheet.write_string(r, 1, "Main site").unwrap();
+        sheet
+            .write_datetime_with_format(r, 2, &ExcelDateTime::parse_from_str(start).unwrap(), &date)
+            .unwrap();
+        sheet
+            .write_datetime_with_format(r, 3, &ExcelDateTime::parse_from_str(end).unwrap(), &date)
+            .unwrap();
+        sheet.write_string(r, 4, *activity).unwrap();
+        sheet.write_number(r, 5, *qty).unwrap();
+        sheet.write_string(r, 6, *unit).unwrap();
+    }
+    book.save(&path).unwrap();
+    env.ok(&["activity", "import", path.to_str().unwrap()]);
+    let csv = env.ok(&[
+        "footprint",
+        "--by",
+        "organisation,period",
+        "--format",
+        "csv",
+    ]);
+    // 2500 × 0.20707428859060403 = 517.685721 kg; 1000 × 0.18292892617449666 = 182.928926 kg.
+    assert_eq!(
+        csv,
+        "organisation,period,tco2e\nRFS,2023/24,0.517686\nRTG,2023/24,0.182929\n"
+    );
+    let explain = env.ok(&[
+        "footprint",
+        "--by",
+        "organisation",
+        "--explain",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        explain.contains("return.xlsx,3,2500,kWh"),
+        "row numbers as Excel shows them: {explain}"
+    );
+}
