@@ -69,6 +69,13 @@ pub struct FootprintArgs {
     /// Scope 2 basis of the CSV figure: location (grid average) or market (supplier tariffs).
     #[arg(long, value_enum, default_value_t)]
     basis: Basis,
+    /// Show each year against the NHS national trajectories (Carbon Footprint net zero 2040,
+    /// Plus 2045) from a baseline year.
+    #[arg(long, conflicts_with = "explain")]
+    against_targets: bool,
+    /// With --against-targets: the baseline financial year (default: the earliest with data).
+    #[arg(long, requires = "against_targets")]
+    baseline: Option<String>,
 }
 
 pub async fn run(store: &Store, command: ActivityCommand) -> Result<()> {
@@ -180,11 +187,14 @@ async fn import(store: &Store, path: &Path, dry_run: bool) -> Result<()> {
 }
 
 pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
-    let by: Vec<GroupBy> = args
-        .by
-        .iter()
-        .map(|b| b.parse::<GroupBy>())
-        .collect::<Result<_, _>>()?;
+    let by: Vec<GroupBy> = if args.against_targets {
+        vec![GroupBy::Period, GroupBy::Category]
+    } else {
+        args.by
+            .iter()
+            .map(|b| b.parse::<GroupBy>())
+            .collect::<Result<_, _>>()?
+    };
     let year = args.year.as_deref().map(FinancialYear::parse).transpose()?;
     let org = args.org.as_deref().map(OdsCode::parse).transpose()?;
     let keep = |e: &Emission| {
@@ -270,10 +280,96 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
         }
     }
     let table = agg.finish();
+    if args.against_targets {
+        let baseline = args
+            .baseline
+            .as_deref()
+            .map(FinancialYear::parse)
+            .transpose()?;
+        return print_against_targets(&table, baseline, args.format);
+    }
     if args.explain {
         return print_explain(&table, &kept, &factor_set, args.format);
     }
     print_table(&table, args.format, args.basis)
+}
+
+/// Each year's Carbon Footprint and Carbon Footprint Plus against the national trajectories.
+fn print_against_targets(
+    table: &FootprintTable,
+    baseline: Option<FinancialYear>,
+    format: Format,
+) -> Result<()> {
+    use greenplan_core::category::{Footprint, NhsCategory};
+    use greenplan_core::target::{Baseline, Direction, national_targets, rate, trajectory};
+    use std::collections::BTreeMap;
+    // Carbon Footprint Plus contains the Carbon Footprint.
+    let mut totals: BTreeMap<(FinancialYear, &str), Decimal> = BTreeMap::new();
+    for l in &table.lines {
+        let (Ok(year), Ok(category)) = (
+            FinancialYear::parse(&l.key[0]),
+            l.key[1].parse::<NhsCategory>(),
+        ) else {
+            continue;
+        };
+        if category.footprint() == Footprint::CarbonFootprint {
+            *totals.entry((year, "carbon-footprint")).or_default() += l.kgco2e;
+        }
+        if category.footprint() != Footprint::Outside {
+            *totals.entry((year, "carbon-footprint-plus")).or_default() += l.kgco2e;
+        }
+    }
+    let mut rows = Vec::new();
+    let mut json_rows = Vec::new();
+    for (name, footprint) in [
+        ("carbon-footprint", Footprint::CarbonFootprint),
+        ("carbon-footprint-plus", Footprint::CarbonFootprintPlus),
+    ] {
+        let years: Vec<(FinancialYear, Decimal)> = totals
+            .iter()
+            .filter(|((_, n), _)| *n == name)
+            .map(|((y, _), v)| (*y, *v / Decimal::ONE_THOUSAND))
+            .collect();
+        let Some(&(first, _)) = years.first() else {
+            continue;
+        };
+        let base_year = baseline.unwrap_or(first);
+        let Some(&(_, base_value)) = years.iter().find(|(y, _)| *y == base_year) else {
+            bail!(
+                "there is no {} data for the baseline year {base_year}: import that year's activity or choose another --baseline",
+                footprint.label()
+            );
+        };
+        let base = Baseline {
+            period: greenplan_core::period::Period::FinancialYear { year: base_year },
+            value: base_value,
+        };
+        let t = trajectory(Some(&base), &national_targets(footprint))?;
+        for (year, actual) in years.iter().filter(|(y, _)| *y >= base_year) {
+            let expected = t.at(*year);
+            let rating = rate(Direction::LowerIsBetter, &t, *year, *actual);
+            rows.push(vec![
+                footprint.label().to_string(),
+                year.to_string(),
+                with_thousands(*actual, 1),
+                expected.map_or_else(String::new, |e| with_thousands(e, 1)),
+                rating.label().to_string(),
+            ]);
+            json_rows.push(json!({"footprint": name, "year": year.to_string(), "tco2e": actual.round_dp(6).normalize().to_string(),
+                "trajectory_tco2e": expected.map(|e| e.round_dp(6).normalize().to_string()), "rating": rating}));
+        }
+    }
+    if rows.is_empty() {
+        bail!("no activity data to compare: import activity with `greenplan activity import FILE`");
+    }
+    Listing {
+        columns: ["footprint", "year", "tco2e", "trajectory_tco2e", "rating"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+        json: json!(json_rows),
+    }
+    .print(format)
 }
 
 fn tonnes(kg: Decimal) -> Decimal {

@@ -169,6 +169,11 @@ pub enum MetricsCommand {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Figures printed in a carbon unit that disagrees with the recorded one.
+    Quality {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// One metric: its values, targets, trajectory and rating.
     Show {
         id: String,
@@ -213,6 +218,36 @@ pub async fn metrics(store: &Store, command: MetricsCommand) -> Result<()> {
                     .to_vec(),
                 rows,
                 json: json!(json_rows),
+            }
+            .print(format)
+        }
+        MetricsCommand::Quality { format } => {
+            let flags = greenplan_core::quality::unit_flags(&plan);
+            Listing {
+                columns: [
+                    "metric",
+                    "period",
+                    "organisation",
+                    "printed",
+                    "recorded",
+                    "literal",
+                ]
+                .map(String::from)
+                .to_vec(),
+                rows: flags
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            f.metric.clone(),
+                            f.period.clone(),
+                            f.organisation.clone().unwrap_or_else(|| "system".into()),
+                            f.printed.clone(),
+                            f.recorded.clone(),
+                            f.literal.clone(),
+                        ]
+                    })
+                    .collect(),
+                json: serde_json::to_value(&flags)?,
             }
             .print(format)
         }

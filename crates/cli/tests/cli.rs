@@ -101,6 +101,11 @@ fn init_is_idempotent_and_lists_the_plan() {
         json.contains("\"trajectory\"") && json.contains("13247"),
         "{json}"
     );
+    let quality = env.ok(&["metrics", "quality", "--format", "csv"]);
+    assert!(
+        quality.contains("inhaler-carbon,2024/25,system,14.399kgCO ₂ e,14399 tCO2e,0.014399 tCO2e"),
+        "{quality}"
+    );
     let err = env.fails(&["actions", "list", "--area", "food"]);
     assert!(err.contains("unknown area `food`"), "{err}");
 }
@@ -435,5 +440,60 @@ fn an_xlsx_return_imports_like_its_csv() {
     assert!(
         explain.contains("return.xlsx,3,2500,kWh"),
         "row numbers as Excel shows them: {explain}"
+    );
+}
+
+#[test]
+fn footprint_against_the_national_trajectories() {
+    let env = Env::new();
+    env.ok(&["init", "--empty"]);
+    let factors = env.file(
+        "f.csv",
+        b"edition,activity,unit,scope,category,kgco2e\nt-2019,boiler-gas,kWh,1,building-energy,1\nt-2019,supplies,GBP,3,non-medical-equipment,0.5\n",
+    );
+    let acts = env.file(
+        "a.csv",
+        format!(
+            "{HEADER}RTG,,2019-04-01,2019-04-30,boiler-gas,1000000,kWh,\n\
+             RTG,,2019-04-01,2019-04-30,supplies,2000000,GBP,\n\
+             RTG,,2025-04-01,2025-04-30,boiler-gas,700000,kWh,\n\
+             RTG,,2025-04-01,2025-04-30,supplies,1000000,GBP,\n"
+        )
+        .as_bytes(),
+    );
+    let csv = env.ok(&[
+        "footprint",
+        "--from",
+        &acts,
+        "--factors",
+        &factors,
+        "--against-targets",
+        "--format",
+        "csv",
+    ]);
+    // Carbon Footprint: 1,000 t in 2019/20 → 200 t by 2031/32: 600 t expected in 2025/26;
+    // 700 t is 100 t over, beyond the 5% band: off track. Plus: 2,000 t → 400 t by 2038/39:
+    // 2000 - 1600 × 6/19 = 1494.736842 t expected; 1,200 t is on track.
+    assert_eq!(
+        csv,
+        "footprint,year,tco2e,trajectory_tco2e,rating\n\
+         NHS Carbon Footprint,2019/20,\"1,000.0\",\"1,000.0\",On track\n\
+         NHS Carbon Footprint,2025/26,700.0,600.0,Off track\n\
+         NHS Carbon Footprint Plus,2019/20,\"2,000.0\",\"2,000.0\",On track\n\
+         NHS Carbon Footprint Plus,2025/26,\"1,200.0\",\"1,494.7\",On track\n"
+    );
+    let err = env.fails(&[
+        "footprint",
+        "--from",
+        &acts,
+        "--factors",
+        &factors,
+        "--against-targets",
+        "--baseline",
+        "2018/19",
+    ]);
+    assert!(
+        err.contains("no NHS Carbon Footprint data for the baseline year 2018/19"),
+        "{err}"
     );
 }

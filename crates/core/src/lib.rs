@@ -15,6 +15,7 @@ pub mod ods;
 pub mod period;
 pub mod plan;
 pub mod progress;
+pub mod quality;
 pub mod quantity;
 pub mod target;
 pub mod unit;

@@ -325,17 +325,4 @@ impl Plan {
     pub fn metric(&self, id: &str) -> Option<&Metric> {
         self.metrics.iter().find(|m| m.id == id)
     }
-
-    /// Figures whose printed form and recorded value disagree about their unit — the
-    /// data-quality flags a reader should see beside the figure.
-    pub fn quality_flags(&self) -> Vec<&DataPoint> {
-        self.data_points
-            .iter()
-            .filter(|d| {
-                d.note
-                    .as_deref()
-                    .is_some_and(|n| n.to_lowercase().contains("implausible"))
-            })
-            .collect()
-    }
 }

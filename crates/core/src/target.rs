@@ -215,6 +215,23 @@ pub fn rate(
     }
 }
 
+/// The NHS's national targets (Delivering a Net Zero NHS, 2020) for one footprint, against a
+/// baseline: the NHS Carbon Footprint falls 80% by 2028-2032 (taken at the end of the range,
+/// 2032) and reaches net zero by 2040; the Carbon Footprint Plus falls 80% by 2036-2039 (2039)
+/// and reaches net zero by 2045. Other (outside) emissions have none.
+pub fn national_targets(footprint: crate::category::Footprint) -> Vec<Target> {
+    use crate::category::Footprint;
+    let at = |year: i32, percent: i64| Target::PercentVsBaseline {
+        period: Period::CalendarYear { year },
+        percent: Decimal::from(percent),
+    };
+    match footprint {
+        Footprint::CarbonFootprint => vec![at(2032, -80), at(2040, -100)],
+        Footprint::CarbonFootprintPlus => vec![at(2039, -80), at(2045, -100)],
+        Footprint::Outside => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +267,28 @@ mod tests {
         // 13,247 → 7,199.5 over two years: 10,223.25 in 2026/27.
         assert_eq!(t.at(FinancialYear(2026)), Some(d("10223.25")));
         assert_eq!(t.at(FinancialYear(2027)), Some(d("7199.5")));
+    }
+
+    #[test]
+    fn national_carbon_footprint_trajectory() {
+        use crate::category::Footprint;
+        let base = Baseline {
+            period: fy("2019/20"),
+            value: d("1000"),
+        };
+        let t = trajectory(Some(&base), &national_targets(Footprint::CarbonFootprint)).unwrap();
+        // 1000 → 200 over 2019/20..2031/32 (12 years), then → 0 by 2039/40.
+        assert_eq!(t.at(FinancialYear(2019)), Some(d("1000")));
+        assert_eq!(t.at(FinancialYear(2025)), Some(d("600")));
+        assert_eq!(t.at(FinancialYear(2031)), Some(d("200")));
+        assert_eq!(t.at(FinancialYear(2035)), Some(d("100")));
+        assert_eq!(t.at(FinancialYear(2039)), Some(d("0")));
+        let plus = trajectory(
+            Some(&base),
+            &national_targets(Footprint::CarbonFootprintPlus),
+        )
+        .unwrap();
+        assert_eq!(plus.at(FinancialYear(2044)), Some(d("0")));
     }
 
     #[test]

@@ -215,7 +215,7 @@ struct Dashboard {
     overdue: Vec<ActionRow>,
     footprint: Vec<FootprintRow>,
     footprint_chart: String,
-    quality_flags: usize,
+    quality_flags: Vec<greenplan_core::quality::UnitFlag>,
 }
 
 pub async fn dashboard(State(state): State<AppState>) -> PageResult {
@@ -291,7 +291,7 @@ pub async fn dashboard(State(state): State<AppState>) -> PageResult {
         overdue,
         footprint,
         footprint_chart,
-        quality_flags: plan.quality_flags().len(),
+        quality_flags: greenplan_core::quality::unit_flags(&plan),
         plan,
     })
 }
@@ -580,6 +580,7 @@ struct MetricPage {
     chart: String,
     trajectory: Vec<(String, String)>,
     values: Vec<ValueRow>,
+    flags: Vec<greenplan_core::quality::UnitFlag>,
 }
 
 pub async fn metric(State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
@@ -692,6 +693,10 @@ pub async fn metric(State(state): State<AppState>, Path(id): Path<String>) -> Pa
         chart,
         trajectory,
         values,
+        flags: greenplan_core::quality::unit_flags(&plan)
+            .into_iter()
+            .filter(|f| f.metric == id)
+            .collect(),
         row,
         metric,
     })
