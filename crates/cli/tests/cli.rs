@@ -406,10 +406,10 @@ fn an_xlsx_return_imports_like_its_csv() {
         sheet.write_string(r, 0, *org).unwrap();
         sheet.write_string(r, 1, "Main site").unwrap();
         sheet
-            .write_datetime_with_format(r, 2, &ExcelDateTime::parse_from_str(start).unwrap(), &date)
+            .write_datetime_with_format(r, 2, ExcelDateTime::parse_from_str(start).unwrap(), &date)
             .unwrap();
         sheet
-            .write_datetime_with_format(r, 3, &ExcelDateTime::parse_from_str(end).unwrap(), &date)
+            .write_datetime_with_format(r, 3, ExcelDateTime::parse_from_str(end).unwrap(), &date)
             .unwrap();
         sheet.write_string(r, 4, *activity).unwrap();
         sheet.write_number(r, 5, *qty).unwrap();
