@@ -13,6 +13,18 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A prefix for the ids of a chart's title and description, unique per title, so two charts on
+/// one page never share an id.
+fn id_prefix(title: &str) -> String {
+    let slug: String = title
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(24)
+        .collect::<String>()
+        .to_lowercase();
+    format!("chart-{slug}")
+}
+
 fn f(d: Decimal) -> f64 {
     // Charts only position shapes: exactness lives in the tables beside them.
     d.to_string().parse().unwrap_or(0.0)
@@ -42,8 +54,9 @@ pub fn bar_chart(title: &str, bars: &[Bar]) -> String {
         .map(|b| format!("{}: {}", b.label, b.display))
         .collect::<Vec<_>>()
         .join("; ");
+    let id = id_prefix(title);
     let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-labelledby="t d" class="chart"><title id="t">{}</title><desc id="d">{}</desc>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{id}-t {id}-d" class="chart"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
         esc(title),
         esc(&desc)
     );
@@ -106,8 +119,9 @@ pub fn trajectory_chart(
         describe(trajectory),
         describe(actual)
     );
+    let id = id_prefix(title);
     let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="lt ld" class="chart"><title id="lt">{}</title><desc id="ld">{}</desc>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="{id}-t {id}-d" class="chart"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
         esc(title),
         esc(&desc)
     );
@@ -171,12 +185,11 @@ fn nice_step(raw: f64) -> f64 {
 }
 
 fn axis_label(v: f64) -> String {
-    if v >= 10_000.0 {
-        format!("{}k", v / 1000.0)
-    } else if v >= 100.0 {
-        format!("{v:.0}")
+    let rounded = (v * 10.0).round() / 10.0;
+    if rounded.fract() == 0.0 {
+        greenplan_core::quantity::with_thousands(Decimal::from(rounded as i64), 0)
     } else {
-        format!("{v:.1}")
+        format!("{rounded:.1}")
     }
 }
 

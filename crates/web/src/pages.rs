@@ -95,13 +95,7 @@ fn action_row(a: &Action, plan: &Plan) -> ActionRow {
         title: a.title.clone(),
         leads: a.leads.join(", "),
         delivery: a.delivery.written.clone(),
-        due: match a.delivery.period.end() {
-            Some(end) if !a.delivery.ongoing => {
-                format!("{} (by {})", a.delivery.period, long_date(end))
-            }
-            Some(_) => format!("Ongoing; {}", a.delivery.period),
-            None => "Ongoing".into(),
-        },
+        due: due_text(a),
         status: a.status.label().into(),
         rag: a.status.rag().into(),
         area: plan
@@ -109,6 +103,19 @@ fn action_row(a: &Action, plan: &Plan) -> ActionRow {
             .iter()
             .find(|x| x.code == a.area)
             .map_or_else(|| a.area.clone(), |x| x.name.clone()),
+    }
+}
+
+/// The parsed delivery period, said only where it adds to the words of the plan.
+fn due_text(a: &Action) -> String {
+    let period = a.delivery.period.to_string();
+    let written = a.delivery.written.as_str();
+    match a.delivery.period.end() {
+        None => String::new(),
+        Some(end) if written.contains(&period) || a.delivery.ongoing => {
+            format!("by {}", long_date(end))
+        }
+        Some(end) => format!("{period}, by {}", long_date(end)),
     }
 }
 
