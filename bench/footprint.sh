@@ -76,9 +76,10 @@ cat "$ACT" "$FACT" >/dev/null
 # ---------------------------------------------------------------------------------------------
 # Timing: wall seconds (clock around the command) and peak RSS (GNU time), per run
 # ---------------------------------------------------------------------------------------------
-declare -A SEC MB
+declare -A SEC MB CPU
 now() { date +%s.%N; }
-# timed NAME STDOUT_FILE CMD...  -> SEC[NAME], MB[NAME]; stderr in $RUN/NAME.stderr
+# timed NAME STDOUT_FILE CMD...  -> SEC[NAME] (wall), CPU[NAME] (user+sys), MB[NAME] (peak RSS);
+# stderr in $RUN/NAME.stderr
 timed() {
     local name="$1" out="$2"; shift 2
     local tf="$RUN/$name.time" t0 t1
@@ -91,7 +92,8 @@ timed() {
     t1="$(now)"
     SEC[$name]="$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')"
     MB[$name]="$(awk '/Maximum resident set size/{printf "%.1f", $NF/1024}' "$tf")"
-    printf '   %-28s %8ss %8s MB\n' "$name" "${SEC[$name]}" "${MB[$name]}" >&2
+    CPU[$name]="$(awk '/User time \(seconds\)|System time \(seconds\)/{s+=$NF} END{printf "%.2f", s}' "$tf")"
+    printf '   %-28s %8ss wall %7ss cpu %8s MB\n' "$name" "${SEC[$name]}" "${CPU[$name]}" "${MB[$name]}" >&2
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{printf "%.3f\n", (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 maxof() { printf '%s\n' "$@" | sort -g | tail -n 1; }
@@ -114,19 +116,22 @@ same() {
 # (a) footprint straight from the files: greenplan --from vs DuckDB
 # ---------------------------------------------------------------------------------------------
 log "(a) footprint from the files, $REPEAT run(s) each"
-GP_S=(); GP_M=(); DK_S=(); DK_M=(); DK_Q=()
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+GP_S=(); GP_M=(); GP_C=(); DK_S=(); DK_M=(); DK_C=(); DK_Q=()
 for i in $(seq 1 "$REPEAT"); do
     rm -f "$RUN"/empty.db*
     timed "greenplan-from-$i" "$RUN/out_greenplan.csv" \
         "$GP" --db "$RUN/empty.db" footprint --from "$ACT" --factors "$FACT" --by "$BY" --format csv
-    GP_S+=("${SEC[greenplan-from-$i]}"); GP_M+=("${MB[greenplan-from-$i]}")
+    GP_S+=("${SEC[greenplan-from-$i]}"); GP_M+=("${MB[greenplan-from-$i]}"); GP_C+=("${CPU[greenplan-from-$i]}")
     timed "duckdb-$i" "$RUN/out_duckdb.csv" "$PY" "$BENCH/duckdb_footprint.py" "$ACT" "$FACT"
-    DK_S+=("${SEC[duckdb-$i]}"); DK_M+=("${MB[duckdb-$i]}")
+    DK_S+=("${SEC[duckdb-$i]}"); DK_M+=("${MB[duckdb-$i]}"); DK_C+=("${CPU[duckdb-$i]}")
     DK_Q+=("$(sed -n 's/^query_s=//p' "$RUN/duckdb-$i.stderr")")
 done
 rm -f "$RUN"/empty.db*
-GP_SEC="$(median "${GP_S[@]}")"; GP_MB="$(maxof "${GP_M[@]}")"
-DK_SEC="$(median "${DK_S[@]}")"; DK_MB="$(maxof "${DK_M[@]}")"; DK_QSEC="$(median "${DK_Q[@]}")"
+GP_SEC="$(median "${GP_S[@]}")"; GP_MB="$(maxof "${GP_M[@]}")"; GP_CPU="$(median "${GP_C[@]}")"
+DK_SEC="$(median "${DK_S[@]}")"; DK_MB="$(maxof "${DK_M[@]}")"; DK_CPU="$(median "${DK_C[@]}")"
+DK_QSEC="$(median "${DK_Q[@]}")"
+LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 DK_IMPORT="$(sed -n 's/^import_s=//p' "$RUN/duckdb-1.stderr")"
 DK_THREADS="$(sed -n 's/^threads=//p' "$RUN/duckdb-1.stderr")"
 DK_VERSION="$(sed -n 's/^duckdb=//p' "$RUN/duckdb-1.stderr")"
@@ -135,7 +140,7 @@ SAME_A="$(same "greenplan vs duckdb" "$RUN/out_greenplan.csv" "$RUN/out_duckdb.c
 # ---------------------------------------------------------------------------------------------
 # (b) imports and the footprint of stored rows
 # ---------------------------------------------------------------------------------------------
-declare -A IMP_SEC IMP_MB IMP_RPS FAC_SEC FP_SEC FP_MB FP_SAME DB_SIZE
+declare -A IMP_SEC IMP_MB IMP_CPU IMP_RPS FAC_SEC FP_SEC FP_MB FP_CPU FP_SAME DB_SIZE
 STORES=()
 bench_store() { # LABEL DB_URL
     local label="$1" url="$2"
@@ -145,9 +150,10 @@ bench_store() { # LABEL DB_URL
     FAC_SEC[$label]="${SEC[$label-factors-import]}"
     timed "$label-activity-import" "$RUN/$label-import-summary.txt" "$GP" --db "$url" activity import "$ACT"
     IMP_SEC[$label]="${SEC[$label-activity-import]}"; IMP_MB[$label]="${MB[$label-activity-import]}"
+    IMP_CPU[$label]="${CPU[$label-activity-import]}"
     IMP_RPS[$label]="$(div "$ROWS" "${IMP_SEC[$label]}" "%.0f")"
     timed "$label-footprint" "$RUN/out_$label.csv" "$GP" --db "$url" footprint --by "$BY" --format csv
-    FP_SEC[$label]="${SEC[$label-footprint]}"; FP_MB[$label]="${MB[$label-footprint]}"
+    FP_SEC[$label]="${SEC[$label-footprint]}"; FP_MB[$label]="${MB[$label-footprint]}"; FP_CPU[$label]="${CPU[$label-footprint]}"
     FP_SAME[$label]="$(same "$label stored vs --from" "$RUN/out_greenplan.csv" "$RUN/out_$label.csv")"
 }
 
@@ -182,32 +188,33 @@ FAIL=0
 for v in "$SAME_A" "${FP_SAME[@]}"; do [[ "$v" == DIFFERENT* ]] && FAIL=1; done
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
 DIRTY="$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo ' (+ uncommitted changes)' || true)"
-CPU="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)"
+CPU_MODEL="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)"
 {
     echo "greenplan footprint benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo "  greenplan commit $COMMIT$DIRTY; $(nproc) cores ($CPU); duckdb $DK_VERSION ($DK_THREADS threads)"
+    echo "  greenplan commit $COMMIT$DIRTY; $(nproc) cores ($CPU_MODEL); duckdb $DK_VERSION ($DK_THREADS threads)"
     printf '  data: %s activity rows (%s MB, seed %s), %s factors in editions bench-2023 and bench-2024\n' \
         "$ROWS" "$ACT_MB" "$SEED" "$(($(wc -l <"$FACT") - 1))"
     echo "        $ACT"
     echo
     echo "(a) footprint --by $BY straight from the CSV files (median of $REPEAT runs, highest peak)"
-    printf '  %-34s %9s %9s\n' "tool" "seconds" "peak MB"
-    printf '  %-34s %9s %9s\n' "greenplan footprint --from" "$GP_SEC" "$GP_MB"
-    printf '  %-34s %9s %9s\n' "duckdb (python, wall clock)" "$DK_SEC" "$DK_MB"
+    printf '  %-34s %9s %9s %9s\n' "tool" "seconds" "cpu s" "peak MB"
+    printf '  %-34s %9s %9s %9s\n' "greenplan footprint --from" "$GP_SEC" "$GP_CPU" "$GP_MB"
+    printf '  %-34s %9s %9s %9s\n' "duckdb (python, wall clock)" "$DK_SEC" "$DK_CPU" "$DK_MB"
     printf '  %-34s %9s\n' "  of which the SQL query alone" "$DK_QSEC"
     printf '  %-34s %9s\n' "  of which import duckdb" "$DK_IMPORT"
-    printf '  %-34s %9s %9s\n' "ratio greenplan / duckdb" "$(div "$GP_SEC" "$DK_SEC")" "$(div "$GP_MB" "$DK_MB")"
+    printf '  %-34s %9s %9s %9s\n' "ratio greenplan / duckdb" "$(div "$GP_SEC" "$DK_SEC")" "$(div "$GP_CPU" "$DK_CPU")" "$(div "$GP_MB" "$DK_MB")"
     printf '  %-34s %9s\n' "ratio greenplan / duckdb query" "$(div "$GP_SEC" "$DK_QSEC")"
     printf '  %-34s %9s rows/s\n' "greenplan throughput" "$(div "$ROWS" "$GP_SEC" "%.0f")"
+    echo "  load average before/after (a): $LOAD_BEFORE / $LOAD_AFTER (anything well above 0 means other work shared the $(nproc) cores)"
     echo "  outputs: $SAME_A"
     if [ "${SKIP_IMPORT:-0}" != 1 ]; then
         echo
         echo "(b) import into a store, then footprint --by $BY of the stored rows (one run each)"
-        printf '  %-9s %-20s %9s %11s %9s  %s\n' "store" "step" "seconds" "rows/s" "peak MB" "check"
+        printf '  %-9s %-20s %9s %9s %11s %9s  %s\n' "store" "step" "seconds" "cpu s" "rows/s" "peak MB" "check"
         for s in "${STORES[@]}"; do
-            printf '  %-9s %-20s %9s %11s %9s\n' "$s" "factors import" "${FAC_SEC[$s]}" "" ""
-            printf '  %-9s %-20s %9s %11s %9s  %s\n' "$s" "activity import" "${IMP_SEC[$s]}" "${IMP_RPS[$s]}" "${IMP_MB[$s]}" "db size ${DB_SIZE[$s]:-?}"
-            printf '  %-9s %-20s %9s %11s %9s  %s\n' "$s" "footprint (stored)" "${FP_SEC[$s]}" "$(div "$ROWS" "${FP_SEC[$s]}" "%.0f")" "${FP_MB[$s]}" "vs --from: ${FP_SAME[$s]}"
+            printf '  %-9s %-20s %9s\n' "$s" "factors import" "${FAC_SEC[$s]}"
+            printf '  %-9s %-20s %9s %9s %11s %9s  %s\n' "$s" "activity import" "${IMP_SEC[$s]}" "${IMP_CPU[$s]}" "${IMP_RPS[$s]}" "${IMP_MB[$s]}" "db size ${DB_SIZE[$s]:-?}"
+            printf '  %-9s %-20s %9s %9s %11s %9s  %s\n' "$s" "footprint (stored)" "${FP_SEC[$s]}" "${FP_CPU[$s]}" "$(div "$ROWS" "${FP_SEC[$s]}" "%.0f")" "${FP_MB[$s]}" "vs --from: ${FP_SAME[$s]}"
         done
         [ -n "$PG_NOTE" ] && echo "  $PG_NOTE"
     fi
