@@ -11,8 +11,8 @@ use greenplan_core::footprint::{
 use greenplan_core::ods::OdsCode;
 use greenplan_core::period::FinancialYear;
 use greenplan_core::quantity::with_thousands;
-use greenplan_ingest::activity::{ActivityFile, footprint_of_file, row_error};
-use greenplan_ingest::{IngestError, RowError, factors};
+use greenplan_ingest::activity::{check_file, footprint_of_file, row_error};
+use greenplan_ingest::{IngestError, factors};
 use greenplan_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -123,51 +123,51 @@ async fn import(store: &Store, path: &Path, dry_run: bool) -> Result<()> {
     }
     let factors = store.factor_set(None).await?;
     let editions = store.edition_years().await?;
-    let mut resolver = Resolver::new(&factors, editions);
-    let file = ActivityFile::open(path)?;
     let mut import = if dry_run {
         None
     } else {
         Some(store.begin_activity_import(&name, &sha).await?)
     };
-    let mut errors: Vec<RowError> = Vec::new();
-    let mut totals = Aggregator::new(&[GroupBy::Organisation, GroupBy::Category], false);
-    let bar = progress("Checking");
-    for (i, item) in file.enumerate() {
-        bar.inc(1);
-        let activity = match item {
-            Err(e) => {
-                drop(import);
-                return Err(e.into());
-            }
-            Ok(Err(row_errors)) => {
-                errors.extend(row_errors);
-                continue;
-            }
-            Ok(Ok(a)) => a,
-        };
-        match resolver.emission(&activity) {
-            Err(p) => errors.push(row_error(&activity, p)),
-            Ok(e) => {
-                if in_footprint(&e) {
-                    totals.add(i, &e);
-                }
-                if errors.is_empty()
-                    && let Some(imp) = import.as_mut()
-                {
-                    imp.add(activity).await?;
-                }
+    // Reading and checking run on a blocking thread while this task writes to the database;
+    // the bounded channel keeps memory to a few batches.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<greenplan_core::activity::Activity>>(4);
+    let bar = progress("Importing");
+    let progress_bar = bar.clone();
+    let file = path.to_path_buf();
+    let checker = tokio::task::spawn_blocking(move || {
+        check_file(
+            &file,
+            &factors,
+            editions,
+            |batch| tx.blocking_send(batch).is_ok(),
+            |n| progress_bar.set_position(n),
+        )
+    });
+    while let Some(batch) = rx.recv().await {
+        if let Some(imp) = import.as_mut() {
+            for a in batch {
+                imp.add(a).await?;
             }
         }
     }
+    let checked = checker.await?;
     bar.finish_and_clear();
-    if !errors.is_empty() {
-        if let Some(imp) = import {
-            imp.rollback().await?;
+    let checked = match checked {
+        Ok(c) if c.errors.is_empty() => c,
+        Ok(c) => {
+            if let Some(imp) = import {
+                imp.rollback().await?;
+            }
+            bail!(IngestError::rows(c.errors));
         }
-        bail!(IngestError::rows(errors));
-    }
-    let table = totals.finish();
+        Err(e) => {
+            if let Some(imp) = import {
+                imp.rollback().await?;
+            }
+            return Err(e.into());
+        }
+    };
+    let table = checked.adds;
     let rows = match import {
         Some(imp) => {
             let summary = imp.commit(&name).await?;

@@ -88,7 +88,7 @@ fn real_main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GREENPLAN_LOG")
-                .unwrap_or_else(|_| "warn,greenplan=info".into()),
+                .unwrap_or_else(|_| "warn,greenplan=info,sqlx=error".into()),
         )
         .with_writer(std::io::stderr)
         .init();

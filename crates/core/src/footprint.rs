@@ -19,10 +19,10 @@ use crate::unit::Unit;
 use crate::unit::UnitError;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// The emission of one activity row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,11 +215,54 @@ pub fn aggregate(emissions: &[Emission], by: &[GroupBy]) -> FootprintTable {
 }
 
 /// Sums emissions one at a time, so a footprint of millions of rows never holds them all.
+/// Adding an emission to an existing line allocates nothing: lines are found by a hash of the
+/// key's parts and compared part by part.
 #[derive(Debug, Clone)]
 pub struct Aggregator {
     by: Vec<GroupBy>,
     keep_indices: bool,
-    lines: BTreeMap<Vec<String>, FootprintLine>,
+    lines: Vec<(Vec<KeyPart>, FootprintLine)>,
+    index: HashMap<u64, Vec<usize>>,
+}
+
+/// One part of a line's key, kept in a form that compares without formatting.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyPart {
+    Text(String),
+    Year(FinancialYear),
+}
+
+/// A key part borrowed from an emission.
+#[derive(Hash)]
+enum KeyRef<'e> {
+    Text(&'e str),
+    Year(FinancialYear),
+}
+
+impl KeyRef<'_> {
+    fn matches(&self, owned: &KeyPart) -> bool {
+        match (self, owned) {
+            (KeyRef::Text(a), KeyPart::Text(b)) => *a == b.as_str(),
+            (KeyRef::Year(a), KeyPart::Year(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    fn to_owned_part(&self) -> KeyPart {
+        match self {
+            KeyRef::Text(t) => KeyPart::Text((*t).to_string()),
+            KeyRef::Year(y) => KeyPart::Year(*y),
+        }
+    }
+}
+
+impl KeyPart {
+    fn text(&self) -> String {
+        match self {
+            KeyPart::Text(t) => t.clone(),
+            KeyPart::Year(y) => y.to_string(),
+        }
+    }
 }
 
 impl Aggregator {
@@ -228,14 +271,14 @@ impl Aggregator {
         Self {
             by: by.to_vec(),
             keep_indices,
-            lines: BTreeMap::new(),
+            lines: Vec::new(),
+            index: HashMap::new(),
         }
     }
 
     /// Adds emission number `i`.
     pub fn add(&mut self, i: usize, e: &Emission) {
-        let split_by_gas = self.by.contains(&GroupBy::Gas);
-        let parts: Vec<(&str, Decimal, Decimal)> = if split_by_gas {
+        if self.by.contains(&GroupBy::Gas) {
             let share = |v: Decimal| {
                 if e.kgco2e.is_zero() {
                     Decimal::ZERO
@@ -243,58 +286,141 @@ impl Aggregator {
                     e.market_kgco2e * v / e.kgco2e
                 }
             };
-            [
+            for (gas, v) in [
                 ("CO2", e.gases.co2),
                 ("CH4", e.gases.ch4),
                 ("N2O", e.gases.n2o),
                 ("other", e.gases.other),
-            ]
-            .into_iter()
-            .filter(|(_, v)| !v.is_zero())
-            .map(|(g, v)| (g, v, share(v)))
-            .collect()
-        } else {
-            vec![("", e.kgco2e, e.market_kgco2e)]
-        };
-        for (gas, kg, market) in parts {
-            let key: Vec<String> = self.by.iter().map(|k| key_value(e, *k, gas)).collect();
-            let line = self
-                .lines
-                .entry(key)
-                .or_insert_with_key(|key| FootprintLine {
-                    key: key.clone(),
-                    kgco2e: Decimal::ZERO,
-                    market_kgco2e: Decimal::ZERO,
-                    emissions: Vec::new(),
-                });
-            line.kgco2e += kg;
-            line.market_kgco2e += market;
-            if self.keep_indices && line.emissions.last() != Some(&i) {
-                line.emissions.push(i);
+            ] {
+                if !v.is_zero() {
+                    self.add_part(i, e, gas, v, share(v));
+                }
             }
+        } else {
+            self.add_part(i, e, "", e.kgco2e, e.market_kgco2e);
+        }
+    }
+
+    fn add_part(&mut self, i: usize, e: &Emission, gas: &str, kg: Decimal, market: Decimal) {
+        let mut parts: [Option<KeyRef>; 6] = [None, None, None, None, None, None];
+        for (slot, k) in parts.iter_mut().zip(&self.by) {
+            *slot = Some(match k {
+                GroupBy::Organisation => KeyRef::Text(e.organisation.as_str()),
+                GroupBy::Site => KeyRef::Text(e.site.as_deref().unwrap_or("")),
+                GroupBy::Scope => KeyRef::Text(e.scope.label()),
+                GroupBy::Category => KeyRef::Text(e.category.slug()),
+                GroupBy::Gas => KeyRef::Text(gas),
+                GroupBy::Period => KeyRef::Year(e.year),
+            });
+        }
+        let parts = &parts[..self.by.len().min(6)];
+        let hash = {
+            use std::hash::{BuildHasher, Hash, Hasher};
+            let mut h = self.index.hasher().build_hasher();
+            parts.hash(&mut h);
+            h.finish()
+        };
+        let found = self.index.get(&hash).and_then(|candidates| {
+            candidates.iter().copied().find(|&c| {
+                self.lines[c]
+                    .0
+                    .iter()
+                    .zip(parts)
+                    .all(|(owned, part)| part.as_ref().is_some_and(|p| p.matches(owned)))
+            })
+        });
+        let line = match found {
+            Some(c) => c,
+            None => {
+                let owned: Vec<KeyPart> =
+                    parts.iter().flatten().map(KeyRef::to_owned_part).collect();
+                let key = owned.iter().map(KeyPart::text).collect();
+                self.lines.push((
+                    owned,
+                    FootprintLine {
+                        key,
+                        kgco2e: Decimal::ZERO,
+                        market_kgco2e: Decimal::ZERO,
+                        emissions: Vec::new(),
+                    },
+                ));
+                let c = self.lines.len() - 1;
+                self.index.entry(hash).or_default().push(c);
+                c
+            }
+        };
+        let line = &mut self.lines[line].1;
+        line.kgco2e += kg;
+        line.market_kgco2e += market;
+        if self.keep_indices && line.emissions.last() != Some(&i) {
+            line.emissions.push(i);
         }
     }
 
     /// Adds another aggregator's sums (from a parallel batch).
     pub fn merge(&mut self, other: Aggregator) {
-        for (key, line) in other.lines {
-            match self.lines.get_mut(&key) {
-                Some(mine) => {
+        for (owned, line) in other.lines {
+            let hash = {
+                use std::hash::{BuildHasher, Hash, Hasher};
+                let mut h = self.index.hasher().build_hasher();
+                let refs: Vec<Option<KeyRef>> = owned
+                    .iter()
+                    .map(|p| {
+                        Some(match p {
+                            KeyPart::Text(t) => KeyRef::Text(t),
+                            KeyPart::Year(y) => KeyRef::Year(*y),
+                        })
+                    })
+                    .collect();
+                refs.as_slice().hash(&mut h);
+                h.finish()
+            };
+            let found = self
+                .index
+                .get(&hash)
+                .and_then(|c| c.iter().copied().find(|&c| self.lines[c].0 == owned));
+            match found {
+                Some(c) => {
+                    let mine = &mut self.lines[c].1;
                     mine.kgco2e += line.kgco2e;
                     mine.market_kgco2e += line.market_kgco2e;
                     mine.emissions.extend(line.emissions);
                 }
                 None => {
-                    self.lines.insert(key, line);
+                    self.lines.push((owned, line));
+                    self.index
+                        .entry(hash)
+                        .or_default()
+                        .push(self.lines.len() - 1);
                 }
             }
         }
     }
 
+    /// The table, lines sorted by key (periods in date order).
     pub fn finish(self) -> FootprintTable {
+        let mut lines = self.lines;
+        lines.sort_by(|a, b| a.0.cmp(&b.0));
         FootprintTable {
             by: self.by,
-            lines: self.lines.into_values().collect(),
+            lines: lines.into_iter().map(|(_, l)| l).collect(),
+        }
+    }
+}
+
+impl PartialOrd for KeyPart {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for KeyPart {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (KeyPart::Text(a), KeyPart::Text(b)) => a.cmp(b),
+            (KeyPart::Year(a), KeyPart::Year(b)) => a.cmp(b),
+            (KeyPart::Text(_), KeyPart::Year(_)) => std::cmp::Ordering::Less,
+            (KeyPart::Year(_), KeyPart::Text(_)) => std::cmp::Ordering::Greater,
         }
     }
 }
@@ -304,32 +430,28 @@ pub fn in_footprint(e: &Emission) -> bool {
     e.scope != Scope::OutsideOfScopes
 }
 
-fn key_value(e: &Emission, key: GroupBy, gas: &str) -> String {
-    match key {
-        GroupBy::Organisation => e.organisation.to_string(),
-        GroupBy::Site => e.site.clone().unwrap_or_default(),
-        GroupBy::Scope => e.scope.label().to_string(),
-        GroupBy::Category => e.category.slug().to_string(),
-        GroupBy::Gas => gas.to_string(),
-        GroupBy::Period => e.year.to_string(),
-    }
-}
-
 /// Picks the factor edition for each activity and resolves its factor, caching by
-/// (activity, unit, edition): a file names only a few distinct activities.
+/// (edition, activity, unit): a file names only a few distinct activities, and a cache hit
+/// allocates nothing.
 pub struct Resolver<'a> {
     factors: &'a FactorSet,
     /// `(edition name, year)` of every edition, for choosing by period.
     editions: Vec<(String, i32)>,
-    pinned: Option<String>,
-    cache: HashMap<(String, Unit, String), Result<usize, ResolveError>>,
+    /// Edition chosen for each financial year met so far.
+    by_year: Vec<(FinancialYear, Option<Arc<str>>)>,
+    pinned: Option<Arc<str>>,
+    cache: ResolveCache,
 }
+
+/// edition → activity → [(unit, factor index)].
+type ResolveCache = HashMap<Arc<str>, HashMap<String, Vec<(Unit, Result<usize, ResolveError>)>>>;
 
 impl<'a> Resolver<'a> {
     pub fn new(factors: &'a FactorSet, editions: Vec<(String, i32)>) -> Self {
         Self {
             factors,
             editions,
+            by_year: Vec::new(),
             pinned: None,
             cache: HashMap::new(),
         }
@@ -338,22 +460,25 @@ impl<'a> Resolver<'a> {
     /// Uses `edition` for every activity, whatever the row or its period says
     /// (`greenplan footprint --edition`), to compare years like for like.
     pub fn pin(mut self, edition: Option<String>) -> Self {
-        self.pinned = edition;
+        self.pinned = edition.map(Arc::from);
         self
     }
 
     /// The edition an activity uses: the one it pins, else the one for its financial year.
-    pub fn edition_for(&self, a: &Activity) -> Option<String> {
-        self.pinned
-            .clone()
-            .or_else(|| a.edition.clone())
-            .or_else(|| {
-                crate::factor::edition_for_year(
-                    &self.editions,
-                    FinancialYear::containing(a.period_start).0,
-                )
-                .map(str::to_string)
-            })
+    pub fn edition_for(&mut self, a: &Activity) -> Option<Arc<str>> {
+        if let Some(p) = &self.pinned {
+            return Some(p.clone());
+        }
+        if let Some(e) = &a.edition {
+            return Some(Arc::from(e.as_str()));
+        }
+        let year = FinancialYear::containing(a.period_start);
+        if let Some((_, e)) = self.by_year.iter().find(|(y, _)| *y == year) {
+            return e.clone();
+        }
+        let chosen = crate::factor::edition_for_year(&self.editions, year.0).map(Arc::from);
+        self.by_year.push((year, chosen.clone()));
+        chosen
     }
 
     /// Computes the emission of one activity, or says why it cannot.
@@ -385,14 +510,23 @@ impl<'a> Resolver<'a> {
         &mut self,
         activity: &str,
         unit: &Unit,
-        edition: &str,
+        edition: &Arc<str>,
     ) -> Result<usize, ResolveError> {
-        let key = (activity.to_string(), unit.clone(), edition.to_string());
-        if let Some(hit) = self.cache.get(&key) {
-            return hit.clone();
+        if let Some(hit) = self
+            .cache
+            .get(edition)
+            .and_then(|by_activity| by_activity.get(activity))
+            .and_then(|units| units.iter().find(|(u, _)| u == unit))
+        {
+            return hit.1.clone();
         }
         let result = self.factors.resolve(activity, unit, edition);
-        self.cache.insert(key, result.clone());
+        self.cache
+            .entry(edition.clone())
+            .or_default()
+            .entry(activity.to_string())
+            .or_default()
+            .push((unit.clone(), result.clone()));
         result
     }
 }

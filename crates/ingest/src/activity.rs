@@ -89,6 +89,23 @@ impl ActivityFile {
     pub fn file(&self) -> &str {
         &self.file
     }
+
+    /// Up to `n` non-blank rows, unparsed (to parse them on other threads).
+    fn raw_batch(&mut self, n: usize) -> Result<Vec<Row>, IngestError> {
+        let mut batch = Vec::with_capacity(n);
+        while batch.len() < n {
+            match self.rows.next() {
+                None => break,
+                Some(row) => {
+                    let row = row?;
+                    if !row.is_blank() {
+                        batch.push(row);
+                    }
+                }
+            }
+        }
+        Ok(batch)
+    }
 }
 
 impl Iterator for ActivityFile {
@@ -252,6 +269,9 @@ fn date_cell(
 /// Reads `2024-04-01`, `2024-04-01 00:00:00` (from a workbook) or the UK's `01/04/2024`.
 pub fn parse_date(v: &str) -> Option<NaiveDate> {
     let v = v.trim();
+    if let Some(d) = parse_iso_date(v) {
+        return Some(d);
+    }
     let v = v.split_once(' ').map_or(v, |(d, _)| d);
     let v = v.split_once('T').map_or(v, |(d, _)| d);
     NaiveDate::parse_from_str(v, "%Y-%m-%d")
@@ -263,8 +283,9 @@ pub fn parse_date(v: &str) -> Option<NaiveDate> {
 const BATCH: usize = 32 * 1024;
 
 /// Computes the emissions of an activity file without storing anything: the "what will this
-/// return add?" check. Streams the file in batches, converting each batch on all cores, so
-/// memory stays bounded by the batch size plus the emissions kept. Every bad row is reported.
+/// return add?" check. The reader thread only splits the file into rows; parsing, checking and
+/// factor lookup run on all cores, a batch at a time, so memory stays bounded by the batch
+/// size. Emissions reach `keep` in file order. Every bad row is reported.
 pub fn footprint_of_file(
     path: &Path,
     factors: &FactorSet,
@@ -272,42 +293,42 @@ pub fn footprint_of_file(
     pinned: Option<&str>,
     mut keep: impl FnMut(Emission),
 ) -> Result<u64, IngestError> {
-    let file = ActivityFile::open(path)?;
+    let mut file = ActivityFile::open(path)?;
+    let (name, columns) = (file.file.clone(), file.columns);
     let mut errors: Vec<RowError> = Vec::new();
     let mut rows = 0u64;
-    let mut batch: Vec<Activity> = Vec::with_capacity(BATCH);
-    let mut flush = |batch: &mut Vec<Activity>, errors: &mut Vec<RowError>| {
-        let results: Vec<Result<Emission, RowError>> = batch
+    let convert = |batch: &[Row]| -> Vec<Result<Emission, Vec<RowError>>> {
+        batch
             .par_chunks(4096)
-            .flat_map_iter(|chunk| {
-                let mut resolver =
-                    Resolver::new(factors, editions.to_vec()).pin(pinned.map(str::to_string));
-                chunk
-                    .iter()
-                    .map(|a| resolver.emission(a).map_err(|p| row_error(a, p)))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+            .map_init(
+                || Resolver::new(factors, editions.to_vec()).pin(pinned.map(str::to_string)),
+                |resolver, chunk| {
+                    chunk
+                        .iter()
+                        .map(|row| {
+                            let a = parse_row(&name, &columns, row)?;
+                            resolver.emission(&a).map_err(|p| vec![row_error(&a, p)])
+                        })
+                        .collect::<Vec<_>>()
+                },
+            )
+            .flatten_iter()
+            .collect()
+    };
+    let mut batch = file.raw_batch(BATCH)?;
+    while !batch.is_empty() {
+        rows += batch.len() as u64;
+        // Read the next batch while this one is converted: the reader is the only serial part.
+        let (next, results) = rayon::join(|| file.raw_batch(BATCH), || convert(&batch));
         for r in results {
             match r {
                 Ok(e) if errors.is_empty() => keep(e),
                 Ok(_) => {}
-                Err(e) => errors.push(e),
+                Err(e) => errors.extend(e),
             }
         }
-        batch.clear();
-    };
-    for item in file {
-        rows += 1;
-        match item? {
-            Ok(a) => batch.push(a),
-            Err(row_errors) => errors.extend(row_errors),
-        }
-        if batch.len() == BATCH {
-            flush(&mut batch, &mut errors);
-        }
+        batch = next?;
     }
-    flush(&mut batch, &mut errors);
     if errors.is_empty() {
         Ok(rows)
     } else {
@@ -323,4 +344,96 @@ pub fn row_error(a: &Activity, p: greenplan_core::activity::RowProblem) -> RowEr
         column: Some(p.column.to_string()),
         message: p.message,
     }
+}
+
+/// What checking a whole activity file found.
+pub struct FileCheck {
+    /// Data rows read.
+    pub rows: u64,
+    /// Every problem, in file order; empty when the file can be imported.
+    pub errors: Vec<RowError>,
+    /// The footprint the file adds, by organisation and NHS category.
+    pub adds: greenplan_core::footprint::FootprintTable,
+}
+
+/// Rows handed over per batch by [`check_file`].
+pub const IMPORT_BATCH: usize = 2000;
+
+/// Reads, checks and resolves every row of an activity file, handing valid rows over in
+/// batches to `accept` while the file is still clean (once a bad row is found, the rest is only
+/// checked, so that every problem is reported). Meant to run on its own thread beside the
+/// database writer: `accept` returns `false` to stop early (the writer has gone).
+pub fn check_file(
+    path: &Path,
+    factors: &FactorSet,
+    editions: Vec<(String, i32)>,
+    mut accept: impl FnMut(Vec<Activity>) -> bool,
+    mut progress: impl FnMut(u64),
+) -> Result<FileCheck, IngestError> {
+    use greenplan_core::footprint::{Aggregator, GroupBy, in_footprint};
+    let file = ActivityFile::open(path)?;
+    let mut resolver = Resolver::new(factors, editions);
+    let mut totals = Aggregator::new(&[GroupBy::Organisation, GroupBy::Category], false);
+    let mut errors = Vec::new();
+    let mut batch = Vec::with_capacity(IMPORT_BATCH);
+    let mut rows = 0u64;
+    for item in file {
+        rows += 1;
+        if rows % 10_000 == 0 {
+            progress(rows);
+        }
+        let activity = match item? {
+            Ok(a) => a,
+            Err(row_errors) => {
+                errors.extend(row_errors);
+                continue;
+            }
+        };
+        match resolver.emission(&activity) {
+            Err(p) => errors.push(row_error(&activity, p)),
+            Ok(e) => {
+                if in_footprint(&e) {
+                    totals.add(0, &e);
+                }
+                if errors.is_empty() {
+                    batch.push(activity);
+                    if batch.len() == IMPORT_BATCH
+                        && !accept(std::mem::replace(
+                            &mut batch,
+                            Vec::with_capacity(IMPORT_BATCH),
+                        ))
+                    {
+                        return Err(IngestError::Header {
+                            file: file_name(path),
+                            message: "the import was stopped".into(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if errors.is_empty() && !batch.is_empty() {
+        accept(batch);
+    }
+    progress(rows);
+    Ok(FileCheck {
+        rows,
+        errors,
+        adds: totals.finish(),
+    })
+}
+
+/// `YYYY-MM-DD` read directly: the common case, and chrono's format parser costs more than
+/// the rest of a row (measured).
+fn parse_iso_date(v: &str) -> Option<NaiveDate> {
+    let b = v.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }

@@ -201,7 +201,7 @@ fn read_factor_sheet(path: &Path, file: &str) -> Result<(String, Vec<Row>), Inge
         .enumerate()
         .map(|(i, cells)| Row {
             number: first_row + i as u64 + 1,
-            cells: cells.iter().map(cell_text).collect(),
+            cells: cells.iter().map(cell_text).collect::<Vec<_>>().into(),
         })
         .collect();
     Ok((sheet, rows))
@@ -887,7 +887,11 @@ mod tests {
     fn row(number: u64, cells: &[&str]) -> Row {
         Row {
             number,
-            cells: cells.iter().map(|c| c.to_string()).collect(),
+            cells: cells
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .into(),
         }
     }
 

@@ -11,7 +11,36 @@ use sqlx::{Any, Row, Transaction};
 
 /// Columns of `activities` written per row; rows per multi-row INSERT.
 const COLUMNS: usize = 14;
-const ROWS_PER_INSERT: usize = 500;
+const ROWS_PER_INSERT: usize = 2000;
+
+/// The multi-row INSERT for `rows` activities. SQLite gets anonymous `?` placeholders: with
+/// numbered ones, binding looks each name up in a list as long as the statement, which made
+/// large batches quadratic (measured: 8,500 rows/s at 500 rows per statement).
+fn insert_sql(rows: usize, sqlite: bool) -> String {
+    let mut sql = String::with_capacity(200 + rows * COLUMNS * 6);
+    sql.push_str(
+        "INSERT INTO activities (import_id, row_number, organisation, site, period_start, period_end, year, activity, quantity, unit, edition, category, market_factor, notes) VALUES ",
+    );
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for k in 1..=COLUMNS {
+            if k > 1 {
+                sql.push(',');
+            }
+            if sqlite {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&(i * COLUMNS + k).to_string());
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
 
 /// An import in progress: rows go into an open transaction, which is committed only by
 /// [`ActivityImport::commit`]. Dropping it (an error, a crash) rolls everything back.
@@ -20,6 +49,7 @@ pub struct ActivityImport {
     import_id: i64,
     rows: u64,
     buffer: Vec<Activity>,
+    sqlite: bool,
 }
 
 /// What an import did.
@@ -67,6 +97,7 @@ impl Store {
             import_id,
             rows: 0,
             buffer: Vec::with_capacity(ROWS_PER_INSERT),
+            sqlite: self.backend() == crate::Backend::Sqlite,
         })
     }
 
@@ -117,24 +148,7 @@ impl ActivityImport {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let mut sql = String::with_capacity(64 + self.buffer.len() * COLUMNS * 6);
-        sql.push_str(
-            "INSERT INTO activities (import_id, row_number, organisation, site, period_start, period_end, year, activity, quantity, unit, edition, category, market_factor, notes) VALUES ",
-        );
-        for i in 0..self.buffer.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for k in 1..=COLUMNS {
-                if k > 1 {
-                    sql.push(',');
-                }
-                sql.push('$');
-                sql.push_str(&(i * COLUMNS + k).to_string());
-            }
-            sql.push(')');
-        }
+        let sql = insert_sql(self.buffer.len(), self.sqlite);
         // Only placeholders are generated here; every value is bound.
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for a in self.buffer.drain(..) {
