@@ -315,10 +315,8 @@ impl Aggregator {
         }
         let parts = &parts[..self.by.len().min(6)];
         let hash = {
-            use std::hash::{BuildHasher, Hash, Hasher};
-            let mut h = self.index.hasher().build_hasher();
-            parts.hash(&mut h);
-            h.finish()
+            use std::hash::BuildHasher;
+            self.index.hasher().hash_one(parts)
         };
         let found = self.index.get(&hash).and_then(|candidates| {
             candidates.iter().copied().find(|&c| {
@@ -361,8 +359,7 @@ impl Aggregator {
     pub fn merge(&mut self, other: Aggregator) {
         for (owned, line) in other.lines {
             let hash = {
-                use std::hash::{BuildHasher, Hash, Hasher};
-                let mut h = self.index.hasher().build_hasher();
+                use std::hash::BuildHasher;
                 let refs: Vec<Option<KeyRef>> = owned
                     .iter()
                     .map(|p| {
@@ -372,8 +369,7 @@ impl Aggregator {
                         })
                     })
                     .collect();
-                refs.as_slice().hash(&mut h);
-                h.finish()
+                self.index.hasher().hash_one(refs.as_slice())
             };
             let found = self
                 .index
