@@ -379,7 +379,7 @@ pub fn check_file(
     let mut rows = 0u64;
     for item in file {
         rows += 1;
-        if rows % 10_000 == 0 {
+        if rows.is_multiple_of(10_000) {
             progress(rows);
         }
         let activity = match item? {

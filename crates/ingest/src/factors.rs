@@ -223,7 +223,7 @@ struct FlatColumns {
 impl FlatColumns {
     /// Finds the header row among the first rows and every column in it.
     fn find(file: &str, sheet: &str, rows: &[Row]) -> Result<(usize, Self), IngestError> {
-        let keys = |row: &Row| row.cells.iter().map(|c| column_key(c)).collect::<Vec<_>>();
+        let keys = |row: &Row| row.cells.iter().map(column_key).collect::<Vec<_>>();
         let header_at = rows
             .iter()
             .take(HEADER_SEARCH_ROWS)
