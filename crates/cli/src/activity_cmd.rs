@@ -11,7 +11,9 @@ use greenplan_core::footprint::{
 use greenplan_core::ods::OdsCode;
 use greenplan_core::period::FinancialYear;
 use greenplan_core::quantity::with_thousands;
-use greenplan_ingest::activity::{check_file, footprint_of_file, row_error};
+use greenplan_ingest::activity::{
+    check_file, footprint_of_file, footprint_table_of_file, row_error,
+};
 use greenplan_ingest::{IngestError, factors};
 use greenplan_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -230,6 +232,25 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
         bail!("no factor edition `{e}` is loaded: `greenplan factors editions` lists them");
     }
 
+    if let (Some(file), false) = (&args.from, args.explain) {
+        let table = footprint_table_of_file(
+            file,
+            &factor_set,
+            &editions,
+            args.edition.as_deref(),
+            &by,
+            keep,
+        )?;
+        if args.against_targets {
+            let baseline = args
+                .baseline
+                .as_deref()
+                .map(FinancialYear::parse)
+                .transpose()?;
+            return print_against_targets(&table, baseline, args.format);
+        }
+        return print_table(&table, args.format, args.basis);
+    }
     let mut agg = Aggregator::new(&by, args.explain);
     let mut kept: Vec<Emission> = Vec::new();
     let mut add = |e: Emission| {
@@ -475,7 +496,7 @@ fn print_explain(
             let mut r = l.key.clone();
             r.extend([
                 tonnes(l.kgco2e).to_string(),
-                e.origin.source.clone(),
+                e.origin.source.to_string(),
                 e.origin.row.to_string(),
                 e.quantity_in_factor_unit.normalize().to_string(),
                 f.unit_text.clone(),

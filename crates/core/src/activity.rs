@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 /// Where a figure came from: the file (or import) and its row, for tracing every total back.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RowRef {
-    pub source: String,
+    /// Shared by every row of a file: cloning it per row costs a counter, not a copy.
+    pub source: std::sync::Arc<str>,
     /// 1-based row number as a spreadsheet shows it (the header is row 1).
     pub row: u64,
 }

@@ -60,12 +60,14 @@ pub fn emission(
     factor: &Factor,
     market: Option<&Factor>,
 ) -> Result<Emission, UnitError> {
-    let quantity =
-        activity.quantity * basis_of(&activity.unit, factor).conversion_to(&factor.unit)?;
+    // A unit given without a calorific-value basis takes the basis of the factor it was
+    // resolved to: resolution only picks such a factor when the choice is unambiguous (one row,
+    // or an alias's documented default such as natural gas in kWh (Gross CV)).
+    let quantity = activity.quantity * activity.unit.conversion_to_assuming_basis(&factor.unit)?;
     let kgco2e = quantity * factor.kgco2e;
     let market_kgco2e = match market {
         Some(m) if factor.scope == Scope::Scope2 => {
-            activity.quantity * basis_of(&activity.unit, m).conversion_to(&m.unit)? * m.kgco2e
+            activity.quantity * activity.unit.conversion_to_assuming_basis(&m.unit)? * m.kgco2e
         }
         _ => kgco2e,
     };
@@ -102,19 +104,6 @@ pub fn emission(
         market_kgco2e,
         gases,
     })
-}
-
-/// A unit given without a calorific-value basis takes the basis of the factor it was resolved
-/// to: resolution only picks such a factor when the choice is unambiguous (one row, or an
-/// alias's documented default such as natural gas in kWh (Gross CV)).
-fn basis_of(unit: &Unit, factor: &Factor) -> Unit {
-    match (&unit.qualifier, &factor.unit.qualifier) {
-        (None, Some(q)) => Unit {
-            kind: unit.kind,
-            qualifier: Some(q.clone()),
-        },
-        _ => unit.clone(),
-    }
 }
 
 /// A dimension a footprint can be broken down by (`--by`).

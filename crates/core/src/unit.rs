@@ -160,8 +160,16 @@ impl UnitKind {
 
     fn from_name(name: &str) -> Option<Self> {
         use UnitKind::*;
-        let n = name.trim().to_lowercase();
-        let n = n.as_str();
+        let trimmed = name.trim();
+        // Most files write units in lower case or in one of a few spellings: avoid allocating
+        // a lowered copy for those (this runs once per activity row).
+        let lowered;
+        let n = if trimmed.bytes().any(|b| b.is_ascii_uppercase()) || !trimmed.is_ascii() {
+            lowered = trimmed.to_lowercase();
+            lowered.as_str()
+        } else {
+            trimmed
+        };
         Some(match n {
             "wh" => WattHour,
             "kwh" | "kilowatt hours" | "kilowatt-hours" | "kilowatt hour" => KilowattHour,
@@ -237,6 +245,22 @@ impl Unit {
 
     pub fn dimension(&self) -> Dimension {
         self.kind.dimension()
+    }
+
+    /// As [`Unit::conversion_to`], but a unit given without a basis takes the basis of `to`
+    /// (used once a factor has been chosen unambiguously for it).
+    pub fn conversion_to_assuming_basis(&self, to: &Unit) -> Result<Decimal, UnitError> {
+        if self.qualifier.is_none() && to.qualifier.is_some() {
+            if self.dimension() != to.dimension() {
+                return self.conversion_to(to);
+            }
+            return Ok(if self.kind == to.kind {
+                Decimal::ONE
+            } else {
+                self.kind.scale() / to.kind.scale()
+            });
+        }
+        self.conversion_to(to)
     }
 
     /// The factor by which a value in `self` is multiplied to express it in `to`.

@@ -70,7 +70,7 @@ impl Columns {
 
 /// An open activity file, yielding one result per non-blank data row.
 pub struct ActivityFile {
-    file: String,
+    file: std::sync::Arc<str>,
     columns: Columns,
     rows: table::Rows,
 }
@@ -80,7 +80,7 @@ impl ActivityFile {
     pub fn open(path: &Path) -> Result<Self, IngestError> {
         let (header, rows) = table::open(path, REQUIRED, OPTIONAL)?;
         Ok(Self {
-            file: file_name(path),
+            file: file_name(path).into(),
             columns: Columns::of(&header),
             rows,
         })
@@ -134,7 +134,11 @@ pub fn file_name(path: &Path) -> String {
     )
 }
 
-fn parse_row(file: &str, c: &Columns, row: &Row) -> Result<Activity, Vec<RowError>> {
+fn parse_row(
+    file: &std::sync::Arc<str>,
+    c: &Columns,
+    row: &Row,
+) -> Result<Activity, Vec<RowError>> {
     let errors = std::cell::RefCell::new(Vec::new());
     let cell = |i: usize| row.cells.get(i).map(|s| s.trim()).filter(|s| !s.is_empty());
     let opt = |i: Option<usize>| i.and_then(cell);
@@ -214,7 +218,7 @@ fn parse_row(file: &str, c: &Columns, row: &Row) -> Result<Activity, Vec<RowErro
     ) {
         let a = Activity {
             origin: RowRef {
-                source: file.to_string(),
+                source: file.clone(),
                 row: row.number,
             },
             organisation,
@@ -339,7 +343,7 @@ pub fn footprint_of_file(
 /// A resolver's problem with a row, as a row error of its file.
 pub fn row_error(a: &Activity, p: greenplan_core::activity::RowProblem) -> RowError {
     RowError {
-        file: a.origin.source.clone(),
+        file: a.origin.source.to_string(),
         row: a.origin.row,
         column: Some(p.column.to_string()),
         message: p.message,
@@ -436,4 +440,68 @@ fn parse_iso_date(v: &str) -> Option<NaiveDate> {
         })
     };
     NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
+/// The footprint table of an activity file without storing it, summed on all cores: each
+/// batch is aggregated in parallel and the partial sums merged, so no emission crosses
+/// threads. `include` filters emissions (year, organisation, footprint). Use
+/// [`footprint_of_file`] when the individual emissions are needed (`--explain`).
+pub fn footprint_table_of_file(
+    path: &Path,
+    factors: &FactorSet,
+    editions: &[(String, i32)],
+    pinned: Option<&str>,
+    by: &[greenplan_core::footprint::GroupBy],
+    include: impl Fn(&Emission) -> bool + Sync,
+) -> Result<greenplan_core::footprint::FootprintTable, IngestError> {
+    use greenplan_core::footprint::Aggregator;
+    let mut file = ActivityFile::open(path)?;
+    let (name, columns) = (file.file.clone(), file.columns);
+    let mut errors: Vec<RowError> = Vec::new();
+    let mut total = Aggregator::new(by, false);
+    let convert = |batch: &[Row]| -> (Aggregator, Vec<RowError>) {
+        batch
+            .par_chunks(4096)
+            .map_init(
+                || Resolver::new(factors, editions.to_vec()).pin(pinned.map(str::to_string)),
+                |resolver, chunk| {
+                    let mut agg = Aggregator::new(by, false);
+                    let mut errors = Vec::new();
+                    for row in chunk {
+                        match parse_row(&name, &columns, row) {
+                            Err(e) => errors.extend(e),
+                            Ok(a) => match resolver.emission(&a) {
+                                Err(p) => errors.push(row_error(&a, p)),
+                                Ok(e) if include(&e) => agg.add(0, &e),
+                                Ok(_) => {}
+                            },
+                        }
+                    }
+                    (agg, errors)
+                },
+            )
+            .reduce(
+                || (Aggregator::new(by, false), Vec::new()),
+                |(mut a, mut ea), (b, eb)| {
+                    a.merge(b);
+                    ea.extend(eb);
+                    (a, ea)
+                },
+            )
+    };
+    let mut batch = file.raw_batch(BATCH)?;
+    while !batch.is_empty() {
+        // Read the next batch while this one is converted: the reader is the only serial part.
+        let (next, (agg, batch_errors)) = rayon::join(|| file.raw_batch(BATCH), || convert(&batch));
+        total.merge(agg);
+        errors.extend(batch_errors);
+        batch = next?;
+    }
+    if errors.is_empty() {
+        Ok(total.finish())
+    } else {
+        // Parallel chunks finish in any order: list the problems in file order.
+        errors.sort_by_key(|e| e.row);
+        Err(IngestError::rows(errors))
+    }
 }

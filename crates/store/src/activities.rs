@@ -211,7 +211,7 @@ fn activity_from_row(r: &sqlx::any::AnyRow) -> Result<Activity> {
     let unit: String = r.try_get("unit")?;
     Ok(Activity {
         origin: RowRef {
-            source: r.try_get("file")?,
+            source: r.try_get::<String, _>("file")?.into(),
             row: r.try_get::<i64, _>("row_number")? as u64,
         },
         organisation: OdsCode::parse(&org).map_err(|e| corrupt("activity organisation", e))?,
