@@ -128,7 +128,11 @@ async fn import(store: &Store, path: &Path, dry_run: bool) -> Result<()> {
     let mut import = if dry_run {
         None
     } else {
-        Some(store.begin_activity_import(&name, &sha).await?)
+        Some(
+            store
+                .begin_activity_import(&crate::cli_actor(), &name, &sha)
+                .await?,
+        )
     };
     // Reading and checking run on a blocking thread while this task writes to the database;
     // the bounded channel keeps memory to a few batches.

@@ -8,6 +8,7 @@
 mod activity_cmd;
 mod factors_cmd;
 mod output;
+mod people_cmd;
 mod plan_cmd;
 
 use anyhow::{Context, Result};
@@ -56,6 +57,12 @@ enum Command {
         /// Import every conversion factor file in this folder on start, if none are loaded.
         #[arg(long, env = "GREENPLAN_FACTORS_DIR")]
         factors: Option<PathBuf>,
+        /// Require signing in to read anything (by default anyone may read the plan).
+        #[arg(long, env = "GREENPLAN_REQUIRE_LOGIN")]
+        require_login: bool,
+        /// Served over HTTPS (e.g. behind a proxy): mark cookies Secure and send HSTS.
+        #[arg(long, env = "GREENPLAN_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Conversion factors: import the official flat files or your own, list them.
     #[command(subcommand)]
@@ -71,6 +78,22 @@ enum Command {
     /// The plan's metrics, their targets, trajectories and ratings.
     #[command(subcommand)]
     Metrics(plan_cmd::MetricsCommand),
+    /// People who sign in, and their roles per organisation.
+    #[command(subcommand)]
+    User(people_cmd::UserCommand),
+    /// API tokens for scripts.
+    #[command(subcommand)]
+    Token(people_cmd::TokenCommand),
+    /// The audit trail: every change, who made it, when, before and after.
+    Audit {
+        /// One record, as KIND:ID (action:MED1, metric:inhaler-carbon, user:EMAIL).
+        #[arg(long)]
+        entity: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        limit: i64,
+        #[arg(long, value_enum, default_value_t)]
+        format: output::Format,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -113,12 +136,27 @@ async fn run(cli: Cli) -> Result<()> {
             addr,
             plan,
             factors,
-        } => serve(&store, &addr, plan, factors).await,
+            require_login,
+            secure_cookies,
+        } => {
+            let config = greenplan_web::WebConfig {
+                secure_cookies,
+                require_login,
+            };
+            serve(&store, &addr, plan, factors, config).await
+        }
         Command::Factors(c) => factors_cmd::run(&store, c).await,
         Command::Activity(c) => activity_cmd::run(&store, c).await,
         Command::Footprint(args) => activity_cmd::footprint(&store, args).await,
         Command::Actions(c) => plan_cmd::actions(&store, c).await,
         Command::Metrics(c) => plan_cmd::metrics(&store, c).await,
+        Command::User(c) => people_cmd::user(&store, c).await,
+        Command::Token(c) => people_cmd::token(&store, c).await,
+        Command::Audit {
+            entity,
+            limit,
+            format,
+        } => people_cmd::audit(&store, entity, limit, format).await,
     };
     store.close().await;
     result
@@ -129,6 +167,7 @@ async fn serve(
     addr: &str,
     plan: Option<PathBuf>,
     factors: Option<PathBuf>,
+    config: greenplan_web::WebConfig,
 ) -> Result<()> {
     if store.load_plan().await?.is_none() {
         plan_cmd::init(store, plan.as_deref(), false, factors.as_deref()).await?;
@@ -137,11 +176,31 @@ async fn serve(
     {
         factors_cmd::import_dir(store, &dir).await?;
     }
+    if store.user_count().await? == 0 {
+        eprintln!(
+            "No one can sign in yet. Create the first system administrator with:\n  \
+             printf '%s' \"$PASSWORD\" | greenplan user add you@nhs.net --org {} --role system-admin --password-stdin",
+            store
+                .load_plan()
+                .await?
+                .map_or_else(|| "ICB-CODE".to_string(), |p| p.info.icb.to_string())
+        );
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;
     let local = listener.local_addr()?;
     eprintln!("greenplan is serving the plan at http://{local}/  (Ctrl+C to stop)");
-    greenplan_web::serve(store.clone(), listener).await?;
+    greenplan_web::serve(store.clone(), config, listener).await?;
     Ok(())
+}
+
+/// Who the audit trail records for changes made from the command line: `cli:` and the
+/// operating-system user.
+pub(crate) fn cli_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
 }

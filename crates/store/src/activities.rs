@@ -50,6 +50,8 @@ pub struct ActivityImport {
     rows: u64,
     buffer: Vec<Activity>,
     sqlite: bool,
+    actor: String,
+    sha256: String,
 }
 
 /// What an import did.
@@ -82,8 +84,13 @@ impl Store {
         Ok(row)
     }
 
-    /// Starts an import of one file.
-    pub async fn begin_activity_import(&self, file: &str, sha256: &str) -> Result<ActivityImport> {
+    /// Starts an import of one file by `actor` (a user's email, or `cli:NAME`).
+    pub async fn begin_activity_import(
+        &self,
+        actor: &str,
+        file: &str,
+        sha256: &str,
+    ) -> Result<ActivityImport> {
         let mut tx = self.pool().begin().await?;
         let (import_id,): (i64,) =
             sqlx::query_as("INSERT INTO activity_imports (file, sha256, row_count, imported_at) VALUES ($1, $2, 0, $3) RETURNING id")
@@ -98,6 +105,8 @@ impl Store {
             rows: 0,
             buffer: Vec::with_capacity(ROWS_PER_INSERT),
             sqlite: self.backend() == crate::Backend::Sqlite,
+            actor: actor.to_string(),
+            sha256: sha256.to_string(),
         })
     }
 
@@ -186,6 +195,18 @@ impl ActivityImport {
             .bind(self.import_id)
             .execute(&mut *self.tx)
             .await?;
+        let after = serde_json::json!({"file": file, "rows": self.rows, "sha256": self.sha256});
+        crate::audit::record(
+            &mut self.tx,
+            &self.actor,
+            "import",
+            "activity-import",
+            &self.import_id.to_string(),
+            None,
+            None,
+            Some(&after),
+        )
+        .await?;
         self.tx.commit().await?;
         Ok(ImportSummary {
             import_id: self.import_id,

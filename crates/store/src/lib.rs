@@ -12,14 +12,23 @@
 #![forbid(unsafe_code)]
 
 mod activities;
+mod audit;
 mod factors;
+mod people;
 mod plan;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod updates;
 
 pub use activities::{ActivityImport, ImportOutcome, ImportSummary};
+pub use audit::AuditEntry;
 pub use factors::EditionInfo;
+pub use people::{
+    SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, SignInError, SignedIn, UserSummary,
+    check_password_strength, hash_password, new_token, normalise_email, verify_password,
+};
 pub use plan::{InitOutcome, MetricValue};
+pub use updates::{ActionUpdate, NewActionUpdate};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
@@ -57,11 +66,18 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The migrations, in order: (version, SQLite SQL, PostgreSQL SQL).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    include_str!("../migrations/sqlite/0001_init.sql"),
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../migrations/sqlite/0002_people_and_audit.sql"),
+        include_str!("../migrations/postgres/0002_people_and_audit.sql"),
+    ),
+];
 
 /// A connection pool to the greenplan database.
 #[derive(Clone)]

@@ -254,8 +254,9 @@ impl Store {
             .collect()
     }
 
-    /// Records a value of a metric.
-    pub async fn record_metric_value(&self, value: &MetricValue) -> Result<()> {
+    /// Records a value of a metric, with its audit entry. Permission is the caller's to check
+    /// (`greenplan_core::access::Access::can_record_value`).
+    pub async fn record_metric_value(&self, actor: &str, value: &MetricValue) -> Result<()> {
         let known: Option<(String,)> = sqlx::query_as("SELECT id FROM metrics WHERE id = $1")
             .bind(&value.metric)
             .fetch_optional(self.pool())
@@ -268,6 +269,19 @@ impl Store {
         }
         let mut tx = self.pool().begin().await?;
         insert_value(&mut tx, value).await?;
+        let after = serde_json::to_value(value).map_err(|e| corrupt("metric value", e))?;
+        let org = value.organisation.as_ref().map(|o| o.to_string());
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "record-value",
+            "metric",
+            &value.metric,
+            org.as_deref(),
+            None,
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -140,7 +140,10 @@ async fn an_import_is_all_or_nothing() {
         .await
         .unwrap();
 
-    let mut import = s.begin_activity_import("a.csv", "sha-a").await.unwrap();
+    let mut import = s
+        .begin_activity_import("test", "a.csv", "sha-a")
+        .await
+        .unwrap();
     for i in 0..1200 {
         import
             .add(activity(i + 2, "RTG", "10", "kWh", "natural-gas"))
@@ -151,7 +154,10 @@ async fn an_import_is_all_or_nothing() {
     assert_eq!(s.activity_count().await.unwrap(), 0);
     assert_eq!(s.import_with_sha("sha-a").await.unwrap(), None);
 
-    let mut import = s.begin_activity_import("a.csv", "sha-a").await.unwrap();
+    let mut import = s
+        .begin_activity_import("test", "a.csv", "sha-a")
+        .await
+        .unwrap();
     for i in 0..1200 {
         import
             .add(activity(i + 2, "RTG", "10", "kWh", "natural-gas"))
@@ -162,7 +168,10 @@ async fn an_import_is_all_or_nothing() {
     drop(import);
     assert_eq!(s.activity_count().await.unwrap(), 0);
 
-    let mut import = s.begin_activity_import("a.csv", "sha-a").await.unwrap();
+    let mut import = s
+        .begin_activity_import("test", "a.csv", "sha-a")
+        .await
+        .unwrap();
     for i in 0..1200 {
         import
             .add(activity(i + 2, "RTG", "10", "kWh", "natural-gas"))
@@ -183,7 +192,10 @@ async fn stored_activity_gives_the_hand_computed_footprint() {
     s.replace_edition(&file.edition, file.year, "2023.xlsx", &file.factors)
         .await
         .unwrap();
-    let mut import = s.begin_activity_import("b.csv", "sha-b").await.unwrap();
+    let mut import = s
+        .begin_activity_import("test", "b.csv", "sha-b")
+        .await
+        .unwrap();
     import
         .add(activity(2, "RTG", "1000", "kWh", "natural-gas"))
         .await
@@ -238,7 +250,7 @@ async fn metric_values_are_recorded_and_unknown_metrics_refused() {
         reference: None,
         origin: "test".into(),
     };
-    s.record_metric_value(&value).await.unwrap();
+    s.record_metric_value("test@nhs.net", &value).await.unwrap();
     let values = s.metric_values(Some("inhaler-carbon")).await.unwrap();
     assert_eq!(values.last().unwrap(), &value);
     let bad = MetricValue {
@@ -246,7 +258,7 @@ async fn metric_values_are_recorded_and_unknown_metrics_refused() {
         ..value
     };
     assert!(matches!(
-        s.record_metric_value(&bad).await,
+        s.record_metric_value("test@nhs.net", &bad).await,
         Err(StoreError::Rejected(_))
     ));
 }

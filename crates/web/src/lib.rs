@@ -6,6 +6,8 @@
 
 #![forbid(unsafe_code)]
 
+mod account;
+mod auth;
 mod charts;
 mod pages;
 
@@ -23,18 +25,33 @@ use tower_http::trace::TraceLayer;
 /// The footprint and the number of activity rows it was computed from.
 type CachedFootprint = (i64, Arc<FootprintTable>);
 
+/// Settings of a deployment.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` and send HSTS: set when served over HTTPS (behind a proxy).
+    pub secure_cookies: bool,
+    /// Require signing in to read anything (the built-in demo lets anyone read).
+    pub require_login: bool,
+}
+
 /// Shared state of the application.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub config: WebConfig,
     /// The footprint by organisation and category, recomputed when activity data changes.
     footprint: Arc<Mutex<Option<CachedFootprint>>>,
 }
 
 impl AppState {
     pub fn new(store: Store) -> Self {
+        Self::with_config(store, WebConfig::default())
+    }
+
+    pub fn with_config(store: Store, config: WebConfig) -> Self {
         Self {
             store,
+            config,
             footprint: Arc::new(Mutex::new(None)),
         }
     }
@@ -47,6 +64,11 @@ pub fn router(state: AppState) -> Router {
         .route("/areas/{code}", get(pages::area))
         .route("/actions", get(pages::actions))
         .route("/actions/{id}", get(pages::action))
+        .route("/actions/{id}/updates", axum::routing::post(pages::post_action_update))
+        .route("/login", get(account::login_page).post(account::login))
+        .route("/logout", axum::routing::post(account::logout))
+        .route("/account", get(account::account))
+        .route("/account/password", axum::routing::post(account::change_password))
         .route("/metrics", get(pages::metrics))
         .route("/metrics/{id}", get(pages::metric))
         .route("/metrics/{id}/values.csv", get(pages::metric_csv))
@@ -57,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(css))
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), require_login))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"),
@@ -67,9 +90,47 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Where reading needs a login, sends anyone not signed in to the sign-in page.
+async fn require_login(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path();
+    let open = matches!(path, "/login" | "/healthz") || path.starts_with("/static/");
+    if state.config.require_login && !open {
+        let signed_in = match auth::cookie(request.headers(), auth::SESSION_COOKIE) {
+            Some(token) => state
+                .store
+                .session_user(&token)
+                .await
+                .ok()
+                .flatten()
+                .is_some(),
+            None => request.headers().contains_key(header::AUTHORIZATION),
+        };
+        if !signed_in {
+            return axum::response::Redirect::to("/login").into_response();
+        }
+    }
+    let secure = state.config.secure_cookies;
+    let mut response = next.run(request).await;
+    if secure {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
 /// Serves the application on `listener` until Ctrl+C.
-pub async fn serve(store: Store, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(AppState::new(store)))
+pub async fn serve(
+    store: Store,
+    config: WebConfig,
+    listener: tokio::net::TcpListener,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(AppState::with_config(store, config)))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -2,6 +2,7 @@
 //! only place text (and askama escapes it).
 
 use crate::AppState;
+use crate::auth::Viewer;
 use crate::charts::{Bar, bar_chart, trajectory_chart};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -20,13 +21,37 @@ use greenplan_core::target::Rating;
 use serde::Deserialize;
 use std::sync::Arc;
 
+/// What every page's header needs: who is signed in and the token their forms carry.
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    pub signed_in: Option<String>,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn of(viewer: &Viewer) -> Self {
+        Self {
+            signed_in: viewer.user.as_ref().map(|u| u.name.clone()),
+            csrf: viewer.csrf(),
+        }
+    }
+}
+
 /// An error page; the cause is logged, the page stays plain.
-pub struct PageError(StatusCode, String);
+pub struct PageError(pub StatusCode, pub String);
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        let title = match self.0 {
+            StatusCode::NOT_FOUND => "Page not found",
+            StatusCode::FORBIDDEN => "You cannot do that",
+            StatusCode::UNAUTHORIZED => "Sign in to continue",
+            StatusCode::SERVICE_UNAVAILABLE => "Service unavailable",
+            _ => "Sorry, there is a problem with the service",
+        };
         let page = ErrorPage {
-            title: self.0.canonical_reason().unwrap_or("Error").to_string(),
+            title: title.to_string(),
+            chrome: Chrome::default(),
             message: self.1,
         };
         (self.0, Html(page.render().unwrap_or_default())).into_response()
@@ -40,9 +65,9 @@ impl From<greenplan_store::StoreError> for PageError {
     }
 }
 
-type PageResult = Result<Response, PageError>;
+pub type PageResult = Result<Response, PageError>;
 
-fn html<T: Template>(t: T) -> PageResult {
+pub fn html<T: Template>(t: T) -> PageResult {
     t.render().map(|s| Html(s).into_response()).map_err(|e| {
         tracing::error!(error = %e, "template error");
         PageError(
@@ -52,14 +77,14 @@ fn html<T: Template>(t: T) -> PageResult {
     })
 }
 
-fn not_found_error(what: &str) -> PageError {
+pub fn not_found_error(what: &str) -> PageError {
     PageError(
         StatusCode::NOT_FOUND,
         format!("There is no {what} here. Check the address, or start from the dashboard."),
     )
 }
 
-async fn plan(state: &AppState) -> Result<Plan, PageError> {
+pub async fn plan(state: &AppState) -> Result<Plan, PageError> {
     state.store.load_plan().await?.ok_or_else(|| {
         PageError(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -69,7 +94,7 @@ async fn plan(state: &AppState) -> Result<Plan, PageError> {
 }
 
 /// "31 March 2026".
-fn long_date(d: NaiveDate) -> String {
+pub fn long_date(d: NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
@@ -211,6 +236,7 @@ async fn footprint(state: &AppState) -> Result<Option<Arc<FootprintTable>>, Page
 #[template(path = "dashboard.html")]
 struct Dashboard {
     title: String,
+    chrome: Chrome,
     plan: Plan,
     period: String,
     quarter: String,
@@ -225,7 +251,7 @@ struct Dashboard {
     quality_flags: Vec<greenplan_core::quality::UnitFlag>,
 }
 
-pub async fn dashboard(State(state): State<AppState>) -> PageResult {
+pub async fn dashboard(viewer: Viewer, State(state): State<AppState>) -> PageResult {
     let plan = plan(&state).await?;
     let today = today();
     let quarter = Quarter::containing(today);
@@ -287,6 +313,7 @@ pub async fn dashboard(State(state): State<AppState>) -> PageResult {
         None => (Vec::new(), String::new()),
     };
     html(Dashboard {
+        chrome: Chrome::of(&viewer),
         title: "Dashboard".into(),
         period: format!("{} to {}", plan.info.first_year, plan.info.last_year),
         quarter: quarter.to_string(),
@@ -350,13 +377,18 @@ fn footprint_view(t: &FootprintTable, plan: &Plan) -> (Vec<FootprintRow>, String
 #[template(path = "area.html")]
 struct AreaPage {
     title: String,
+    chrome: Chrome,
     area: greenplan_core::plan::Area,
     actions: Vec<ActionRow>,
     metrics: Vec<MetricRow>,
     case_studies: Vec<greenplan_core::plan::CaseStudy>,
 }
 
-pub async fn area(State(state): State<AppState>, Path(code): Path<String>) -> PageResult {
+pub async fn area(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> PageResult {
     let plan = plan(&state).await?;
     let area = plan
         .areas
@@ -383,6 +415,7 @@ pub async fn area(State(state): State<AppState>, Path(code): Path<String>) -> Pa
         .cloned()
         .collect();
     html(AreaPage {
+        chrome: Chrome::of(&viewer),
         title: area.name.clone(),
         area,
         actions,
@@ -402,6 +435,7 @@ pub struct ActionFilter {
 #[template(path = "actions.html")]
 struct ActionsPage {
     title: String,
+    chrome: Chrome,
     actions: Vec<ActionRow>,
     areas: Vec<(String, String, bool)>,
     statuses: Vec<(String, String, bool)>,
@@ -409,6 +443,7 @@ struct ActionsPage {
 }
 
 pub async fn actions(
+    viewer: Viewer,
     State(state): State<AppState>,
     Query(filter): Query<ActionFilter>,
 ) -> PageResult {
@@ -430,6 +465,7 @@ pub async fn actions(
         .map(|a| action_row(a, &plan))
         .collect();
     html(ActionsPage {
+        chrome: Chrome::of(&viewer),
         title: "Priority actions".into(),
         actions,
         areas: plan
@@ -461,6 +497,7 @@ pub async fn actions(
 #[template(path = "action.html")]
 struct ActionPage {
     title: String,
+    chrome: Chrome,
     action: Action,
     row: ActionRow,
     area_name: String,
@@ -470,10 +507,72 @@ struct ActionPage {
     shifts: Vec<String>,
     policies: Vec<String>,
     sdgs: Vec<String>,
+    can_update: bool,
+    updates: Vec<UpdateRow>,
+    history: Vec<HistoryRow>,
+    statuses: Vec<(String, String, bool)>,
+    form: UpdateForm,
+    error: String,
 }
 
-pub async fn action(State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
-    let plan = plan(&state).await?;
+/// A posted progress update, as shown on the action page.
+pub struct UpdateRow {
+    pub when: String,
+    pub by: String,
+    pub status: String,
+    pub rag: String,
+    pub note: String,
+    pub evidence_url: String,
+    pub revised_due: String,
+}
+
+/// One line of a record's history (the audit trail).
+pub struct HistoryRow {
+    pub when: String,
+    pub actor: String,
+    pub action: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// The progress update form, as sent (kept to re-show it with an error).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct UpdateForm {
+    #[serde(default)]
+    pub csrf_token: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub evidence_url: String,
+    #[serde(default)]
+    pub revised_due: String,
+}
+
+/// "29 November 2026 at 14:05" from Unix seconds.
+pub fn when(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .map(|t| t.with_timezone(&chrono::Local))
+        .map_or_else(String::new, |t| t.format("%-d %B %Y at %H:%M").to_string())
+}
+
+pub async fn action(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> PageResult {
+    html(action_page(&viewer, &state, &id, UpdateForm::default(), String::new()).await?)
+}
+
+async fn action_page(
+    viewer: &Viewer,
+    state: &AppState,
+    id: &str,
+    form: UpdateForm,
+    error: String,
+) -> Result<ActionPage, PageError> {
+    let plan = plan(state).await?;
     let action = plan
         .actions
         .iter()
@@ -522,7 +621,61 @@ pub async fn action(State(state): State<AppState>, Path(id): Path<String>) -> Pa
         .filter_map(|n| plan.sdgs.iter().find(|x| x.number == *n))
         .map(|s| format!("Goal {}: {}", s.number, s.name))
         .collect();
-    html(ActionPage {
+    let can_update = viewer
+        .user
+        .as_ref()
+        .is_some_and(|u| u.access.can_update_action(&action, &plan));
+    let updates = state
+        .store
+        .action_updates(&action.id)
+        .await?
+        .into_iter()
+        .map(|u| UpdateRow {
+            when: when(u.posted_at),
+            by: u.posted_by,
+            status: u.status.label().into(),
+            rag: u.status.rag().into(),
+            note: u.note,
+            evidence_url: u.evidence_url.unwrap_or_default(),
+            revised_due: u.revised_due.map(|p| p.to_string()).unwrap_or_default(),
+        })
+        .collect();
+    let history = state
+        .store
+        .audit_trail(Some(("action", &action.id)), 50)
+        .await?
+        .into_iter()
+        .map(|e| HistoryRow {
+            when: when(e.at),
+            actor: e.actor,
+            action: e.action,
+            before: e.before.unwrap_or_default(),
+            after: e.after.unwrap_or_default(),
+        })
+        .collect();
+    let selected = if form.status.is_empty() {
+        action.status.slug().to_string()
+    } else {
+        form.status.clone()
+    };
+    let statuses = greenplan_core::plan::ActionStatus::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.slug().to_string(),
+                s.label().to_string(),
+                s.slug() == selected,
+            )
+        })
+        .collect();
+    Ok(ActionPage {
+        chrome: Chrome::of(viewer),
+        can_update,
+        updates,
+        history,
+        statuses,
+        form,
+        error,
         title: format!(
             "{} {}",
             action.id,
@@ -540,14 +693,82 @@ pub async fn action(State(state): State<AppState>, Path(id): Path<String>) -> Pa
     })
 }
 
+/// Posts a progress update: checked against the signed-in person's roles on the server,
+/// whatever the page showed them; CSRF-protected; audited by the store.
+pub async fn post_action_update(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    axum::Form(form): axum::Form<UpdateForm>,
+) -> PageResult {
+    let Some(user) = viewer.user.clone() else {
+        return Err(PageError(
+            StatusCode::UNAUTHORIZED,
+            "Sign in to post an update.".into(),
+        ));
+    };
+    if !crate::auth::same_origin(&headers) || !viewer.check_csrf(&form.csrf_token) {
+        return Err(crate::account::forbidden());
+    }
+    let plan = plan(&state).await?;
+    let action = plan
+        .actions
+        .iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| not_found_error("priority action"))?;
+    if !user.access.can_update_action(action, &plan) {
+        return Err(PageError(
+            StatusCode::FORBIDDEN,
+            format!(
+                "You cannot post updates on {id}: only contributors of the organisations that lead it can. Ask your organisation admin if you should."
+            ),
+        ));
+    }
+    let rejected = |message: String, form: UpdateForm| async {
+        let mut page = html(action_page(&viewer, &state, &id, form, message).await?)?;
+        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        Ok(page)
+    };
+    let status = match form.status.parse::<greenplan_core::plan::ActionStatus>() {
+        Ok(s) => s,
+        Err(e) => return rejected(e, form).await,
+    };
+    let revised_due = match form.revised_due.trim() {
+        "" => None,
+        text => match greenplan_core::period::Period::parse(text) {
+            Ok(p) => Some(p),
+            Err(e) => return rejected(format!("Revised delivery date: {e}"), form).await,
+        },
+    };
+    let update = greenplan_store::NewActionUpdate {
+        status,
+        note: form.note.clone(),
+        evidence_url: Some(form.evidence_url.trim().to_string()).filter(|u| !u.is_empty()),
+        revised_due,
+    };
+    match state
+        .store
+        .post_action_update(&user.email, &id, &update)
+        .await
+    {
+        Ok(_) => {
+            Ok(axum::response::Redirect::to(&format!("/actions/{id}#updates")).into_response())
+        }
+        Err(greenplan_store::StoreError::Rejected(message)) => rejected(message, form).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "metrics.html")]
 struct MetricsPage {
     title: String,
+    chrome: Chrome,
     metrics: Vec<MetricRow>,
 }
 
-pub async fn metrics(State(state): State<AppState>) -> PageResult {
+pub async fn metrics(viewer: Viewer, State(state): State<AppState>) -> PageResult {
     let plan = plan(&state).await?;
     let mut rows: Vec<(Rating, MetricRow)> = plan
         .metrics
@@ -559,6 +780,7 @@ pub async fn metrics(State(state): State<AppState>) -> PageResult {
         .collect();
     rows.sort_by_key(|(r, _)| rating_order(*r));
     html(MetricsPage {
+        chrome: Chrome::of(&viewer),
         title: "Metrics".into(),
         metrics: rows.into_iter().map(|(_, m)| m).collect(),
     })
@@ -578,6 +800,7 @@ pub struct ValueRow {
 #[template(path = "metric.html")]
 struct MetricPage {
     title: String,
+    chrome: Chrome,
     metric: greenplan_core::plan::Metric,
     row: MetricRow,
     direction: String,
@@ -590,7 +813,11 @@ struct MetricPage {
     flags: Vec<greenplan_core::quality::UnitFlag>,
 }
 
-pub async fn metric(State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+pub async fn metric(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> PageResult {
     let plan = plan(&state).await?;
     let metric = plan
         .metric(&id)
@@ -687,6 +914,7 @@ pub async fn metric(State(state): State<AppState>, Path(id): Path<String>) -> Pa
         None => (String::new(), Vec::new()),
     };
     html(MetricPage {
+        chrome: Chrome::of(&viewer),
         title: metric.name.clone(),
         direction: match metric.direction {
             greenplan_core::target::Direction::LowerIsBetter => "Lower is better".into(),
@@ -807,14 +1035,16 @@ pub async fn footprint_csv(State(state): State<AppState>) -> PageResult {
 #[template(path = "organisations.html")]
 struct OrganisationsPage {
     title: String,
+    chrome: Chrome,
     plan: Plan,
     population: String,
 }
 
-pub async fn organisations(State(state): State<AppState>) -> PageResult {
+pub async fn organisations(viewer: Viewer, State(state): State<AppState>) -> PageResult {
     let plan = plan(&state).await?;
     let population = number(plan.places.iter().map(|p| p.population).sum());
     html(OrganisationsPage {
+        chrome: Chrome::of(&viewer),
         title: "Organisations and places".into(),
         plan,
         population,
@@ -825,13 +1055,18 @@ pub async fn organisations(State(state): State<AppState>) -> PageResult {
 #[template(path = "organisation.html")]
 struct OrganisationPage {
     title: String,
+    chrome: Chrome,
     organisation: greenplan_core::plan::Organisation,
     kind: String,
     actions: Vec<ActionRow>,
     values: Vec<(String, String, String, String)>,
 }
 
-pub async fn organisation(State(state): State<AppState>, Path(code): Path<String>) -> PageResult {
+pub async fn organisation(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> PageResult {
     let plan = plan(&state).await?;
     let code =
         greenplan_core::ods::OdsCode::parse(&code).map_err(|_| not_found_error("organisation"))?;
@@ -860,6 +1095,7 @@ pub async fn organisation(State(state): State<AppState>, Path(code): Path<String
         })
         .collect();
     html(OrganisationPage {
+        chrome: Chrome::of(&viewer),
         title: organisation.name.clone(),
         kind: organisation.kind.label().into(),
         organisation,
@@ -872,12 +1108,14 @@ pub async fn organisation(State(state): State<AppState>, Path(code): Path<String
 #[template(path = "visions.html")]
 struct VisionsPage {
     title: String,
+    chrome: Chrome,
     plan: Plan,
 }
 
-pub async fn visions(State(state): State<AppState>) -> PageResult {
+pub async fn visions(viewer: Viewer, State(state): State<AppState>) -> PageResult {
     let plan = plan(&state).await?;
     html(VisionsPage {
+        chrome: Chrome::of(&viewer),
         title: "Progress on the 2022-2025 visions".into(),
         plan,
     })
@@ -887,6 +1125,7 @@ pub async fn visions(State(state): State<AppState>) -> PageResult {
 #[template(path = "error.html")]
 struct ErrorPage {
     title: String,
+    chrome: Chrome,
     message: String,
 }
 

@@ -123,16 +123,19 @@ async fn text_from_data_is_escaped() {
     let db = TestDatabase::new();
     let (app, store) = app(&db).await;
     store
-        .record_metric_value(&MetricValue {
-            metric: "inhaler-carbon".into(),
-            organisation: None,
-            period: Period::parse("2025/26").unwrap(),
-            value: "13000".parse().unwrap(),
-            as_written: Some("<script>alert(1)</script>".into()),
-            note: Some("\"><img src=x onerror=alert(2)>".into()),
-            reference: None,
-            origin: "test".into(),
-        })
+        .record_metric_value(
+            "test@nhs.net",
+            &MetricValue {
+                metric: "inhaler-carbon".into(),
+                organisation: None,
+                period: Period::parse("2025/26").unwrap(),
+                value: "13000".parse().unwrap(),
+                as_written: Some("<script>alert(1)</script>".into()),
+                note: Some("\"><img src=x onerror=alert(2)>".into()),
+                reference: None,
+                origin: "test".into(),
+            },
+        )
         .await
         .unwrap();
     let (_, _, body) = get(&app, "/metrics/inhaler-carbon").await;
