@@ -17,27 +17,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
-// A relative GREENPLAN_BIN is taken from the current folder, as a shell would; the default from
-// this file's folder.
-const greenplanBin = process.env.GREENPLAN_BIN
-  ? path.resolve(process.env.GREENPLAN_BIN)
-  : path.resolve(here, '../../target/debug/greenplan');
-const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const screenshotDir = path.join(repoRoot, 'artifacts', 'screenshots');
+import { chromiumPath, killOnExit, launchOptions, screenshotDir, startServer, stopServer } from './server.mjs';
 
-const STARTUP_TIMEOUT_MS = 60_000;
 const ACTION_TIMEOUT_MS = 15_000;
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const CSV_HEADER = 'metric,organisation,period,value,unit,as_written,note,reference';
@@ -57,96 +43,8 @@ let axeContext;
 // The server
 // ---------------------------------------------------------------------------------------------
 
-/** A TCP port that is free on 127.0.0.1 right now. */
-async function freePort() {
-  const srv = net.createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = /** @type {net.AddressInfo} */ (srv.address());
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
-
-/** Starts `greenplan --db <fresh file> serve` and waits until /healthz answers 200. */
-async function startServer() {
-  assert.ok(
-    fs.existsSync(greenplanBin),
-    `the greenplan binary ${greenplanBin} does not exist: run \`cargo build -p greenplan\` ` +
-      'at the repository root first, or set GREENPLAN_BIN',
-  );
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greenplan-browser-'));
-  const db = path.join(dir, 'greenplan.db');
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(greenplanBin, ['--db', db, 'serve', '--addr', `127.0.0.1:${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GREENPLAN_LOG: process.env.GREENPLAN_LOG || 'warn,greenplan=info' },
-  });
-  let output = '';
-  const keep = (chunk) => {
-    output += chunk;
-    if (output.length > 20_000) output = output.slice(-20_000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  let exited = null;
-  child.on('exit', (code, signal) => {
-    exited = { code, signal };
-  });
-  child.on('error', (e) => {
-    // Spawning failed (not executable, …): no 'exit' follows.
-    exited = { code: null, signal: null };
-    keep(`could not start ${greenplanBin}: ${e.message}\n`);
-  });
-  const s = { child, base, dir, log: () => output };
-  server = s;
-
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  let lastError = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (exited) {
-      throw new Error(
-        `greenplan exited before it was ready (code ${exited.code}, signal ${exited.signal}). Its output:\n${output}`,
-      );
-    }
-    try {
-      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) return s;
-      lastError = `/healthz answered ${res.status}`;
-    } catch (e) {
-      lastError = String(e?.cause?.code || e?.message || e);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(
-    `greenplan did not answer 200 on ${base}/healthz within ${STARTUP_TIMEOUT_MS / 1000}s ` +
-      `(last: ${lastError}). Its output:\n${output}`,
-  );
-}
-
-/** Stops the server (SIGTERM, then SIGKILL if it lingers) and removes its database. */
-async function stopServer() {
-  const s = server;
-  server = undefined;
-  if (!s) return;
-  const { child } = s;
-  if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-    const gone = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await gone;
-    clearTimeout(timer);
-  }
-  fs.rmSync(s.dir, { recursive: true, force: true });
-}
-
 // Last resort if the test process ends without `after` running: never leave a server behind.
-process.on('exit', () => {
-  if (server && server.child.exitCode === null && server.child.signalCode === null) {
-    server.child.kill('SIGKILL');
-  }
-});
+killOnExit(() => server);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -215,21 +113,9 @@ function formatViolations(pageName, violations) {
 
 before(async () => {
   fs.mkdirSync(screenshotDir, { recursive: true });
-  await startServer();
+  server = await startServer();
   assert.ok(fs.existsSync(chromiumPath), `Chromium not found at ${chromiumPath} (apt-get install chromium)`);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-      '--no-first-run',
-    ],
-  });
+  browser = await chromium.launch(launchOptions);
   const options = { viewport: { width: 1280, height: 900 }, locale: 'en-GB' };
   context = await browser.newContext({ ...options, javaScriptEnabled: false });
   axeContext = await browser.newContext({ ...options, javaScriptEnabled: true });
@@ -245,7 +131,8 @@ after(async () => {
     await context?.close();
     await browser?.close();
   } finally {
-    await stopServer();
+    await stopServer(server);
+    server = undefined;
   }
 });
 

@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/password", axum::routing::post(account::change_password))
         .route("/metrics", get(pages::metrics))
         .route("/metrics/{id}", get(pages::metric))
+        .route("/metrics/{id}/values", axum::routing::post(pages::post_metric_value))
         .route("/metrics/{id}/values.csv", get(pages::metric_csv))
         .route("/organisations", get(pages::organisations))
         .route("/organisations/{code}", get(pages::organisation))

@@ -811,6 +811,26 @@ struct MetricPage {
     trajectory: Vec<(String, String)>,
     values: Vec<ValueRow>,
     flags: Vec<greenplan_core::quality::UnitFlag>,
+    /// Organisations the viewer may record values for: (code, name, selected).
+    record_for: Vec<(String, String, bool)>,
+    form: ValueForm,
+    error: String,
+}
+
+/// The form for recording a metric value, as sent.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ValueForm {
+    #[serde(default)]
+    pub csrf_token: String,
+    /// ODS code, or `system` for a system-wide value.
+    #[serde(default)]
+    pub organisation: String,
+    #[serde(default)]
+    pub period: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub note: String,
 }
 
 pub async fn metric(
@@ -818,7 +838,18 @@ pub async fn metric(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> PageResult {
-    let plan = plan(&state).await?;
+    html(metric_page(&viewer, &state, &id, ValueForm::default(), String::new()).await?)
+}
+
+async fn metric_page(
+    viewer: &Viewer,
+    state: &AppState,
+    id: &str,
+    form: ValueForm,
+    error: String,
+) -> Result<MetricPage, PageError> {
+    let id = id.to_string();
+    let plan = plan(state).await?;
     let metric = plan
         .metric(&id)
         .cloned()
@@ -913,8 +944,43 @@ pub async fn metric(
         }
         None => (String::new(), Vec::new()),
     };
-    html(MetricPage {
-        chrome: Chrome::of(&viewer),
+    let record_for = match &viewer.user {
+        None => Vec::new(),
+        Some(user) => {
+            let wanted = if form.organisation.is_empty() {
+                metric
+                    .organisation
+                    .as_ref()
+                    .map_or_else(|| "system".to_string(), |o| o.to_string())
+            } else {
+                form.organisation.clone()
+            };
+            let mut choices = Vec::new();
+            if metric.organisation.is_none() && user.access.can_record_value(None, &plan) {
+                choices.push((
+                    "system".to_string(),
+                    format!("System ({})", plan.info.system),
+                    wanted == "system",
+                ));
+            }
+            for o in &plan.organisations {
+                let allowed = metric.organisation.as_ref().is_none_or(|m| m == &o.code);
+                if allowed && user.access.can_record_value(Some(&o.code), &plan) {
+                    choices.push((
+                        o.code.to_string(),
+                        o.name.clone(),
+                        wanted == o.code.as_str(),
+                    ));
+                }
+            }
+            choices
+        }
+    };
+    Ok(MetricPage {
+        chrome: Chrome::of(viewer),
+        record_for,
+        form,
+        error,
         title: metric.name.clone(),
         direction: match metric.direction {
             greenplan_core::target::Direction::LowerIsBetter => "Lower is better".into(),
@@ -935,6 +1001,85 @@ pub async fn metric(
         row,
         metric,
     })
+}
+
+/// Records a value of a metric for an organisation (or the system), checked against the
+/// viewer's roles on the server, CSRF-protected and audited.
+pub async fn post_metric_value(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    axum::Form(form): axum::Form<ValueForm>,
+) -> PageResult {
+    let Some(user) = viewer.user.clone() else {
+        return Err(PageError(
+            StatusCode::UNAUTHORIZED,
+            "Sign in to record a value.".into(),
+        ));
+    };
+    if !crate::auth::same_origin(&headers) || !viewer.check_csrf(&form.csrf_token) {
+        return Err(crate::account::forbidden());
+    }
+    let plan = plan(&state).await?;
+    let metric = plan.metric(&id).ok_or_else(|| not_found_error("metric"))?;
+    let organisation = match form.organisation.as_str() {
+        "" | "system" => None,
+        code => Some(
+            greenplan_core::ods::OdsCode::parse(code)
+                .map_err(|e| PageError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?,
+        ),
+    };
+    let scoped_elsewhere = metric.organisation.is_some() && organisation != metric.organisation;
+    if scoped_elsewhere || !user.access.can_record_value(organisation.as_ref(), &plan) {
+        return Err(PageError(
+            StatusCode::FORBIDDEN,
+            "You cannot record values of this metric for that organisation: only its own contributors can.".into(),
+        ));
+    }
+    let rejected = |message: String, form: ValueForm| async {
+        let mut page = html(metric_page(&viewer, &state, &id, form, message).await?)?;
+        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        Ok(page)
+    };
+    let period = match greenplan_core::period::Period::parse(&form.period) {
+        Ok(p) if p != greenplan_core::period::Period::Ongoing => p,
+        Ok(_) => {
+            return rejected(
+                "Period: a value belongs to a period, such as 2025/26, Q3 2025/26 or 2025-12"
+                    .into(),
+                form,
+            )
+            .await;
+        }
+        Err(e) => return rejected(format!("Period: {e}"), form).await,
+    };
+    let Some(value) = greenplan_core::quantity::parse_decimal(&form.value) else {
+        return rejected(
+            format!(
+                "Value: `{}` is not a number; enter digits only, in {}",
+                form.value.trim(),
+                metric.unit
+            ),
+            form,
+        )
+        .await;
+    };
+    let record = greenplan_store::MetricValue {
+        metric: id.clone(),
+        organisation,
+        period,
+        value,
+        as_written: None,
+        note: Some(form.note.trim().to_string()).filter(|n| !n.is_empty()),
+        reference: None,
+        origin: user.email.clone(),
+    };
+    state
+        .store
+        .record_metric_value(&user.email, &record)
+        .await?;
+    Ok(axum::response::Redirect::to(&format!("/metrics/{id}#values")).into_response())
 }
 
 fn csv_response(name: &str, body: Vec<u8>) -> Response {

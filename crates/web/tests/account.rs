@@ -465,3 +465,80 @@ async fn reading_can_require_a_login_and_tls_adds_hsts() {
     let (cookie, _) = site.sign_in("viewer@uhdb.nhs.uk").await;
     assert_eq!(site.get("/", Some(&cookie)).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn contributors_record_metric_values_for_their_own_organisation_only() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let origin = format!("http://{HOST}");
+    let (cookie, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    // inhaler-carbon is a system metric: a trust contributor may record its own trust's figure.
+    let page = site.get("/metrics/inhaler-carbon", Some(&cookie)).await;
+    assert!(page.body.contains("Record a value"));
+    assert!(
+        !page.body.contains("<option value=\"system\""),
+        "only the ICB records system-wide values"
+    );
+    let ok = site
+        .post(
+            "/metrics/inhaler-carbon/values",
+            Some(&cookie),
+            Some(&origin),
+            &format!(
+                "csrf_token={csrf}&organisation=RTG&period=2025%2F26&value=1%2C234.5&note=ePACT2"
+            ),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let values = site
+        .store
+        .metric_values(Some("inhaler-carbon"))
+        .await
+        .unwrap();
+    let mine = values
+        .iter()
+        .find(|v| v.origin == "rtg@uhdb.nhs.uk")
+        .unwrap();
+    assert_eq!(mine.value.to_string(), "1234.5");
+    assert_eq!(mine.organisation.as_ref().unwrap().as_str(), "RTG");
+    let trail = site
+        .store
+        .audit_trail(Some(("metric", "inhaler-carbon")), 10)
+        .await
+        .unwrap();
+    assert_eq!(trail[0].actor, "rtg@uhdb.nhs.uk");
+
+    for (org, expected) in [
+        ("RFS", StatusCode::FORBIDDEN),
+        ("system", StatusCode::FORBIDDEN),
+    ] {
+        let reply = site
+            .post(
+                "/metrics/inhaler-carbon/values",
+                Some(&cookie),
+                Some(&origin),
+                &format!("csrf_token={csrf}&organisation={org}&period=2025%2F26&value=1"),
+            )
+            .await;
+        assert_eq!(reply.status, expected, "{org}");
+    }
+    let bad = site
+        .post(
+            "/metrics/inhaler-carbon/values",
+            Some(&cookie),
+            Some(&origin),
+            &format!("csrf_token={csrf}&organisation=RTG&period=soon&value=lots"),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Period:"), "{}", bad.body);
+    let no_csrf = site
+        .post(
+            "/metrics/inhaler-carbon/values",
+            Some(&cookie),
+            Some(&origin),
+            "organisation=RTG&period=2025%2F26&value=1",
+        )
+        .await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
+}
