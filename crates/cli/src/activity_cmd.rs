@@ -1,7 +1,7 @@
 //! `greenplan activity import` and `greenplan footprint`.
 
 use crate::output::{Format, Listing};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use greenplan_core::Decimal;
 use greenplan_core::factor::FactorSet;
@@ -11,15 +11,12 @@ use greenplan_core::footprint::{
 use greenplan_core::ods::OdsCode;
 use greenplan_core::period::FinancialYear;
 use greenplan_core::quantity::with_thousands;
-use greenplan_ingest::activity::{
-    check_file, footprint_of_file, footprint_table_of_file, row_error,
-};
+use greenplan_ingest::activity::{footprint_of_file, footprint_table_of_file, row_error};
 use greenplan_ingest::{IngestError, factors};
 use greenplan_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use sha2::{Digest, Sha256};
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
@@ -85,20 +82,6 @@ pub async fn run(store: &Store, command: ActivityCommand) -> Result<()> {
     import(store, &file, dry_run).await
 }
 
-fn sha256_of(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(format!("{:x}", hasher.finalize()))
-}
-
 fn progress(label: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -113,83 +96,48 @@ fn progress(label: &str) -> ProgressBar {
 }
 
 async fn import(store: &Store, path: &Path, dry_run: bool) -> Result<()> {
+    use greenplan_service::{ImportReport, import_activity_file};
     let name = greenplan_ingest::activity::file_name(path);
-    let sha = sha256_of(path)?;
-    if !dry_run && let Some((id, at)) = store.import_with_sha(&sha).await? {
-        let when = chrono::DateTime::from_timestamp(at, 0)
-            .map_or_else(String::new, |t| t.format("%-d %B %Y %H:%M").to_string());
-        eprintln!(
-            "{name}: these exact contents were already imported (import {id}, {when}); nothing was stored twice."
-        );
-        return Ok(());
-    }
-    let factors = store.factor_set(None).await?;
-    let editions = store.edition_years().await?;
-    let mut import = if dry_run {
-        None
-    } else {
-        Some(
-            store
-                .begin_activity_import(&crate::cli_actor(), &name, &sha)
-                .await?,
-        )
-    };
-    // Reading and checking run on a blocking thread while this task writes to the database;
-    // the bounded channel keeps memory to a few batches.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<greenplan_core::activity::Activity>>(4);
-    let bar = progress("Importing");
-    let progress_bar = bar.clone();
-    let file = path.to_path_buf();
-    let checker = tokio::task::spawn_blocking(move || {
-        check_file(
-            &file,
-            &factors,
-            editions,
-            |batch| tx.blocking_send(batch).is_ok(),
-            |n| progress_bar.set_position(n),
-        )
-    });
-    while let Some(batch) = rx.recv().await {
-        if let Some(imp) = import.as_mut() {
-            for a in batch {
-                imp.add(a).await?;
-            }
-        }
-    }
-    let checked = checker.await?;
+    let bar = progress(if dry_run { "Checking" } else { "Importing" });
+    let ticker = bar.clone();
+    // The command line acts for the operator, who may load any organisation's data.
+    let report = import_activity_file(
+        store,
+        path,
+        None,
+        &crate::cli_actor(),
+        dry_run,
+        |_| true,
+        move |n| ticker.set_position(n),
+    )
+    .await;
     bar.finish_and_clear();
-    let checked = match checked {
-        Ok(c) if c.errors.is_empty() => c,
-        Ok(c) => {
-            if let Some(imp) = import {
-                imp.rollback().await?;
-            }
-            bail!(IngestError::rows(c.errors));
-        }
-        Err(e) => {
-            if let Some(imp) = import {
-                imp.rollback().await?;
-            }
-            return Err(e.into());
-        }
-    };
-    let table = checked.adds;
-    let rows = match import {
-        Some(imp) => {
-            let summary = imp.commit(&name).await?;
+    match report? {
+        ImportReport::AlreadyImported {
+            import_id,
+            imported_at,
+        } => {
+            let when = chrono::DateTime::from_timestamp(imported_at, 0)
+                .map_or_else(String::new, |t| t.format("%-d %B %Y %H:%M").to_string());
             eprintln!(
-                "{name}: {} rows imported (import {}). It adds:",
-                summary.rows, summary.import_id
+                "{name}: these exact contents were already imported (import {import_id}, {when}); nothing was stored twice."
             );
-            summary.rows
+            Ok(())
         }
-        None => {
+        ImportReport::Rejected { errors, total } => Err(IngestError::Rows { errors, total }.into()),
+        ImportReport::Imported {
+            import_id,
+            rows,
+            adds,
+        } => {
+            eprintln!("{name}: {rows} rows imported (import {import_id}). It adds:");
+            print_table(&adds, Format::Table, Basis::Location)
+        }
+        ImportReport::Checked { adds, .. } => {
             eprintln!("{name}: every row is valid (dry run: nothing stored). It would add:");
-            0
+            print_table(&adds, Format::Table, Basis::Location)
         }
-    };
-    let _ = rows;
-    print_table(&table, Format::Table, Basis::Location)
+    }
 }
 
 pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {

@@ -70,8 +70,84 @@ impl Activity {
     /// Checks the rules that do not depend on factors: a forward period within one financial
     /// year, and no negative amount unless it is marked as a correction.
     pub fn check(&self) -> Result<(), ActivityError> {
+        self.borrowed().check()
+    }
+
+    /// The row as an [`ActivityRef`], for the code that serves both forms.
+    pub fn borrowed(&self) -> ActivityRef<'_> {
+        ActivityRef {
+            source: &self.origin.source,
+            row: self.origin.row,
+            organisation: &self.organisation,
+            site: self.site.as_deref(),
+            period_start: self.period_start,
+            period_end: self.period_end,
+            activity: &self.activity,
+            quantity: self.quantity,
+            unit: &self.unit,
+            edition: self.edition.as_deref(),
+            category: self.category,
+            market_factor: self.market_factor.as_deref(),
+            notes: self.notes.as_deref(),
+        }
+    }
+}
+
+/// An activity row that borrows its text from wherever it was read: the same fields as
+/// [`Activity`], so that a file can be checked, converted and summed without allocating for
+/// every row (`greenplan footprint --from` over millions of rows). The rules and the
+/// arithmetic are written once, against this type; [`Activity`] lends itself through
+/// [`Activity::borrowed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActivityRef<'a> {
+    /// The file (or import) the row came from, shared as in [`RowRef`].
+    pub source: &'a std::sync::Arc<str>,
+    /// 1-based row number as a spreadsheet shows it.
+    pub row: u64,
+    pub organisation: &'a OdsCode,
+    pub site: Option<&'a str>,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub activity: &'a str,
+    pub quantity: Decimal,
+    pub unit: &'a Unit,
+    pub edition: Option<&'a str>,
+    pub category: Option<NhsCategory>,
+    pub market_factor: Option<&'a str>,
+    pub notes: Option<&'a str>,
+}
+
+impl ActivityRef<'_> {
+    /// The financial year the activity is reported in.
+    pub fn financial_year(&self) -> FinancialYear {
+        FinancialYear::containing(self.period_start)
+    }
+
+    /// As [`Activity::check`].
+    pub fn check(&self) -> Result<(), ActivityError> {
         check_period(self.period_start, self.period_end)?;
-        check_quantity(self.quantity, self.notes.as_deref())
+        check_quantity(self.quantity, self.notes)
+    }
+
+    /// An owned copy.
+    pub fn to_activity(&self) -> Activity {
+        Activity {
+            origin: RowRef {
+                source: self.source.clone(),
+                row: self.row,
+            },
+            organisation: self.organisation.clone(),
+            site: self.site.map(str::to_string),
+            period_start: self.period_start,
+            period_end: self.period_end,
+            activity: self.activity.to_string(),
+            quantity: self.quantity,
+            unit: self.unit.clone(),
+            edition: self.edition.map(str::to_string),
+            category: self.category,
+            market_factor: self.market_factor.map(str::to_string),
+            notes: self.notes.map(str::to_string),
+        }
     }
 }
 
@@ -122,5 +198,34 @@ mod tests {
         assert!(check_quantity(Decimal::from(-5), None).is_err());
         assert!(check_quantity(Decimal::from(-5), Some("Correction: meter re-read")).is_ok());
         assert!(check_quantity(Decimal::ZERO, None).is_ok());
+    }
+
+    #[test]
+    fn borrowed_and_owned_rows_agree() {
+        let a = Activity {
+            origin: RowRef {
+                source: "a.csv".into(),
+                row: 7,
+            },
+            organisation: OdsCode::parse("RTG").unwrap(),
+            site: Some("Main".into()),
+            period_start: d(2024, 4, 1),
+            period_end: d(2024, 4, 30),
+            activity: "natural-gas".into(),
+            quantity: Decimal::from(-5),
+            unit: "kWh".parse().unwrap(),
+            edition: None,
+            category: None,
+            market_factor: Some("tariff".into()),
+            notes: Some("correction".into()),
+        };
+        assert_eq!(a.borrowed().to_activity(), a);
+        assert_eq!(a.borrowed().financial_year(), a.financial_year());
+        assert!(a.check().is_ok());
+        let b = Activity { notes: None, ..a };
+        assert!(matches!(
+            b.check(),
+            Err(ActivityError::NegativeNotCorrection(_))
+        ));
     }
 }

@@ -30,10 +30,23 @@ impl fmt::Display for Quantity {
     }
 }
 
+/// `str::trim`, quicker for the usual cell: text that starts and ends with a printable ASCII
+/// character (`!` to `~`, none of them whitespace) is returned as it is without decoding
+/// characters from both ends. Cells are trimmed several times a row on the way to a figure,
+/// and Unicode-aware trimming was a tenth of the time of `footprint --from` (measured).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// Parses a decimal as people type it in spreadsheets: `12500`, `12,500.5`, ` 3.2 `, `1e3`.
 /// Thousands separators are accepted only in their proper places.
 pub fn parse_decimal(raw: &str) -> Option<Decimal> {
-    let t = raw.trim();
+    let t = trim(raw);
     if t.is_empty() {
         return None;
     }
@@ -95,6 +108,24 @@ mod tests {
         assert_eq!(parse_decimal("12,50"), None);
         assert_eq!(parse_decimal("abc"), None);
         assert_eq!(parse_decimal(""), None);
+    }
+
+    #[test]
+    fn trims_like_str_trim() {
+        for s in [
+            "",
+            " ",
+            "RTG",
+            " RTG ",
+            "\tkWh\r",
+            "\u{a0}12\u{a0}",
+            "£",
+            " £5 ",
+            "a b",
+            "\u{3000}x",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
     }
 
     #[test]

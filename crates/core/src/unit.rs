@@ -160,15 +160,23 @@ impl UnitKind {
 
     fn from_name(name: &str) -> Option<Self> {
         use UnitKind::*;
-        let trimmed = name.trim();
-        // Most files write units in lower case or in one of a few spellings: avoid allocating
-        // a lowered copy for those (this runs once per activity row).
+        let trimmed = crate::quantity::trim(name);
+        // This runs once per activity row, and most units are short ASCII (`kWh`, `litres`):
+        // those are lowered in a buffer on the stack rather than in a new `String`. For ASCII
+        // text `to_ascii_lowercase` and `to_lowercase` agree, so the match below sees the same.
+        let mut buf = [0u8; 24];
         let lowered;
-        let n = if trimmed.bytes().any(|b| b.is_ascii_uppercase()) || !trimmed.is_ascii() {
+        let n = if trimmed.is_ascii() && trimmed.len() <= buf.len() {
+            let b = &mut buf[..trimmed.len()];
+            // Byte by byte: a copy of variable length would call memcpy.
+            for (to, from) in b.iter_mut().zip(trimmed.bytes()) {
+                *to = from.to_ascii_lowercase();
+            }
+            // ASCII in, ASCII out: never the fallback.
+            std::str::from_utf8(b).unwrap_or_default()
+        } else {
             lowered = trimmed.to_lowercase();
             lowered.as_str()
-        } else {
-            trimmed
         };
         Some(match n {
             "wh" => WattHour,
@@ -291,7 +299,7 @@ impl FromStr for Unit {
 
     /// Reads `kWh`, `kWh (Gross CV)`, `cubic metres`, `£`…
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let text = raw.trim();
+        let text = crate::quantity::trim(raw);
         let (name, qualifier) = match text.split_once('(') {
             Some((name, rest)) => (name.trim(), Some(rest.trim_end_matches(')').trim())),
             None => (text, None),

@@ -10,12 +10,12 @@
 use crate::error::{IngestError, RowError};
 use crate::table::{self, Header, Row};
 use chrono::NaiveDate;
-use greenplan_core::activity::{Activity, RowRef};
+use greenplan_core::activity::{Activity, ActivityRef};
 use greenplan_core::category::NhsCategory;
 use greenplan_core::factor::FactorSet;
-use greenplan_core::footprint::{Emission, Resolver};
+use greenplan_core::footprint::{Aggregator, Emission, Resolver};
 use greenplan_core::ods::OdsCode;
-use greenplan_core::quantity::parse_decimal;
+use greenplan_core::quantity::{parse_decimal, trim};
 use greenplan_core::unit::Unit;
 use rayon::prelude::*;
 use std::path::Path;
@@ -139,13 +139,66 @@ fn parse_row(
     c: &Columns,
     row: &Row,
 ) -> Result<Activity, Vec<RowError>> {
+    let fields = parse_fields(file, c, row.number, |i| row.cells.get(i))?;
+    Ok(fields.borrowed(file, row.number).to_activity())
+}
+
+/// A row's values, checked, with its text borrowed from wherever the row was read: what
+/// [`parse_row`] makes an [`Activity`] of, and what [`footprint_table_of_file`] sums without
+/// allocating.
+struct Fields<'r> {
+    organisation: OdsCode,
+    site: Option<&'r str>,
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+    activity: &'r str,
+    quantity: rust_decimal::Decimal,
+    unit: Unit,
+    edition: Option<&'r str>,
+    category: Option<NhsCategory>,
+    market_factor: Option<&'r str>,
+    notes: Option<&'r str>,
+}
+
+impl<'r> Fields<'r> {
+    fn borrowed<'a>(&'a self, source: &'a std::sync::Arc<str>, row: u64) -> ActivityRef<'a>
+    where
+        'r: 'a,
+    {
+        ActivityRef {
+            source,
+            row,
+            organisation: &self.organisation,
+            site: self.site,
+            period_start: self.period_start,
+            period_end: self.period_end,
+            activity: self.activity,
+            quantity: self.quantity,
+            unit: &self.unit,
+            edition: self.edition,
+            category: self.category,
+            market_factor: self.market_factor,
+            notes: self.notes,
+        }
+    }
+}
+
+/// Checks one row, given its cells by position (`raw`, untrimmed, `None` past the end), and
+/// reports every problem with it. The one place the rules of an activity row and their
+/// messages are written, whichever way the row was read.
+fn parse_fields<'r>(
+    file: &std::sync::Arc<str>,
+    c: &Columns,
+    number: u64,
+    raw: impl Fn(usize) -> Option<&'r str>,
+) -> Result<Fields<'r>, Vec<RowError>> {
     let errors = std::cell::RefCell::new(Vec::new());
-    let cell = |i: usize| row.cells.get(i).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let cell = |i: usize| raw(i).map(trim).filter(|s| !s.is_empty());
     let opt = |i: Option<usize>| i.and_then(cell);
     let mut fail = |column: &str, message: String| {
         errors.borrow_mut().push(RowError {
             file: file.to_string(),
-            row: row.number,
+            row: number,
             column: Some(column.to_string()),
             message,
         });
@@ -165,7 +218,7 @@ fn parse_row(
     };
     let period_start = date_cell(cell(c.period_start), "period_start", &mut fail);
     let period_end = date_cell(cell(c.period_end), "period_end", &mut fail);
-    let activity = cell(c.activity).map(str::to_string);
+    let activity = cell(c.activity);
     if activity.is_none() {
         fail("activity", "is empty: name a factor path, an alias such as natural-gas, or a custom factor's activity".into());
     }
@@ -195,7 +248,6 @@ fn parse_row(
             .map_err(|e| fail("category", e.to_string()))
             .ok(),
     };
-    let notes = opt(c.notes).map(str::to_string);
 
     // Read before the `if let`: a borrow in its scrutinee would live through the body.
     let clean = errors.borrow().is_empty();
@@ -216,25 +268,21 @@ fn parse_row(
         unit,
         clean,
     ) {
-        let a = Activity {
-            origin: RowRef {
-                source: file.clone(),
-                row: row.number,
-            },
+        let fields = Fields {
             organisation,
-            site: cell(c.site).map(str::to_string),
+            site: cell(c.site),
             period_start,
             period_end,
             activity,
             quantity,
             unit,
-            edition: opt(c.edition).map(str::to_string),
+            edition: opt(c.edition),
             category,
-            market_factor: opt(c.market_factor).map(str::to_string),
-            notes,
+            market_factor: opt(c.market_factor),
+            notes: opt(c.notes),
         };
-        match a.check() {
-            Ok(()) => return Ok(a),
+        match fields.borrowed(file, number).check() {
+            Ok(()) => return Ok(fields),
             Err(e) => {
                 let column = match e {
                     greenplan_core::activity::ActivityError::NegativeNotCorrection(_) => "quantity",
@@ -272,7 +320,7 @@ fn date_cell(
 
 /// Reads `2024-04-01`, `2024-04-01 00:00:00` (from a workbook) or the UK's `01/04/2024`.
 pub fn parse_date(v: &str) -> Option<NaiveDate> {
-    let v = v.trim();
+    let v = trim(v);
     if let Some(d) = parse_iso_date(v) {
         return Some(d);
     }
@@ -342,9 +390,13 @@ pub fn footprint_of_file(
 
 /// A resolver's problem with a row, as a row error of its file.
 pub fn row_error(a: &Activity, p: greenplan_core::activity::RowProblem) -> RowError {
+    problem_at(&a.origin.source, a.origin.row, p)
+}
+
+fn problem_at(file: &str, row: u64, p: greenplan_core::activity::RowProblem) -> RowError {
     RowError {
-        file: a.origin.source.to_string(),
-        row: a.origin.row,
+        file: file.to_string(),
+        row,
         column: Some(p.column.to_string()),
         message: p.message,
     }
@@ -363,7 +415,8 @@ pub struct FileCheck {
 /// Rows handed over per batch by [`check_file`].
 pub const IMPORT_BATCH: usize = 2000;
 
-/// Reads, checks and resolves every row of an activity file, handing valid rows over in
+/// Reads, checks and resolves every row of an activity file (`may_submit` says why a row may
+/// not be submitted by whoever is importing, e.g. another trust's data), handing valid rows over in
 /// batches to `accept` while the file is still clean (once a bad row is found, the rest is only
 /// checked, so that every problem is reported). Meant to run on its own thread beside the
 /// database writer: `accept` returns `false` to stop early (the writer has gone).
@@ -371,10 +424,11 @@ pub fn check_file(
     path: &Path,
     factors: &FactorSet,
     editions: Vec<(String, i32)>,
+    may_submit: impl Fn(&Activity) -> Option<String>,
     mut accept: impl FnMut(Vec<Activity>) -> bool,
     mut progress: impl FnMut(u64),
 ) -> Result<FileCheck, IngestError> {
-    use greenplan_core::footprint::{Aggregator, GroupBy, in_footprint};
+    use greenplan_core::footprint::{GroupBy, in_footprint};
     let file = ActivityFile::open(path)?;
     let mut resolver = Resolver::new(factors, editions);
     let mut totals = Aggregator::new(&[GroupBy::Organisation, GroupBy::Category], false);
@@ -393,6 +447,15 @@ pub fn check_file(
                 continue;
             }
         };
+        if let Some(refusal) = may_submit(&activity) {
+            errors.push(RowError {
+                file: activity.origin.source.to_string(),
+                row: activity.origin.row,
+                column: Some("organisation".into()),
+                message: refusal,
+            });
+            continue;
+        }
         match resolver.emission(&activity) {
             Err(p) => errors.push(row_error(&activity, p)),
             Ok(e) => {
@@ -442,10 +505,25 @@ fn parse_iso_date(v: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
-/// The footprint table of an activity file without storing it, summed on all cores: each
-/// batch is aggregated in parallel and the partial sums merged, so no emission crosses
-/// threads. `include` filters emissions (year, organisation, footprint). Use
-/// [`footprint_of_file`] when the individual emissions are needed (`--explain`).
+/// The footprint table of an activity file without storing it, summed on all cores.
+/// `include` filters emissions (year, organisation, footprint). Use [`footprint_of_file`]
+/// when the individual emissions are needed (`--explain`).
+///
+/// This is `greenplan footprint --from`, meant to keep up with a database engine over millions
+/// of rows, so it is built for throughput:
+/// - this thread only reads: for plain CSV, blocks of raw lines ([`table::Batches`]), so
+///   the serial part is a copy and a count of line ends;
+/// - one worker per rayon thread takes blocks off a bounded queue (memory stays a few blocks)
+///   and splits, checks, resolves and sums them with its own [`Resolver`] and [`Aggregator`]
+///   for the whole file; the workers' sums are merged once at the end;
+/// - rows are checked by the same [`parse_fields`] as everywhere else (same rules, same
+///   messages) but never copied into an owned [`Activity`]: the borrowed row goes to
+///   [`Resolver::emission_in`], which writes over one emission per worker, and the
+///   aggregator finds its line by borrowed key parts. Once warm, a row allocates nothing.
+///
+/// Sums are exact decimals, so the order in which workers add rows does not change them.
+/// Every bad row is reported, in file order; a file that cannot be read (not UTF-8, say)
+/// is reported at its first such row, as when reading row by row.
 pub fn footprint_table_of_file(
     path: &Path,
     factors: &FactorSet,
@@ -454,54 +532,437 @@ pub fn footprint_table_of_file(
     by: &[greenplan_core::footprint::GroupBy],
     include: impl Fn(&Emission) -> bool + Sync,
 ) -> Result<greenplan_core::footprint::FootprintTable, IngestError> {
-    use greenplan_core::footprint::Aggregator;
-    let mut file = ActivityFile::open(path)?;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Mutex, mpsc};
+    let file = ActivityFile::open(path)?;
     let (name, columns) = (file.file.clone(), file.columns);
-    let mut errors: Vec<RowError> = Vec::new();
-    let mut total = Aggregator::new(by, false);
-    let convert = |batch: &[Row]| -> (Aggregator, Vec<RowError>) {
-        batch
-            .par_chunks(4096)
-            .map_init(
-                || Resolver::new(factors, editions.to_vec()).pin(pinned.map(str::to_string)),
-                |resolver, chunk| {
-                    let mut agg = Aggregator::new(by, false);
-                    let mut errors = Vec::new();
-                    for row in chunk {
-                        match parse_row(&name, &columns, row) {
-                            Err(e) => errors.extend(e),
-                            Ok(a) => match resolver.emission(&a) {
-                                Err(p) => errors.push(row_error(&a, p)),
-                                Ok(e) if include(&e) => agg.add(0, &e),
-                                Ok(_) => {}
-                            },
+    let mut batches = file.rows.into_batches()?;
+    let workers = rayon::current_num_threads().max(1);
+    let (to_workers, queue) = mpsc::sync_channel::<table::Batch>(workers * 2);
+    let queue = Mutex::new(queue);
+    let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
+    // Set by a worker that found the file unreadable: the rest need not be read.
+    let stop = AtomicBool::new(false);
+    let (read, summed) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let recycle = recycle.clone();
+                let (queue, stop, include) = (&queue, &stop, &include);
+                let (name, columns) = (&name, &columns);
+                scope.spawn(move || {
+                    let mut w = Summer::new(name, columns, factors, editions, pinned, by);
+                    loop {
+                        // A poisoned lock means another worker panicked: its join re-raises it.
+                        let next = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(batch) = next else { break };
+                        if let Some(buffer) = w.batch(batch, include) {
+                            let _ = recycle.send(buffer);
+                        }
+                        if w.unreadable.is_some() {
+                            stop.store(true, Ordering::Relaxed);
                         }
                     }
-                    (agg, errors)
-                },
-            )
-            .reduce(
-                || (Aggregator::new(by, false), Vec::new()),
-                |(mut a, mut ea), (b, eb)| {
-                    a.merge(b);
-                    ea.extend(eb);
-                    (a, ea)
-                },
-            )
-    };
-    let mut batch = file.raw_batch(BATCH)?;
-    while !batch.is_empty() {
-        // Read the next batch while this one is converted: the reader is the only serial part.
-        let (next, (agg, batch_errors)) = rayon::join(|| file.raw_batch(BATCH), || convert(&batch));
-        total.merge(agg);
-        errors.extend(batch_errors);
-        batch = next?;
+                    w
+                })
+            })
+            .collect();
+        drop(recycle);
+        let read = loop {
+            if stop.load(Ordering::Relaxed) {
+                break Ok(());
+            }
+            while let Ok(buffer) = recycled.try_recv() {
+                batches.recycle(buffer);
+            }
+            match batches.next_batch() {
+                Ok(Some(batch)) => {
+                    if to_workers.send(batch).is_err() {
+                        break Ok(());
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        drop(to_workers);
+        let summed: Vec<Summer> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
+        (read, summed)
+    });
+
+    let mut total = Aggregator::new(by, false);
+    let mut errors = Vec::new();
+    let mut unreadable: Option<(u64, IngestError)> = None;
+    for w in summed {
+        total.merge(w.agg);
+        errors.extend(w.errors);
+        if let Some((row, e)) = w.unreadable
+            && unreadable.as_ref().is_none_or(|(r, _)| row < *r)
+        {
+            unreadable = Some((row, e));
+        }
+    }
+    // What reading row by row would have met first: the reader stops at its error, so a
+    // worker's error on an earlier row comes first.
+    match (read, unreadable) {
+        (Err(e), Some((row, w))) => return Err(if row < error_row(&e) { w } else { e }),
+        (Err(e), None) | (Ok(()), Some((_, e))) => return Err(e),
+        (Ok(()), None) => {}
     }
     if errors.is_empty() {
         Ok(total.finish())
     } else {
-        // Parallel chunks finish in any order: list the problems in file order.
+        // Workers finish blocks in any order: list the problems in file order (a row's own
+        // problems stay in column order: the sort is stable).
         errors.sort_by_key(|e| e.row);
         Err(IngestError::rows(errors))
+    }
+}
+
+/// The row an unreadable-file error is at, for ordering; unknown counts as last.
+fn error_row(e: &IngestError) -> u64 {
+    match e {
+        IngestError::Encoding { row, .. } => *row,
+        IngestError::Rows { errors, .. } => errors.first().map_or(u64::MAX, |e| e.row),
+        _ => u64::MAX,
+    }
+}
+
+/// One worker of [`footprint_table_of_file`]: its resolver, sums and problems.
+struct Summer<'a> {
+    file: &'a std::sync::Arc<str>,
+    columns: &'a Columns,
+    resolver: Resolver<'a>,
+    agg: Aggregator,
+    /// Reused for every row (see [`Resolver::emission_in`]).
+    emission: Option<Emission>,
+    errors: Vec<RowError>,
+    /// The first row that could not be read as text, and the error to report for it.
+    unreadable: Option<(u64, IngestError)>,
+}
+
+impl<'a> Summer<'a> {
+    fn new(
+        file: &'a std::sync::Arc<str>,
+        columns: &'a Columns,
+        factors: &'a FactorSet,
+        editions: &[(String, i32)],
+        pinned: Option<&str>,
+        by: &[greenplan_core::footprint::GroupBy],
+    ) -> Self {
+        Self {
+            file,
+            columns,
+            resolver: Resolver::new(factors, editions.to_vec()).pin(pinned.map(str::to_string)),
+            agg: Aggregator::new(by, false),
+            emission: None,
+            errors: Vec::new(),
+            unreadable: None,
+        }
+    }
+
+    /// Sums a batch; gives back a block's buffer for reuse.
+    fn batch(
+        &mut self,
+        batch: table::Batch,
+        include: &(impl Fn(&Emission) -> bool + Sync),
+    ) -> Option<Vec<u8>> {
+        match batch {
+            table::Batch::Rows(rows) => {
+                for row in rows.iter().filter(|r| !r.is_blank()) {
+                    self.row(row.number, |i| row.cells.get(i), include);
+                }
+                None
+            }
+            table::Batch::Lines(lines) => {
+                match lines.text() {
+                    Err(e) => {
+                        let row = error_row(&e);
+                        if self.unreadable.as_ref().is_none_or(|(r, _)| row < *r) {
+                            self.unreadable = Some((row, e));
+                        }
+                    }
+                    Ok(text) => lines.each_row(text, |number, cells| {
+                        // As `Row::is_blank`.
+                        if !cells.iter().all(|c| trim(c).is_empty()) {
+                            self.row(number, |i| cells.get(i).copied(), include);
+                        }
+                    }),
+                }
+                Some(lines.into_buffer())
+            }
+        }
+    }
+
+    fn row<'r>(
+        &mut self,
+        number: u64,
+        cells: impl Fn(usize) -> Option<&'r str>,
+        include: &(impl Fn(&Emission) -> bool + Sync),
+    ) {
+        match parse_fields(self.file, self.columns, number, cells) {
+            Err(e) => self.errors.extend(e),
+            Ok(fields) => {
+                let a = fields.borrowed(self.file, number);
+                match self.resolver.emission_in(&a, &mut self.emission) {
+                    Err(p) => self.errors.push(problem_at(self.file, number, p)),
+                    Ok(e) => {
+                        if include(e) {
+                            self.agg.add(0, e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use greenplan_core::category::Scope;
+    use greenplan_core::factor::{Factor, GasParts};
+    use greenplan_core::footprint::{GroupBy, in_footprint};
+    use std::io::Write;
+
+    const HEADER: &str = "organisation,site,period_start,period_end,activity,quantity,unit,edition,category,notes,market_factor\n";
+
+    fn write(contents: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+        f.write_all(contents).unwrap();
+        f
+    }
+
+    /// Custom factors in two editions (one with gas parts, a Scope 2 grid factor and a
+    /// tariff), and an official-style natural gas factor whose category comes from its
+    /// heading.
+    fn factors() -> FactorSet {
+        let f = write(
+            b"edition,activity,unit,scope,category,kgco2e,kgco2,kgch4,kgn2o\n\
+              t-2023,widget,count,3,medical-equipment,2.5,,,\n\
+              t-2024,widget,count,3,medical-equipment,2.4,,,\n\
+              t-2023,boiler,kWh (Gross CV),1,building-energy,0.18293,0.18256,0.00028,0.00009\n\
+              t-2024,boiler,kWh (Gross CV),1,building-energy,0.18290,0.18250,0.00030,0.00010\n\
+              t-2023,grid,kWh,2,building-energy,0.20707,,,\n\
+              t-2024,grid,kWh,2,building-energy,0.207074,,,\n\
+              t-2023,tariff,kWh,2,building-energy,0,,,\n\
+              t-2024,tariff,kWh,2,building-energy,0.001,,,\n\
+              t-2023,wood,tonnes,outside,outside-of-scopes,61.8,,,\n\
+              t-2024,wood,tonnes,outside,outside-of-scopes,61.9,,,\n\
+              t-2024,diesel-car,miles,3,fleet-and-business-travel,0.27108,,,\n",
+        );
+        let mut all = crate::factors::read_custom_factors(f.path()).unwrap();
+        for edition in ["t-2023", "t-2024"] {
+            all.push(Factor {
+                edition: edition.into(),
+                scope: Scope::Scope1,
+                levels: vec!["Fuels".into(), "Gaseous fuels".into(), "Natural gas".into()],
+                column_text: None,
+                unit_text: "kWh (Gross CV)".into(),
+                unit: "kWh (Gross CV)".parse().unwrap(),
+                kgco2e: "0.18292892617449666".parse().unwrap(),
+                gases: GasParts::default(),
+                activity: None,
+                category: None,
+                source: "test".into(),
+            });
+        }
+        FactorSet::new(all)
+    }
+
+    fn editions() -> Vec<(String, i32)> {
+        vec![("t-2023".into(), 2023), ("t-2024".into(), 2024)]
+    }
+
+    /// The footprint as `--explain` computes it: owned rows, one at a time.
+    fn one_by_one(
+        path: &Path,
+        set: &FactorSet,
+        pinned: Option<&str>,
+        by: &[GroupBy],
+    ) -> Result<greenplan_core::footprint::FootprintTable, String> {
+        let mut agg = Aggregator::new(by, false);
+        footprint_of_file(path, set, &editions(), pinned, |e| {
+            if in_footprint(&e) {
+                agg.add(0, &e);
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        Ok(agg.finish())
+    }
+
+    fn summed(
+        path: &Path,
+        set: &FactorSet,
+        pinned: Option<&str>,
+        by: &[GroupBy],
+    ) -> Result<greenplan_core::footprint::FootprintTable, String> {
+        footprint_table_of_file(path, set, &editions(), pinned, by, in_footprint)
+            .map_err(|e| e.to_string())
+    }
+
+    const GOOD: &str = "\
+RTG,Main,2023-04-01,2023-04-30,widget,4,count,,,,\n\
+ rtg ,Main,2023-05-01,2023-05-31,widget,0.5,units,,,,\n\
+RFS,,2024-04-01,2024-04-30,widget,1,count,,,,\n\
+\n\
+RFS,Annex,2023-06-01,2023-06-30,boiler,2.5,MWh (gross cv),,,,\n\
+RFS,Annex,2024-06-01,2024-06-30,boiler,1250.125,kWh (Gross CV),,,,\n\
+QJ2,HQ,2023-07-01,2023-07-31,grid,1000,kWh,,,,tariff\n\
+QJ2,HQ,2024-07-01,2024-07-31,grid,1000,kWh,,,,tariff\n\
+QJ2,HQ,2024-08-01,2024-08-31,grid,12.5,MWh,t-2023,,,\n\
+QJ2,HQ,2023-09-01,2023-09-30,natural-gas,100,kWh,,,,\n\
+QJ2,HQ,2023-09-01,2023-09-30,natural-gas,-7,kWh,,,Correction: re-read,\n\
+C81001,Surgery,01/10/2023,31/10/2023,widget,3,count,,non-medical-equipment,,\n\
+C81001,Surgery,2023-10-01,2023-10-31,wood,2,tonnes,,,,\n\
+ , , ,,,,,,,,\n\
+DERBY-CC,Depot,2024-11-01,2024-11-30,diesel-car,\"1,200\",miles,,,,\n\
+DERBY-CC,Depot,2023-11-01 00:00:00,2023-11-30,widget,1e3,count,,,,\n";
+
+    const ALL_BY: &[&[GroupBy]] = &[
+        &[GroupBy::Organisation, GroupBy::Scope, GroupBy::Category],
+        &[GroupBy::Site, GroupBy::Period],
+        &[GroupBy::Gas, GroupBy::Organisation],
+        &[],
+    ];
+
+    /// Summing borrowed rows on all cores gives the very table owned rows give, whatever the
+    /// line ends, quoting or block boundaries.
+    #[test]
+    fn summed_on_all_cores_as_row_by_row() {
+        let set = factors();
+        let plain = GOOD.replace("\"1,200\"", "1200");
+        let long: String = (0..30_000)
+            .map(|i| {
+                format!(
+                    "R{:02},S{},2023-{:02}-01,2023-{:02}-28,widget,{}.{},count,,,,\n",
+                    i % 37,
+                    i % 5,
+                    4 + i % 9,
+                    4 + i % 9,
+                    i,
+                    i % 1000
+                )
+            })
+            .collect();
+        let files = [
+            format!("{HEADER}{plain}"),
+            format!("{HEADER}{GOOD}"),
+            format!("{HEADER}{plain}").replace('\n', "\r\n"),
+            format!("{HEADER}{long}{plain}"),
+            format!("{HEADER}{long}{GOOD}{long}"),
+            format!("{HEADER}{plain}").trim_end().to_string(),
+        ];
+        for (i, contents) in files.iter().enumerate() {
+            let f = write(contents.as_bytes());
+            // Every breakdown on the small files; one on the long ones (debug builds are slow).
+            let bys = if contents.len() < 10_000 {
+                ALL_BY
+            } else {
+                &ALL_BY[..1]
+            };
+            for by in bys {
+                for pinned in [None, Some("t-2024")] {
+                    let expected = one_by_one(f.path(), &set, pinned, by);
+                    assert!(expected.is_ok(), "file {i}: {expected:?}");
+                    assert_eq!(
+                        summed(f.path(), &set, pinned, by),
+                        expected,
+                        "file {i}, by {by:?}, pinned {pinned:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Every problem, with the same row numbers and messages, in file order.
+    #[test]
+    fn bad_rows_are_reported_as_row_by_row() {
+        let set = factors();
+        let bad = "\
+RTG,,2023-04-01,2023-04-30,widget,4,count,,,,\n\
+R,,2023-04-01,2023-04-30,widget,4,count,,,,\n\
+RTG,,2023-04-31,,widget,lots,furlongs,,nonsense,,\n\
+RTG,,2023-04-30,2023-04-01,widget,4,count,,,,\n\
+RTG,,2023-03-01,2023-04-30,widget,4,count,,,,\n\
+RTG,,2023-04-01,2023-04-30,widget,-4,count,,,,\n\
+RTG,,2023-04-01,2023-04-30,unobtainium,4,count,,,,\n\
+RTG,,2023-04-01,2023-04-30,widget,4,kWh,,,,\n\
+RTG,,2023-04-01,2023-04-30,grid,4,kWh,,,,unobtainium\n\
+RTG,,2023-04-01,2023-04-30,widget,4,count,t-1999,,,\n\
+,,,,,,,,,,\n\
+x\n";
+        let long: String = (0..20_000)
+            .map(|i| {
+                if i % 997 == 0 {
+                    format!("RTG,,2023-04-01,2023-04-30,widget,{i}x,count,,,,\n")
+                } else {
+                    format!("RTG,,2023-04-01,2023-04-30,widget,{i},count,,,,\n")
+                }
+            })
+            .collect();
+        let files = [
+            format!("{HEADER}{bad}"),
+            format!("{HEADER}{bad}").replace('\n', "\r\n"),
+            format!("{HEADER}{long}{bad}\"quoted\",,,,,,,,,,\n{long}"),
+            format!("{HEADER}{long}{bad}{long}\n\n{long}"),
+        ];
+        for (i, contents) in files.iter().enumerate() {
+            let f = write(contents.as_bytes());
+            let by = [GroupBy::Organisation];
+            let expected = one_by_one(f.path(), &set, None, &by);
+            assert!(expected.is_err(), "file {i}");
+            assert_eq!(summed(f.path(), &set, None, &by), expected, "file {i}");
+        }
+    }
+
+    /// A file that is not UTF-8 is refused at its first such row, however it is read.
+    #[test]
+    fn unreadable_files_are_reported_at_the_first_bad_row() {
+        let set = factors();
+        let row = "RTG,,2023-04-01,2023-04-30,widget,4,count,,,,\n";
+        let many = row.repeat(40_000);
+        let files: Vec<Vec<u8>> = vec![
+            [
+                HEADER.as_bytes(),
+                row.as_bytes(),
+                b"RTG,Caf\xe9,2023-04-01,2023-04-30,widget,4,count,,,,\n",
+            ]
+            .concat(),
+            [
+                HEADER.as_bytes(),
+                many.as_bytes(),
+                b"RTG,Caf\xe9,2023-04-01,2023-04-30,widget,4,count,,,,\n",
+                many.as_bytes(),
+                b"\xff\n",
+            ]
+            .concat(),
+            [
+                HEADER.as_bytes(),
+                many.as_bytes(),
+                b"RTG,,2023-04-01,2023-04-30,widget,x,count,,,,\n",
+                many.as_bytes(),
+                b"\xff\n",
+            ]
+            .concat(),
+        ];
+        for (i, contents) in files.iter().enumerate() {
+            let f = write(contents);
+            let by = [GroupBy::Organisation];
+            let expected = one_by_one(f.path(), &set, None, &by);
+            assert!(
+                expected.as_ref().is_err_and(|e| e.contains("not UTF-8")),
+                "file {i}: {expected:?}"
+            );
+            assert_eq!(summed(f.path(), &set, None, &by), expected, "file {i}");
+        }
     }
 }

@@ -4,12 +4,21 @@
 //! CSV is streamed (a file of millions of rows is never held in memory); a workbook's first
 //! sheet is read whole, as calamine does. Column names are matched case-insensitively, with
 //! spaces and underscores treated alike, so `Period Start` and `period_start` are one column.
+//!
+//! Rows come one at a time ([`Rows`]) or in batches for other threads to parse
+//! ([`Rows::into_batches`]). In batches, CSV without quoted fields (what spreadsheets and
+//! databases write for plain data) is handed over as blocks of raw lines ([`Lines`]): the
+//! reading thread only copies bytes and counts line ends, and splitting rows into cells, UTF-8
+//! checks and everything after run on the threads that parse. A block with a quote, or a
+//! carriage return that does not end a line, is read record by record by the csv crate from
+//! there on, so quoted fields (which may hold commas and line breaks) are read exactly as
+//! before. Either way a row gets the same cells and the same row number.
 
 use crate::error::IngestError;
 use calamine::{Data, Reader, open_workbook_auto};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// A header: column names and their positions.
@@ -133,15 +142,339 @@ impl Iterator for Rows {
                 Ok(false) => None,
                 Ok(true) => {
                     let number = record.position().map_or(0, |p| p.line());
+                    // Hand over the filled record and read the next into a fresh one sized
+                    // like it: two allocations a row, not one per cell.
+                    let fresh =
+                        csv::StringRecord::with_capacity(record.as_slice().len(), record.len());
                     Some(Ok(Row {
                         number,
-                        cells: record.iter().map(str::to_string).collect(),
+                        cells: std::mem::replace(record, fresh),
                     }))
                 }
                 Err(e) => Some(Err(csv_error(file, e))),
             },
         }
     }
+}
+
+/// Bytes of CSV read per [`Lines`] block (more when one line is longer).
+pub const BLOCK_BYTES: usize = 1 << 20;
+
+/// Rows per batch when rows are read one by one.
+pub const BATCH_ROWS: usize = 16 * 1024;
+
+/// Rows handed over in bulk, to be parsed on other threads.
+pub enum Batch {
+    /// Whole lines of CSV without quoted fields, as read.
+    Lines(Lines),
+    /// Rows read one by one: a workbook, or CSV from its first quoted field on.
+    Rows(Vec<Row>),
+}
+
+/// A block of whole CSV lines with no quote character and no carriage return except before
+/// a line feed. In such text the csv crate reads each non-empty line as one record, with the
+/// cells between commas as they are, so [`Lines::each_row`] gives the same cells, and the
+/// same row numbers, without it.
+///
+/// Row numbers follow the csv crate's rule, which is not always the line a row is on: a
+/// record is numbered with the line the reader was on when it started reading it, that is
+/// just after the previous record's terminator. After a `\n` that is the next line; but a
+/// `\r\n` ends a record at its `\r`, so in a file with Windows line ends each row carries the
+/// number of the line before it; and empty lines count towards the row after them. Reading
+/// in blocks keeps that rule so that a row has the same number whichever way it is read.
+#[derive(Debug)]
+pub struct Lines {
+    /// The file, as errors name it.
+    file: std::sync::Arc<str>,
+    /// The line the first byte is on (1-based).
+    first_line: u64,
+    /// The number of the first record (see above): carried over from the previous block.
+    first_number: u64,
+    bytes: Vec<u8>,
+}
+
+impl Lines {
+    /// The text, or the error for the first record that is not UTF-8 (with the row it has
+    /// when read record by record).
+    pub fn text(&self) -> Result<&str, IngestError> {
+        std::str::from_utf8(&self.bytes).map_err(|e| IngestError::Encoding {
+            file: self.file.to_string(),
+            row: self.number_at(e.valid_up_to()),
+        })
+    }
+
+    /// The row number of the record that holds byte `at`.
+    fn number_at(&self, at: usize) -> u64 {
+        let mut next = self.first_number;
+        let mut start = 0;
+        for (line, end) in (self.first_line..).zip(memchr::memchr_iter(b'\n', &self.bytes)) {
+            if at <= end {
+                break;
+            }
+            // As in `each_row`: a non-empty line is a record, numbered by the rule above.
+            let cr = end > start && self.bytes[end - 1] == b'\r';
+            if end - start > usize::from(cr) {
+                next = if cr { line } else { line + 1 };
+            }
+            start = end + 1;
+        }
+        next
+    }
+
+    /// Calls `f` with the row number and cells of each record of `text` (from
+    /// [`Lines::text`]), the line end left out. Empty lines are skipped, as the csv crate
+    /// skips them; lines of blank cells are not (callers skip them as they skip blank rows).
+    /// One pass finds both commas and line ends (memchr2), so a row costs a few steps per
+    /// cell rather than one per byte.
+    pub fn each_row<'t>(&self, text: &'t str, mut f: impl FnMut(u64, &[&'t str])) {
+        let bytes = text.as_bytes();
+        let mut cells: Vec<&'t str> = Vec::with_capacity(16);
+        let mut next = self.first_number;
+        let mut line = self.first_line;
+        let mut start = 0;
+        for i in memchr::memchr2_iter(b',', b'\n', bytes) {
+            if bytes[i] == b',' {
+                cells.push(&text[start..i]);
+                start = i + 1;
+                continue;
+            }
+            // `\r\n`: the `\r` is no part of the last cell.
+            let cr = i > start && bytes[i - 1] == b'\r';
+            let end = if cr { i - 1 } else { i };
+            if cells.is_empty() && end == start {
+                // An empty line: no record.
+            } else {
+                cells.push(&text[start..end]);
+                f(next, &cells);
+                cells.clear();
+                next = if cr { line } else { line + 1 };
+            }
+            line += 1;
+            start = i + 1;
+        }
+        // The last line of a file without a line end (a block has no `\r` there).
+        if start < bytes.len() || !cells.is_empty() {
+            cells.push(&text[start..]);
+            f(next, &cells);
+        }
+    }
+
+    /// The buffer, emptied, to be given back with [`Batches::recycle`].
+    pub fn into_buffer(mut self) -> Vec<u8> {
+        self.bytes.clear();
+        self.bytes
+    }
+}
+
+/// Line feeds in `bytes`. This runs on the reading thread, the one serial part of reading in
+/// batches: counted in runs of 255 into a byte, which the compiler turns into vector
+/// instructions (a plain `filter().count()` was not, and cost 3 instructions a byte).
+fn count_line_feeds(bytes: &[u8]) -> u64 {
+    bytes
+        .chunks(255)
+        .map(|run| {
+            let n = run
+                .iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b'\n')));
+            u64::from(n)
+        })
+        .sum()
+}
+
+/// The rows of a file in batches: see [`Rows::into_batches`].
+pub struct Batches {
+    state: BatchState,
+}
+
+enum BatchState {
+    /// Reading blocks of lines straight from the file.
+    Lines {
+        file: String,
+        /// The same, shared by the blocks.
+        shared_file: std::sync::Arc<str>,
+        reader: Box<csv::Reader<BufReader<File>>>,
+        /// Where the next block starts: byte offset and the line it is on.
+        offset: u64,
+        line: u64,
+        /// Where the csv reader would start reading the next record (just after the last
+        /// record's terminator), as a position: byte offset and row number.
+        next_at: u64,
+        next_number: u64,
+        /// The start of a line read past the end of the previous block.
+        carry: Vec<u8>,
+        eof: bool,
+        spare: Vec<Vec<u8>>,
+        /// Bytes per block: [`BLOCK_BYTES`], less in tests to cross many block ends.
+        block_bytes: usize,
+    },
+    /// Reading row by row.
+    Rows(Rows),
+    /// Between the two (only while switching).
+    Switching,
+}
+
+impl Rows {
+    /// The rest of the rows in batches, for parsing on other threads: blocks of raw lines
+    /// while a CSV file allows it (see the module documentation), rows otherwise.
+    pub fn into_batches(self) -> Result<Batches, IngestError> {
+        let state = match self {
+            Rows::Csv {
+                file, mut reader, ..
+            } => {
+                // The csv reader has read ahead into its buffer: carry on from where it says
+                // the next record starts.
+                let at = reader.position().clone();
+                reader
+                    .get_mut()
+                    .seek(SeekFrom::Start(at.byte()))
+                    .map_err(|source| IngestError::Io {
+                        path: file.clone().into(),
+                        source,
+                    })?;
+                BatchState::Lines {
+                    shared_file: file.as_str().into(),
+                    file,
+                    reader,
+                    offset: at.byte(),
+                    line: at.line(),
+                    next_at: at.byte(),
+                    next_number: at.line(),
+                    carry: Vec::new(),
+                    eof: false,
+                    spare: Vec::new(),
+                    block_bytes: BLOCK_BYTES,
+                }
+            }
+            rows @ Rows::Sheet { .. } => BatchState::Rows(rows),
+        };
+        Ok(Batches { state })
+    }
+}
+
+impl Batches {
+    /// The next batch, `None` at the end of the file.
+    pub fn next_batch(&mut self) -> Result<Option<Batch>, IngestError> {
+        match &mut self.state {
+            BatchState::Rows(rows) => rows_batch(rows),
+            BatchState::Switching => Ok(None),
+            BatchState::Lines {
+                file,
+                shared_file,
+                reader,
+                offset,
+                line,
+                next_at,
+                next_number,
+                carry,
+                eof,
+                spare,
+                block_bytes,
+            } => {
+                let mut block = spare.pop().unwrap_or_default();
+                block.clear();
+                block.reserve(*block_bytes + *block_bytes / 8);
+                block.append(carry);
+                let mut target = *block_bytes;
+                let end = loop {
+                    while block.len() < target && !*eof {
+                        let want = (target - block.len()) as u64;
+                        let got = reader
+                            .get_mut()
+                            .get_mut()
+                            .take(want)
+                            .read_to_end(&mut block)
+                            .map_err(|source| IngestError::Io {
+                                path: file.clone().into(),
+                                source,
+                            })?;
+                        *eof = (got as u64) < want;
+                    }
+                    if *eof {
+                        break block.len();
+                    }
+                    match memchr::memrchr(b'\n', &block) {
+                        Some(i) => break i + 1,
+                        // One line longer than a block: read on.
+                        None => target += *block_bytes,
+                    }
+                };
+                carry.extend_from_slice(&block[end..]);
+                block.truncate(end);
+                if block.is_empty() {
+                    return Ok(None);
+                }
+                let plain = memchr::memchr(b'"', &block).is_none()
+                    && memchr::memchr_iter(b'\r', &block).all(|i| block.get(i + 1) == Some(&b'\n'));
+                if plain {
+                    let lines = Lines {
+                        file: shared_file.clone(),
+                        first_line: *line,
+                        first_number: *next_number,
+                        bytes: block,
+                    };
+                    let feeds = count_line_feeds(&lines.bytes);
+                    // The last record ends where the trailing run of line ends starts (only
+                    // empty lines follow it); the next record starts after its first byte.
+                    let tail = lines
+                        .bytes
+                        .iter()
+                        .rev()
+                        .take_while(|&&b| b == b'\n' || b == b'\r')
+                        .count();
+                    // (No tail: the file ends without a line end, and nothing follows.)
+                    if tail > 0 && tail < lines.bytes.len() {
+                        let last_end = lines.bytes.len() - tail;
+                        let feeds_after = count_line_feeds(&lines.bytes[last_end..]);
+                        // The line of the byte after the terminator's first byte: the same
+                        // line after a `\r`, the next after a `\n`.
+                        let after_first = u64::from(lines.bytes[last_end] == b'\n');
+                        *next_at = *offset + last_end as u64 + 1;
+                        *next_number = *line + feeds - feeds_after + after_first;
+                    }
+                    *line += feeds;
+                    *offset += lines.bytes.len() as u64;
+                    return Ok(Some(Batch::Lines(lines)));
+                }
+                // Quoted fields from here on: let the csv crate read from where it would have
+                // started the next record, had it read everything so far.
+                let mut at = csv::Position::new();
+                at.set_byte(*next_at).set_line(*next_number);
+                let BatchState::Lines {
+                    file, mut reader, ..
+                } = std::mem::replace(&mut self.state, BatchState::Switching)
+                else {
+                    return Ok(None);
+                };
+                reader
+                    .seek_raw(SeekFrom::Start(at.byte()), at)
+                    .map_err(|e| csv_error(&file, e))?;
+                self.state = BatchState::Rows(Rows::Csv {
+                    file,
+                    reader,
+                    record: csv::StringRecord::new(),
+                });
+                self.next_batch()
+            }
+        }
+    }
+
+    /// Gives back a block's buffer (from [`Lines::into_buffer`]) for the next read.
+    pub fn recycle(&mut self, buffer: Vec<u8>) {
+        if let BatchState::Lines { spare, .. } = &mut self.state
+            && spare.len() < 4
+        {
+            spare.push(buffer);
+        }
+    }
+}
+
+/// Up to [`BATCH_ROWS`] rows.
+fn rows_batch(rows: &mut Rows) -> Result<Option<Batch>, IngestError> {
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    for row in rows.by_ref().take(BATCH_ROWS) {
+        batch.push(row?);
+    }
+    Ok((!batch.is_empty()).then_some(Batch::Rows(batch)))
 }
 
 fn csv_error(file: &str, e: csv::Error) -> IngestError {
@@ -288,5 +621,224 @@ pub fn float_text(f: f64) -> String {
         format!("{}", f as i64)
     } else {
         format!("{f}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Rows as (number, cells), blank rows left out, or the row of an encoding error.
+    type Read = Result<Vec<(u64, Vec<String>)>, u64>;
+
+    fn write(contents: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+        f.write_all(contents).unwrap();
+        f
+    }
+
+    fn one_by_one(path: &Path) -> Read {
+        let (_, rows) = open(path, &["a"], &[]).unwrap();
+        let mut out = Vec::new();
+        for row in rows {
+            match row {
+                Ok(r) if r.is_blank() => {}
+                Ok(r) => out.push((r.number, r.cells.iter().map(str::to_string).collect())),
+                Err(IngestError::Encoding { row, .. }) => return Err(row),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Also says how many batches were blocks of lines.
+    fn in_batches(path: &Path) -> (Read, usize) {
+        in_blocks_of(path, BLOCK_BYTES)
+    }
+
+    fn in_blocks_of(path: &Path, size: usize) -> (Read, usize) {
+        let (_, rows) = open(path, &["a"], &[]).unwrap();
+        let mut batches = rows.into_batches().unwrap();
+        if let BatchState::Lines { block_bytes, .. } = &mut batches.state {
+            *block_bytes = size;
+        }
+        let (mut out, mut blocks) = (Vec::new(), 0);
+        loop {
+            match batches.next_batch() {
+                Ok(None) => break,
+                Ok(Some(Batch::Rows(rows))) => {
+                    for r in rows.iter().filter(|r| !r.is_blank()) {
+                        out.push((r.number, r.cells.iter().map(str::to_string).collect()));
+                    }
+                }
+                Ok(Some(Batch::Lines(lines))) => {
+                    blocks += 1;
+                    let text = match lines.text() {
+                        Ok(t) => t,
+                        Err(IngestError::Encoding { row, .. }) => return (Err(row), blocks),
+                        Err(e) => panic!("{e}"),
+                    };
+                    lines.each_row(text, |n, cells| {
+                        if !cells.iter().all(|c| c.trim().is_empty()) {
+                            out.push((n, cells.iter().map(|c| c.to_string()).collect()));
+                        }
+                    });
+                    batches.recycle(lines.into_buffer());
+                }
+                Err(IngestError::Encoding { row, .. }) => return (Err(row), blocks),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        (Ok(out), blocks)
+    }
+
+    /// Blocks of lines give exactly the rows (cells and numbers) the csv crate gives.
+    #[test]
+    fn blocks_of_lines_read_like_the_csv_reader() {
+        let long_plain: String = (0..40_000)
+            .map(|i| format!("RTG,Site {i},2023-04-01,x\n"))
+            .collect();
+        // Windows line ends and empty lines, across block boundaries.
+        let long_crlf: String = (0..40_000)
+            .map(|i| format!("RTG,Site {i},2023-04-01,x\r\n{}", "\r\n".repeat(i % 3)))
+            .collect();
+        let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+            (
+                "plain",
+                b"a,b\nx,y\n\nz,\n , \n,,\nlast,row\n".to_vec(),
+                true,
+            ),
+            ("crlf", b"a,b\r\nx,y\r\n\r\nz,w\r\n,\r\n".to_vec(), true),
+            (
+                "crlf and lf",
+                b"a,b\r\nx,y\n\n\r\nz,w\r\n\nv\n".to_vec(),
+                true,
+            ),
+            ("empty lines first", b"a,b\n\n\r\n\nx,y\n".to_vec(), true),
+            (
+                "crlf not utf-8",
+                b"a,b\r\nx,y\r\n\r\nCaf\xe9,z\r\n".to_vec(),
+                true,
+            ),
+            ("no final line end", b"a,b\nx,y\nz,w".to_vec(), true),
+            ("spaces kept", b"a,b\n  x , y\t\n".to_vec(), true),
+            ("bom", b"\xef\xbb\xbfa,b\nx,y\n".to_vec(), true),
+            ("header only", b"a,b\n".to_vec(), true),
+            ("lone cr", b"a,b\rx,y\rz,w\n".to_vec(), false),
+            ("cr at the end", b"a,b\nx,y\r".to_vec(), false),
+            (
+                "quotes",
+                b"a,b\n\"x,1\",y\n\"multi\nline\",z\n\"\"\"q\"\"\",w\n".to_vec(),
+                false,
+            ),
+            (
+                "long line",
+                format!("a,b\n{},y\nx,z\n", "v".repeat(3 << 20)).into_bytes(),
+                true,
+            ),
+            (
+                "plain then quotes",
+                format!("a,b\n{long_plain}\"q,\nq\",1\nx,y\n").into_bytes(),
+                false,
+            ),
+            (
+                "plain then lone cr",
+                format!("a,b\n{long_plain}x,y\rz,w\n").into_bytes(),
+                false,
+            ),
+            (
+                "crlf then quotes",
+                format!("a,b\r\n{long_crlf}\"q,\r\nq\",1\r\nx,y\r\n").into_bytes(),
+                false,
+            ),
+            (
+                "crlf long",
+                format!("a,b\r\n{long_crlf}x,y\r\n").into_bytes(),
+                true,
+            ),
+            ("not utf-8", b"a,b\nx,y\nCaf\xe9,z\n".to_vec(), true),
+            (
+                "not utf-8 later",
+                [
+                    b"a,b\n".as_slice(),
+                    long_plain.as_bytes(),
+                    b"x,y\nCaf\xe9,z\n",
+                ]
+                .concat(),
+                true,
+            ),
+        ];
+        for (name, contents, all_blocks) in cases {
+            let f = write(&contents);
+            let expected = one_by_one(f.path());
+            let (got, blocks) = in_batches(f.path());
+            assert_eq!(got, expected, "{name}");
+            if all_blocks {
+                assert!(
+                    blocks > 0 || expected.as_ref().is_ok_and(Vec::is_empty),
+                    "{name}: no blocks"
+                );
+            }
+            if name.contains(" then ") {
+                assert!(blocks >= 1, "{name}: the plain start is read in blocks");
+            }
+        }
+    }
+
+    /// Small blocks, so that block ends fall everywhere: after `\r`s, inside runs of empty
+    /// lines, in the middle of long lines.
+    #[test]
+    fn small_blocks_read_like_the_csv_reader() {
+        let mut seed = 42u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % n
+        };
+        for case in 0..200 {
+            let mut text = b"a,b".to_vec();
+            text.extend_from_slice(if case % 2 == 0 { b"\r\n" } else { b"\n" });
+            for _ in 0..next(60) {
+                let line: &[u8] = match next(8) {
+                    0 => b"",
+                    1 => b" , ",
+                    2 => b"x,y,z",
+                    3 => b"RTG,,2023-04-01",
+                    4 => b"longer line with, some, commas, in it",
+                    5 => b",",
+                    6 if case % 5 == 0 => b"Caf\xe9,z",
+                    6 if case % 7 == 0 => b"\"q,\nq\",1",
+                    _ => b"v",
+                };
+                text.extend_from_slice(line);
+                text.extend_from_slice(if next(3) == 0 { b"\r\n" } else { b"\n" });
+            }
+            if next(4) == 0 {
+                text.extend_from_slice(b"last");
+            }
+            let f = write(&text);
+            let expected = one_by_one(f.path());
+            for size in [1, 2, 3, 5, 8, 13, 64] {
+                let (got, _) = in_blocks_of(f.path(), size);
+                assert_eq!(
+                    got,
+                    expected,
+                    "case {case}, blocks of {size}: {:?}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn line_feeds_are_counted() {
+        let text: Vec<u8> = (0..10_000u32)
+            .map(|i| if i % 7 == 0 { b'\n' } else { b'x' })
+            .collect();
+        assert_eq!(
+            count_line_feeds(&text),
+            text.iter().filter(|&&b| b == b'\n').count() as u64
+        );
+        assert_eq!(count_line_feeds(b""), 0);
     }
 }

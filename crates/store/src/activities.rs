@@ -253,3 +253,66 @@ fn activity_from_row(r: &sqlx::any::AnyRow) -> Result<Activity> {
         notes: r.try_get("notes")?,
     })
 }
+
+/// An uploaded file held until its sender confirms it.
+#[derive(Debug, Clone)]
+pub struct StagedUpload {
+    pub file_name: String,
+    pub contents: Vec<u8>,
+}
+
+/// Uploads older than this are dropped when a new one is staged.
+const STAGED_UPLOAD_SECONDS: i64 = 24 * 60 * 60;
+
+impl Store {
+    /// Holds an uploaded file for `user_id` and returns the token that confirms it.
+    pub async fn stage_upload(
+        &self,
+        user_id: i64,
+        file_name: &str,
+        contents: &[u8],
+    ) -> Result<String> {
+        let token = crate::people::new_token()?;
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM staged_uploads WHERE created_at < $1")
+            .bind(now() - STAGED_UPLOAD_SECONDS)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO staged_uploads (token_hash, user_id, file_name, contents, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(crate::people::digest(&token))
+            .bind(user_id)
+            .bind(file_name)
+            .bind(contents.to_vec())
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// Takes a staged upload back (only by the user who staged it), removing it.
+    pub async fn take_staged_upload(
+        &self,
+        user_id: i64,
+        token: &str,
+    ) -> Result<Option<StagedUpload>> {
+        let mut tx = self.pool().begin().await?;
+        let row: Option<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT file_name, contents FROM staged_uploads WHERE token_hash = $1 AND user_id = $2",
+        )
+        .bind(crate::people::digest(token))
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM staged_uploads WHERE token_hash = $1 AND user_id = $2")
+            .bind(crate::people::digest(token))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(row.map(|(file_name, contents)| StagedUpload {
+            file_name,
+            contents,
+        }))
+    }
+}

@@ -47,7 +47,8 @@ pub(crate) async fn record(
     .bind(after.map(|v| v.to_string()))
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    // Every audited change is a change of data: tell caching servers.
+    crate::bump_revision(tx).await
 }
 
 impl Store {

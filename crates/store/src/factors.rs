@@ -47,6 +47,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         insert_factors(&mut tx, factors).await?;
+        crate::bump_revision(&mut tx).await?;
         tx.commit().await?;
         Ok(factors.len())
     }
@@ -83,6 +84,7 @@ impl Store {
         sqlx::query("UPDATE factor_editions SET factor_count = (SELECT COUNT(*) FROM factors WHERE factors.edition = factor_editions.name)")
             .execute(&mut *tx)
             .await?;
+        crate::bump_revision(&mut tx).await?;
         tx.commit().await?;
         Ok(factors.len())
     }

@@ -20,7 +20,7 @@ mod plan;
 pub mod testing;
 mod updates;
 
-pub use activities::{ActivityImport, ImportOutcome, ImportSummary};
+pub use activities::{ActivityImport, ImportOutcome, ImportSummary, StagedUpload};
 pub use audit::AuditEntry;
 pub use factors::EditionInfo;
 pub use people::{
@@ -76,6 +76,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         include_str!("../migrations/sqlite/0002_people_and_audit.sql"),
         include_str!("../migrations/postgres/0002_people_and_audit.sql"),
+    ),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_staged_uploads.sql"),
+        include_str!("../migrations/postgres/0003_staged_uploads.sql"),
+    ),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_revision.sql"),
+        include_str!("../migrations/postgres/0004_revision.sql"),
     ),
 ];
 
@@ -162,10 +172,26 @@ impl Store {
         Ok(())
     }
 
+    /// The data revision: it changes whenever anything is written, by any server.
+    pub async fn data_revision(&self) -> Result<i64> {
+        let (v,): (i64,) = sqlx::query_as("SELECT value FROM data_revision WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(v)
+    }
+
     /// Closes the pool, waiting for connections to finish (flushes SQLite's WAL).
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Marks the data as changed, inside the transaction that changes it.
+pub(crate) async fn bump_revision(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
+    sqlx::query("UPDATE data_revision SET value = value + 1 WHERE id = 1")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Unix seconds now. The store stamps records; the domain never reads the clock.

@@ -161,6 +161,7 @@ impl Store {
             };
             insert_value(&mut tx, &value).await?;
         }
+        crate::bump_revision(&mut tx).await?;
         tx.commit().await?;
         Ok(InitOutcome::Loaded {
             actions: plan.actions.len(),

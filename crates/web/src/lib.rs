@@ -8,22 +8,18 @@
 
 mod account;
 mod auth;
+mod cache;
 mod charts;
 mod pages;
+mod returns;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use greenplan_core::footprint::FootprintTable;
 use greenplan_store::Store;
-use std::sync::Arc;
-use tokio::sync::Mutex;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-
-/// The footprint and the number of activity rows it was computed from.
-type CachedFootprint = (i64, Arc<FootprintTable>);
 
 /// Settings of a deployment.
 #[derive(Debug, Clone, Default)]
@@ -39,8 +35,8 @@ pub struct WebConfig {
 pub struct AppState {
     pub store: Store,
     pub config: WebConfig,
-    /// The footprint by organisation and category, recomputed when activity data changes.
-    footprint: Arc<Mutex<Option<CachedFootprint>>>,
+    /// The plan, footprint and dashboard of the current data revision.
+    cache: cache::Cache,
 }
 
 impl AppState {
@@ -52,7 +48,7 @@ impl AppState {
         Self {
             store,
             config,
-            footprint: Arc::new(Mutex::new(None)),
+            cache: cache::Cache::default(),
         }
     }
 }
@@ -65,6 +61,10 @@ pub fn router(state: AppState) -> Router {
         .route("/actions", get(pages::actions))
         .route("/actions/{id}", get(pages::action))
         .route("/actions/{id}/updates", axum::routing::post(pages::post_action_update))
+        .route("/returns", get(returns::returns_page))
+        .route("/returns/preview", axum::routing::post(returns::preview).layer(axum::extract::DefaultBodyLimit::max(returns::MAX_UPLOAD_BYTES)))
+        .route("/returns/confirm", axum::routing::post(returns::confirm))
+        .route("/returns/template.xlsx", get(returns::template))
         .route("/login", get(account::login_page).post(account::login))
         .route("/logout", axum::routing::post(account::logout))
         .route("/account", get(account::account))

@@ -84,13 +84,32 @@ pub fn not_found_error(what: &str) -> PageError {
     )
 }
 
-pub async fn plan(state: &AppState) -> Result<Plan, PageError> {
-    state.store.load_plan().await?.ok_or_else(|| {
+pub async fn plan(state: &AppState) -> Result<Arc<Plan>, PageError> {
+    let mut cached = state.cache.0.lock().await;
+    let fresh = cached
+        .checked
+        .is_some_and(|t| t.elapsed() < crate::cache::REVISION_CHECK);
+    if !fresh {
+        let revision = state.store.data_revision().await?;
+        if revision != cached.revision || cached.plan.is_none() {
+            *cached = crate::cache::Cached {
+                revision,
+                ..Default::default()
+            };
+        }
+        cached.checked = Some(std::time::Instant::now());
+    }
+    if let Some(plan) = &cached.plan {
+        return Ok(plan.clone());
+    }
+    let plan = Arc::new(state.store.load_plan().await?.ok_or_else(|| {
         PageError(
             StatusCode::SERVICE_UNAVAILABLE,
             "No plan is loaded yet. Run `greenplan init` to load the built-in plan.".into(),
         )
-    })
+    })?);
+    cached.plan = Some(plan.clone());
+    Ok(plan)
 }
 
 /// "31 March 2026".
@@ -199,37 +218,32 @@ pub struct FootprintRow {
     pub total: String,
 }
 
+/// The footprint by organisation and category, computed once per data revision.
 async fn footprint(state: &AppState) -> Result<Option<Arc<FootprintTable>>, PageError> {
-    let count = state.store.activity_count().await?;
-    if count == 0 {
-        return Ok(None);
-    }
-    let mut cache = state.footprint.lock().await;
-    if let Some((n, table)) = cache.as_ref()
-        && *n == count
-    {
-        return Ok(Some(table.clone()));
+    plan(state).await?; // brings the cache up to the current revision
+    if let Some(known) = &state.cache.0.lock().await.footprint {
+        return Ok(known.clone());
     }
     let factors: FactorSet = state.store.factor_set(None).await?;
     let editions = state.store.edition_years().await?;
     let mut resolver = Resolver::new(&factors, editions);
     let mut agg = Aggregator::new(&[GroupBy::Organisation, GroupBy::Category], false);
-    let mut i = 0;
+    let mut rows = 0u64;
     state
         .store
         .for_each_activity(None, None, |a| {
+            rows += 1;
             if let Ok(e) = resolver.emission(&a)
                 && in_footprint(&e)
             {
-                agg.add(i, &e);
-                i += 1;
+                agg.add(0, &e);
             }
             Ok(())
         })
         .await?;
-    let table = Arc::new(agg.finish());
-    *cache = Some((count, table.clone()));
-    Ok(Some(table))
+    let table = (rows > 0).then(|| Arc::new(agg.finish()));
+    state.cache.0.lock().await.footprint = Some(table.clone());
+    Ok(table)
 }
 
 #[derive(Template)]
@@ -237,7 +251,7 @@ async fn footprint(state: &AppState) -> Result<Option<Arc<FootprintTable>>, Page
 struct Dashboard {
     title: String,
     chrome: Chrome,
-    plan: Plan,
+    plan: Arc<Plan>,
     period: String,
     quarter: String,
     today: String,
@@ -254,6 +268,14 @@ struct Dashboard {
 pub async fn dashboard(viewer: Viewer, State(state): State<AppState>) -> PageResult {
     let plan = plan(&state).await?;
     let today = today();
+    // Anonymous readers all see the same page: draw it once per revision and day.
+    let anonymous = viewer.user.is_none();
+    if anonymous
+        && let Some((day, page)) = &state.cache.0.lock().await.dashboard
+        && *day == today
+    {
+        return Ok(Html(page.as_str().to_owned()).into_response());
+    }
     let quarter = Quarter::containing(today);
     let areas = plan
         .areas
@@ -312,7 +334,7 @@ pub async fn dashboard(viewer: Viewer, State(state): State<AppState>) -> PageRes
         Some(t) => footprint_view(&t, &plan),
         None => (Vec::new(), String::new()),
     };
-    html(Dashboard {
+    let page = Dashboard {
         chrome: Chrome::of(&viewer),
         title: "Dashboard".into(),
         period: format!("{} to {}", plan.info.first_year, plan.info.last_year),
@@ -327,7 +349,18 @@ pub async fn dashboard(viewer: Viewer, State(state): State<AppState>) -> PageRes
         footprint_chart,
         quality_flags: greenplan_core::quality::unit_flags(&plan),
         plan,
-    })
+    };
+    let rendered = page.render().map_err(|e| {
+        tracing::error!(error = %e, "template error");
+        PageError(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The page could not be drawn.".into(),
+        )
+    })?;
+    if anonymous {
+        state.cache.0.lock().await.dashboard = Some((today, Arc::new(rendered.clone())));
+    }
+    Ok(Html(rendered).into_response())
 }
 
 fn footprint_view(t: &FootprintTable, plan: &Plan) -> (Vec<FootprintRow>, String) {
@@ -753,6 +786,7 @@ pub async fn post_action_update(
         .await
     {
         Ok(_) => {
+            state.cache.invalidate().await;
             Ok(axum::response::Redirect::to(&format!("/actions/{id}#updates")).into_response())
         }
         Err(greenplan_store::StoreError::Rejected(message)) => rejected(message, form).await,
@@ -1079,6 +1113,7 @@ pub async fn post_metric_value(
         .store
         .record_metric_value(&user.email, &record)
         .await?;
+    state.cache.invalidate().await;
     Ok(axum::response::Redirect::to(&format!("/metrics/{id}#values")).into_response())
 }
 
@@ -1181,7 +1216,7 @@ pub async fn footprint_csv(State(state): State<AppState>) -> PageResult {
 struct OrganisationsPage {
     title: String,
     chrome: Chrome,
-    plan: Plan,
+    plan: Arc<Plan>,
     population: String,
 }
 
@@ -1254,7 +1289,7 @@ pub async fn organisation(
 struct VisionsPage {
     title: String,
     chrome: Chrome,
-    plan: Plan,
+    plan: Arc<Plan>,
 }
 
 pub async fn visions(viewer: Viewer, State(state): State<AppState>) -> PageResult {

@@ -60,16 +60,9 @@ impl Site {
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let body = String::from_utf8(
-            response
-                .into_body()
-                .collect()
-                .await
-                .unwrap()
-                .to_bytes()
-                .to_vec(),
-        )
-        .unwrap();
+        let body =
+            String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
+                .into_owned();
         Reply {
             status,
             headers,
@@ -541,4 +534,195 @@ async fn contributors_record_metric_values_for_their_own_organisation_only() {
         )
         .await;
     assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
+}
+
+fn multipart(csrf: &str, file_name: &str, contents: &str) -> (String, String) {
+    let boundary = "----greenplan-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n{contents}\r\n\
+         --{boundary}--\r\n"
+    );
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn a_return_is_checked_previewed_then_imported_whole() {
+    use greenplan_core::category::{NhsCategory, Scope};
+    use greenplan_core::factor::{Factor, GasParts};
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let widget = Factor {
+        edition: "test-2025".into(),
+        scope: Scope::Scope3,
+        levels: vec!["widget".into()],
+        column_text: None,
+        unit_text: "count".into(),
+        unit: "count".parse().unwrap(),
+        kgco2e: "2.5".parse().unwrap(),
+        gases: GasParts::default(),
+        activity: Some("widget".into()),
+        category: Some(NhsCategory::MedicalEquipment),
+        source: "test".into(),
+    };
+    site.store
+        .upsert_custom_factors("test", &[widget])
+        .await
+        .unwrap();
+    let (cookie, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    let header = "organisation,site,period_start,period_end,activity,quantity,unit\n";
+    let send = |body: (String, String)| {
+        Request::post("/returns/preview")
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, format!("http://{HOST}"))
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, body.0)
+            .body(Body::from(body.1))
+            .unwrap()
+    };
+
+    // Another trust's row and a bad number: both named, nothing stored.
+    let bad = format!(
+        "{header}RTG,,2025-04-01,2025-04-30,widget,4,count\nRFS,,2025-04-01,2025-04-30,widget,4,count\nRTG,,2025-04-01,2025-04-30,widget,four,count\n"
+    );
+    let reply = site.send(send(multipart(&csrf, "april.csv", &bad))).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("you cannot submit data for RFS"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("is not a number"), "{}", reply.body);
+    assert!(
+        reply.body.contains("2 rows cannot be used"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(site.store.activity_count().await.unwrap(), 0);
+
+    // The fixed file: a preview of what it adds, then confirmation.
+    let good = format!(
+        "{header}RTG,,2025-04-01,2025-04-30,widget,4,count\nRTG,,2025-05-01,2025-05-31,widget,400,count\n"
+    );
+    let reply = site.send(send(multipart(&csrf, "april.csv", &good))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(
+        reply.body.contains("What april.csv adds") && reply.body.contains("1.010"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        site.store.activity_count().await.unwrap(),
+        0,
+        "nothing stored before confirmation"
+    );
+    let upload = reply
+        .body
+        .split("name=\"upload\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // Another user cannot confirm someone else's upload.
+    let (icookie, icsrf) = site.sign_in("icb@derbyshire.nhs.uk").await;
+    let origin = format!("http://{HOST}");
+    let stolen = site
+        .post(
+            "/returns/confirm",
+            Some(&icookie),
+            Some(&origin),
+            &format!("csrf_token={icsrf}&upload={upload}"),
+        )
+        .await;
+    assert_eq!(stolen.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(site.store.activity_count().await.unwrap(), 0);
+
+    let done = site
+        .post(
+            "/returns/confirm",
+            Some(&cookie),
+            Some(&origin),
+            &format!("csrf_token={csrf}&upload={upload}"),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(
+        done.body.contains("2 rows imported from april.csv"),
+        "{}",
+        done.body
+    );
+    assert_eq!(site.store.activity_count().await.unwrap(), 2);
+    let trail = site.store.audit_trail(None, 5).await.unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "import" && e.actor == "rtg@uhdb.nhs.uk"),
+        "{trail:?}"
+    );
+    let again = site
+        .post(
+            "/returns/confirm",
+            Some(&cookie),
+            Some(&origin),
+            &format!("csrf_token={csrf}&upload={upload}"),
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an upload is imported once"
+    );
+
+    let template = site.get("/returns/template.xlsx", Some(&cookie)).await;
+    assert_eq!(template.status, StatusCode::OK);
+    assert_eq!(
+        template.headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+}
+
+/// Servers cache what they read; another server's write shows once the revision is checked
+/// again (at most a second later), this server's own writes at once.
+#[tokio::test]
+async fn cached_pages_follow_writes_from_any_server() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let other = Site {
+        app: router(AppState::new(Store::connect(&db.url).await.unwrap())),
+        store: site.store.clone(),
+    };
+    assert!(site.get("/", None).await.body.contains("Not started"));
+    let (cookie, csrf) = other.sign_in("rtg@uhdb.nhs.uk").await;
+    let origin = format!("http://{HOST}");
+    let posted = other
+        .post(
+            "/actions/DT3/updates",
+            Some(&cookie),
+            Some(&origin),
+            &update_form(&csrf, "Written on the other server"),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER);
+    assert!(
+        other
+            .get("/actions/DT3", None)
+            .await
+            .body
+            .contains("Written on the other server"),
+        "own write shows at once"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let page = site.get("/actions/DT3", None).await;
+    assert!(
+        page.body.contains("Written on the other server"),
+        "the first server sees it after its next revision check"
+    );
+    let dashboard = site.get("/", None).await;
+    assert!(
+        dashboard.body.contains("tag-green"),
+        "the cached dashboard was redrawn"
+    );
 }
