@@ -26,6 +26,8 @@ pub struct Cached {
     pub footprint: Option<Option<Arc<FootprintTable>>>,
     /// The dashboard as anonymous readers see it, for the day it was drawn.
     pub dashboard: Option<(chrono::NaiveDate, Arc<String>)>,
+    /// Other pages as anonymous readers see them, by path and day.
+    pub pages: std::collections::HashMap<(String, chrono::NaiveDate), Arc<String>>,
 }
 
 /// Shared between requests (and cloned cheaply with the state).

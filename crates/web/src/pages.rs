@@ -595,7 +595,45 @@ pub async fn action(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> PageResult {
-    html(action_page(&viewer, &state, &id, UpdateForm::default(), String::new()).await?)
+    if viewer.user.is_some() {
+        return html(
+            action_page(&viewer, &state, &id, UpdateForm::default(), String::new()).await?,
+        );
+    }
+    anonymous_page(&state, &format!("/actions/{id}"), || async {
+        action_page(&viewer, &state, &id, UpdateForm::default(), String::new())
+            .await?
+            .render()
+            .map_err(render_error)
+    })
+    .await
+}
+
+fn render_error(e: askama::Error) -> PageError {
+    tracing::error!(error = %e, "template error");
+    PageError(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "The page could not be drawn.".into(),
+    )
+}
+
+/// A page every anonymous reader sees alike, drawn once per data revision and day.
+async fn anonymous_page<F, Fut>(state: &AppState, path: &str, draw: F) -> PageResult
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<String, PageError>>,
+{
+    plan(state).await?; // brings the cache up to the current revision
+    let key = (path.to_string(), today());
+    if let Some(page) = state.cache.0.lock().await.pages.get(&key) {
+        return Ok(Html(page.as_str().to_owned()).into_response());
+    }
+    let page = draw().await?;
+    let mut cached = state.cache.0.lock().await;
+    if cached.pages.len() < 2_000 {
+        cached.pages.insert(key, Arc::new(page.clone()));
+    }
+    Ok(Html(page).into_response())
 }
 
 async fn action_page(
@@ -872,7 +910,16 @@ pub async fn metric(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> PageResult {
-    html(metric_page(&viewer, &state, &id, ValueForm::default(), String::new()).await?)
+    if viewer.user.is_some() {
+        return html(metric_page(&viewer, &state, &id, ValueForm::default(), String::new()).await?);
+    }
+    anonymous_page(&state, &format!("/metrics/{id}"), || async {
+        metric_page(&viewer, &state, &id, ValueForm::default(), String::new())
+            .await?
+            .render()
+            .map_err(render_error)
+    })
+    .await
 }
 
 async fn metric_page(
