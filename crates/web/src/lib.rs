@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod account;
+mod audit_page;
 mod auth;
 mod cache;
 mod charts;
@@ -61,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .route("/actions", get(pages::actions))
         .route("/actions/{id}", get(pages::action))
         .route("/actions/{id}/updates", axum::routing::post(pages::post_action_update))
+        .route("/audit", get(audit_page::audit))
+        .route("/audit.csv", get(audit_page::audit_csv))
         .route("/returns", get(returns::returns_page))
         .route("/returns/preview", axum::routing::post(returns::preview).layer(axum::extract::DefaultBodyLimit::max(returns::MAX_UPLOAD_BYTES)))
         .route("/returns/confirm", axum::routing::post(returns::confirm))

@@ -26,6 +26,7 @@ use std::sync::Arc;
 pub struct Chrome {
     pub signed_in: Option<String>,
     pub csrf: String,
+    pub is_admin: bool,
 }
 
 impl Chrome {
@@ -33,6 +34,10 @@ impl Chrome {
         Self {
             signed_in: viewer.user.as_ref().map(|u| u.name.clone()),
             csrf: viewer.csrf(),
+            is_admin: viewer
+                .user
+                .as_ref()
+                .is_some_and(|u| u.access.is_system_admin()),
         }
     }
 }

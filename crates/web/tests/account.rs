@@ -726,3 +726,50 @@ async fn cached_pages_follow_writes_from_any_server() {
         "the cached dashboard was redrawn"
     );
 }
+
+#[tokio::test]
+async fn only_system_admins_see_the_whole_audit_trail() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    site.store
+        .add_user(
+            "test",
+            "admin@derbyshire.nhs.uk",
+            "Admin",
+            &hash_password(PASSWORD).unwrap(),
+            &OdsCode::parse("QJ2").unwrap(),
+            Role::SystemAdmin,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        site.get("/audit", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let (cookie, _) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    assert_eq!(
+        site.get("/audit", Some(&cookie)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        site.get("/audit.csv", Some(&cookie)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (admin, _) = site.sign_in("admin@derbyshire.nhs.uk").await;
+    let page = site.get("/audit", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("grant-role") && page.body.contains("admin@derbyshire.nhs.uk"));
+    let csv = site.get("/audit.csv", Some(&admin)).await;
+    assert!(
+        csv.body
+            .starts_with("at_utc,actor,action,entity_kind,entity_id,organisation,before,after\n"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body
+            .contains(",test,grant-role,user,rtg@uhdb.nhs.uk,RTG,"),
+        "{}",
+        csv.body
+    );
+}
