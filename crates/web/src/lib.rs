@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod account;
+mod api;
 mod audit_page;
 mod auth;
 mod cache;
@@ -62,6 +63,13 @@ pub fn router(state: AppState) -> Router {
         .route("/actions", get(pages::actions))
         .route("/actions/{id}", get(pages::action))
         .route("/actions/{id}/updates", axum::routing::post(pages::post_action_update))
+        .route("/api/v1/actions", get(api::list_actions))
+        .route("/api/v1/actions/{id}", get(api::get_action))
+        .route("/api/v1/actions/{id}/updates", axum::routing::post(api::post_update))
+        .route("/api/v1/metrics", get(api::list_metrics))
+        .route("/api/v1/metrics/{id}/values", get(api::list_values).post(api::post_value))
+        .route("/api/v1/footprint", get(api::footprint))
+        .route("/api/openapi.json", get(api::openapi))
         .route("/audit", get(audit_page::audit))
         .route("/audit.csv", get(audit_page::audit_csv))
         .route("/returns", get(returns::returns_page))
@@ -111,7 +119,21 @@ async fn require_login(
                 .ok()
                 .flatten()
                 .is_some(),
-            None => request.headers().contains_key(header::AUTHORIZATION),
+            None => match request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+            {
+                Some(token) => state
+                    .store
+                    .token_user(token.trim())
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some(),
+                None => false,
+            },
         };
         if !signed_in {
             return axum::response::Redirect::to("/login").into_response();

@@ -224,7 +224,7 @@ pub struct FootprintRow {
 }
 
 /// The footprint by organisation and category, computed once per data revision.
-async fn footprint(state: &AppState) -> Result<Option<Arc<FootprintTable>>, PageError> {
+pub async fn footprint(state: &AppState) -> Result<Option<Arc<FootprintTable>>, PageError> {
     plan(state).await?; // brings the cache up to the current revision
     if let Some(known) = &state.cache.0.lock().await.footprint {
         return Ok(known.clone());

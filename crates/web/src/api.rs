@@ -1,0 +1,464 @@
+//! The JSON API under `/api/v1/`: what the pages show, and writes for scripts. Writes need an
+//! API token (`Authorization: Bearer gp_…`, from `greenplan token create`); a browser session
+//! cookie is not accepted for API writes, so no CSRF token is needed. Every write is checked
+//! against the caller's roles and audited, exactly as the forms are. The OpenAPI document at
+//! `/api/openapi.json` is generated from these handlers and types.
+
+use crate::AppState;
+use crate::auth::Viewer;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use greenplan_core::period::Period;
+use greenplan_core::plan::{Action, ActionStatus, Plan};
+use greenplan_core::progress::metric_progress;
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+/// The OpenAPI description of the API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "greenplan API",
+        description = "An NHS ICS green plan: actions, metrics, footprint; writes with an API token."
+    ),
+    paths(
+        list_actions,
+        get_action,
+        post_update,
+        list_metrics,
+        list_values,
+        post_value,
+        footprint
+    ),
+    components(schemas(
+        ActionDto,
+        ActionDetailDto,
+        UpdateDto,
+        NewUpdateDto,
+        MetricDto,
+        ValueDto,
+        NewValueDto,
+        FootprintLineDto,
+        ErrorDto
+    ))
+)]
+pub struct ApiDoc;
+
+/// An error: what went wrong and what to do.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDto {
+    pub error: String,
+}
+
+/// A failed API call.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(ErrorDto { error: self.1 })).into_response()
+    }
+}
+
+impl From<crate::pages::PageError> for ApiError {
+    fn from(e: crate::pages::PageError) -> Self {
+        ApiError(e.0, e.1)
+    }
+}
+
+impl From<greenplan_store::StoreError> for ApiError {
+    fn from(e: greenplan_store::StoreError) -> Self {
+        match e {
+            greenplan_store::StoreError::Rejected(m) => {
+                ApiError(StatusCode::UNPROCESSABLE_ENTITY, m)
+            }
+            other => {
+                tracing::error!(error = %other, "store error");
+                ApiError(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "something went wrong; nothing was changed".into(),
+                )
+            }
+        }
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// A priority action.
+#[derive(Serialize, ToSchema)]
+pub struct ActionDto {
+    pub id: String,
+    pub area: String,
+    pub title: String,
+    pub leads: Vec<String>,
+    pub lead_organisations: Vec<String>,
+    /// The delivery date as the plan writes it.
+    pub delivery: String,
+    /// The period it names, e.g. `Q3 2025/26`, `2027-08..2028-03`, `ongoing`.
+    pub due: String,
+    /// The last day of that period (ISO date), if it has one.
+    pub due_by: Option<String>,
+    pub ongoing: bool,
+    pub success_measure: String,
+    /// not-started, on-track, at-risk, off-track or complete.
+    pub status: String,
+}
+
+impl From<&Action> for ActionDto {
+    fn from(a: &Action) -> Self {
+        Self {
+            id: a.id.clone(),
+            area: a.area.clone(),
+            title: a.title.clone(),
+            leads: a.leads.clone(),
+            lead_organisations: a.lead_organisations.iter().map(|o| o.to_string()).collect(),
+            delivery: a.delivery.written.clone(),
+            due: a.delivery.period.code(),
+            due_by: a.delivery.period.end().map(|d| d.to_string()),
+            ongoing: a.delivery.ongoing,
+            success_measure: a.success_measure.clone(),
+            status: a.status.slug().into(),
+        }
+    }
+}
+
+/// An action with its progress updates, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct ActionDetailDto {
+    pub action: ActionDto,
+    pub updates: Vec<UpdateDto>,
+}
+
+/// A progress update.
+#[derive(Serialize, ToSchema)]
+pub struct UpdateDto {
+    pub posted_by: String,
+    /// RFC 3339, UTC.
+    pub posted_at: String,
+    pub status: String,
+    pub note: String,
+    pub evidence_url: Option<String>,
+    pub revised_due: Option<String>,
+}
+
+impl From<greenplan_store::ActionUpdate> for UpdateDto {
+    fn from(u: greenplan_store::ActionUpdate) -> Self {
+        Self {
+            posted_by: u.posted_by,
+            posted_at: chrono::DateTime::from_timestamp(u.posted_at, 0)
+                .map_or_else(String::new, |t| t.to_rfc3339()),
+            status: u.status.slug().into(),
+            note: u.note,
+            evidence_url: u.evidence_url,
+            revised_due: u.revised_due.map(|p| p.code()),
+        }
+    }
+}
+
+/// A new progress update.
+#[derive(Deserialize, ToSchema)]
+pub struct NewUpdateDto {
+    /// not-started, on-track, at-risk, off-track or complete.
+    pub status: String,
+    pub note: String,
+    pub evidence_url: Option<String>,
+    /// A period such as `2026/27` or `Q4 2026/27`.
+    pub revised_due: Option<String>,
+}
+
+/// A metric and where it stands.
+#[derive(Serialize, ToSchema)]
+pub struct MetricDto {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub organisation: Option<String>,
+    pub area: Option<String>,
+    pub latest_period: Option<String>,
+    /// Exact decimal, as text.
+    pub latest_value: Option<String>,
+    /// The trajectory's value for the latest value's year.
+    pub expected: Option<String>,
+    /// on-track, at-risk, off-track or not-rated.
+    pub rating: String,
+}
+
+/// A value of a metric.
+#[derive(Serialize, ToSchema)]
+pub struct ValueDto {
+    pub organisation: Option<String>,
+    pub period: String,
+    /// Exact decimal, as text.
+    pub value: String,
+    pub as_written: Option<String>,
+    pub note: Option<String>,
+    pub reference: Option<String>,
+}
+
+/// A new value of a metric.
+#[derive(Deserialize, ToSchema)]
+pub struct NewValueDto {
+    /// ODS code; omit for a system-wide value.
+    pub organisation: Option<String>,
+    /// `2025/26`, `Q3 2025/26`, `2025-12`…
+    pub period: String,
+    /// Exact decimal, as text, in the metric's unit.
+    pub value: String,
+    pub note: Option<String>,
+}
+
+/// One line of the footprint.
+#[derive(Serialize, ToSchema)]
+pub struct FootprintLineDto {
+    pub organisation: String,
+    pub category: String,
+    pub tco2e: String,
+    pub tco2e_market_based: String,
+}
+
+async fn plan(state: &AppState) -> ApiResult<std::sync::Arc<Plan>> {
+    Ok(crate::pages::plan(state).await?)
+}
+
+/// The signed-in script behind an API token; sessions are refused for writes.
+fn token_user(viewer: &Viewer) -> ApiResult<&greenplan_store::SignedIn> {
+    match (&viewer.user, viewer.by_token) {
+        (Some(u), true) => Ok(u),
+        _ => Err(ApiError(StatusCode::UNAUTHORIZED, "send an API token as `Authorization: Bearer gp_…` (create one with `greenplan token create EMAIL`)".into())),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/actions", responses((status = 200, body = Vec<ActionDto>)))]
+pub async fn list_actions(State(state): State<AppState>) -> ApiResult<Json<Vec<ActionDto>>> {
+    Ok(Json(
+        plan(&state)
+            .await?
+            .actions
+            .iter()
+            .map(ActionDto::from)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/actions/{id}", params(("id" = String, Path, description = "Action id, e.g. MED1")),
+    responses((status = 200, body = ActionDetailDto), (status = 404, body = ErrorDto)))]
+pub async fn get_action(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ActionDetailDto>> {
+    let plan = plan(&state).await?;
+    let action = plan
+        .actions
+        .iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no action `{id}`")))?;
+    let updates = state
+        .store
+        .action_updates(&id)
+        .await?
+        .into_iter()
+        .map(UpdateDto::from)
+        .collect();
+    Ok(Json(ActionDetailDto {
+        action: action.into(),
+        updates,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/actions/{id}/updates", request_body = NewUpdateDto, params(("id" = String, Path, description = "Action id")),
+    responses((status = 201, body = UpdateDto), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 422, body = ErrorDto)),
+    security(("token" = [])))]
+pub async fn post_update(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<NewUpdateDto>,
+) -> ApiResult<(StatusCode, Json<UpdateDto>)> {
+    let user = token_user(&viewer)?;
+    let plan = plan(&state).await?;
+    let action = plan
+        .actions
+        .iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no action `{id}`")))?;
+    if !user.access.can_update_action(action, &plan) {
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            format!(
+                "you cannot post updates on {id}: only contributors of the organisations that lead it can"
+            ),
+        ));
+    }
+    let status: ActionStatus = body
+        .status
+        .parse()
+        .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+    let revised_due = body
+        .revised_due
+        .as_deref()
+        .map(Period::parse)
+        .transpose()
+        .map_err(|e| {
+            ApiError(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("revised_due: {e}"),
+            )
+        })?;
+    let update = greenplan_store::NewActionUpdate {
+        status,
+        note: body.note,
+        evidence_url: body.evidence_url,
+        revised_due,
+    };
+    let posted = state
+        .store
+        .post_action_update(&user.email, &id, &update)
+        .await?;
+    state.cache.invalidate().await;
+    Ok((StatusCode::CREATED, Json(posted.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/metrics", responses((status = 200, body = Vec<MetricDto>)))]
+pub async fn list_metrics(State(state): State<AppState>) -> ApiResult<Json<Vec<MetricDto>>> {
+    let plan = plan(&state).await?;
+    Ok(Json(
+        plan.metrics
+            .iter()
+            .map(|m| {
+                let p = metric_progress(m, &plan.data_points);
+                MetricDto {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    unit: m.unit.clone(),
+                    organisation: m.organisation.as_ref().map(|o| o.to_string()),
+                    area: m.area.clone(),
+                    latest_period: p.latest.map(|(period, _)| period.code()),
+                    latest_value: p.latest.map(|(_, v)| v.normalize().to_string()),
+                    expected: p.expected.map(|v| v.normalize().to_string()),
+                    rating: match p.rating {
+                        greenplan_core::target::Rating::OnTrack => "on-track",
+                        greenplan_core::target::Rating::AtRisk => "at-risk",
+                        greenplan_core::target::Rating::OffTrack => "off-track",
+                        greenplan_core::target::Rating::NotRated => "not-rated",
+                    }
+                    .into(),
+                }
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/metrics/{id}/values", params(("id" = String, Path, description = "Metric id")),
+    responses((status = 200, body = Vec<ValueDto>), (status = 404, body = ErrorDto)))]
+pub async fn list_values(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<ValueDto>>> {
+    let plan = plan(&state).await?;
+    plan.metric(&id)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no metric `{id}`")))?;
+    Ok(Json(
+        plan.data_points
+            .iter()
+            .filter(|d| d.metric == id)
+            .map(|d| ValueDto {
+                organisation: d.organisation.as_ref().map(|o| o.to_string()),
+                period: d.period.code(),
+                value: d.value.normalize().to_string(),
+                as_written: d.as_written.clone(),
+                note: d.note.clone(),
+                reference: d.reference.clone(),
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/metrics/{id}/values", request_body = NewValueDto, params(("id" = String, Path, description = "Metric id")),
+    responses((status = 201, description = "Recorded"), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 422, body = ErrorDto)),
+    security(("token" = [])))]
+pub async fn post_value(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<NewValueDto>,
+) -> ApiResult<StatusCode> {
+    let user = token_user(&viewer)?;
+    let plan = plan(&state).await?;
+    let metric = plan
+        .metric(&id)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no metric `{id}`")))?;
+    let unprocessable = |m: String| ApiError(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let organisation = body
+        .organisation
+        .as_deref()
+        .map(greenplan_core::ods::OdsCode::parse)
+        .transpose()
+        .map_err(|e| unprocessable(e.to_string()))?;
+    if (metric.organisation.is_some() && organisation != metric.organisation)
+        || !user.access.can_record_value(organisation.as_ref(), &plan)
+    {
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            "you cannot record values of this metric for that organisation".into(),
+        ));
+    }
+    let period = Period::parse(&body.period).map_err(|e| unprocessable(format!("period: {e}")))?;
+    let value = greenplan_core::quantity::parse_decimal(&body.value)
+        .ok_or_else(|| unprocessable(format!("value: `{}` is not a number", body.value)))?;
+    let record = greenplan_store::MetricValue {
+        metric: id,
+        organisation,
+        period,
+        value,
+        as_written: None,
+        note: body.note,
+        reference: None,
+        origin: user.email.clone(),
+    };
+    state
+        .store
+        .record_metric_value(&user.email, &record)
+        .await?;
+    state.cache.invalidate().await;
+    Ok(StatusCode::CREATED)
+}
+
+#[utoipa::path(get, path = "/api/v1/footprint", responses((status = 200, body = Vec<FootprintLineDto>)))]
+pub async fn footprint(State(state): State<AppState>) -> ApiResult<Json<Vec<FootprintLineDto>>> {
+    let table = crate::pages::footprint(&state).await?;
+    let t = |kg: greenplan_core::Decimal| {
+        (kg / greenplan_core::Decimal::ONE_THOUSAND)
+            .round_dp(6)
+            .normalize()
+            .to_string()
+    };
+    Ok(Json(
+        table
+            .map(|t2| {
+                t2.lines
+                    .iter()
+                    .map(|l| FootprintLineDto {
+                        organisation: l.key[0].clone(),
+                        category: l.key[1].clone(),
+                        tco2e: t(l.kgco2e),
+                        tco2e_market_based: t(l.market_kgco2e),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    ))
+}
+
+/// The OpenAPI document.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    let mut doc = ApiDoc::openapi();
+    let scheme = utoipa::openapi::security::SecurityScheme::Http(
+        utoipa::openapi::security::Http::new(utoipa::openapi::security::HttpAuthScheme::Bearer),
+    );
+    if let Some(components) = doc.components.as_mut() {
+        components.add_security_scheme("token", scheme);
+    }
+    Json(doc)
+}

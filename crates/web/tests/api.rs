@@ -1,0 +1,245 @@
+//! The JSON API and its OpenAPI document, on SQLite or PostgreSQL (GREENPLAN_TEST_POSTGRES).
+
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use greenplan_core::access::Role;
+use greenplan_core::ods::OdsCode;
+use greenplan_ingest::plan_file::built_in_plan;
+use greenplan_store::testing::TestDatabase;
+use greenplan_store::{Store, hash_password};
+use greenplan_web::{AppState, router};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut r = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let response = app
+        .clone()
+        .oneshot(
+            r.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn setup(db: &TestDatabase) -> (axum::Router, Store, String) {
+    let store = Store::connect(&db.url).await.unwrap();
+    store.init_plan(&built_in_plan().unwrap()).await.unwrap();
+    let hash = hash_password("a long test pass phrase").unwrap();
+    store
+        .add_user(
+            "test",
+            "script@uhdb.nhs.uk",
+            "Script",
+            &hash,
+            &OdsCode::parse("RTG").unwrap(),
+            Role::Contributor,
+        )
+        .await
+        .unwrap();
+    let token = store
+        .create_api_token("test", "script@uhdb.nhs.uk", "tests")
+        .await
+        .unwrap();
+    (router(AppState::new(store.clone())), store, token)
+}
+
+#[tokio::test]
+async fn reading_the_plan_through_the_api() {
+    let db = TestDatabase::new();
+    let (app, _, _) = setup(&db).await;
+    let (status, actions) = call(&app, "GET", "/api/v1/actions", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(actions.as_array().unwrap().len(), 24);
+    let wl1 = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "WL1")
+        .unwrap();
+    assert_eq!(wl1["due"], "Q3 2025/26");
+    assert_eq!(wl1["due_by"], "2025-12-31");
+    let (_, metrics) = call(&app, "GET", "/api/v1/metrics", None, None).await;
+    let inhalers = metrics
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "inhaler-carbon")
+        .unwrap();
+    assert_eq!(inhalers["latest_value"], "14399");
+    assert_eq!(inhalers["rating"], "on-track");
+    let (status, values) = call(
+        &app,
+        "GET",
+        "/api/v1/metrics/inhaler-carbon/values",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        values
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["as_written"] == "14.399kgCO ₂ e")
+    );
+    let (status, err) = call(&app, "GET", "/api/v1/actions/NOPE", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(err["error"].as_str().unwrap().contains("NOPE"));
+    let (_, fp) = call(&app, "GET", "/api/v1/footprint", None, None).await;
+    assert_eq!(fp, json!([]));
+}
+
+#[tokio::test]
+async fn scripts_write_with_a_token_within_their_roles() {
+    let db = TestDatabase::new();
+    let (app, store, token) = setup(&db).await;
+    let update = json!({"status": "on-track", "note": "Posted by the monthly script", "evidence_url": null, "revised_due": "2027/28"});
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/api/v1/actions/DT3/updates",
+        None,
+        Some(update.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "no token");
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/api/v1/actions/CT2/updates",
+        Some(&token),
+        Some(update.clone()),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "another organisation's action"
+    );
+    let (status, posted) = call(
+        &app,
+        "POST",
+        "/api/v1/actions/DT3/updates",
+        Some(&token),
+        Some(update),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{posted}");
+    assert_eq!(posted["revised_due"], "2027/28");
+    let (_, detail) = call(&app, "GET", "/api/v1/actions/DT3", None, None).await;
+    assert_eq!(detail["action"]["status"], "on-track");
+    assert_eq!(detail["updates"][0]["note"], "Posted by the monthly script");
+    let bad = json!({"status": "done", "note": "x"});
+    let (status, err) = call(
+        &app,
+        "POST",
+        "/api/v1/actions/DT3/updates",
+        Some(&token),
+        Some(bad),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        err["error"].as_str().unwrap().contains("unknown status"),
+        "{err}"
+    );
+
+    let value = json!({"organisation": "RTG", "period": "2025/26", "value": "1234.5"});
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/api/v1/metrics/inhaler-carbon/values",
+        Some(&token),
+        Some(value),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let other = json!({"organisation": "RFS", "period": "2025/26", "value": "1"});
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/api/v1/metrics/inhaler-carbon/values",
+        Some(&token),
+        Some(other),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let trail = store.audit_trail(None, 10).await.unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "record-value" && e.actor == "script@uhdb.nhs.uk")
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let db = TestDatabase::new();
+    let (app, _, _) = setup(&db).await;
+    let (status, doc) = call(&app, "GET", "/api/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/actions",
+        "/api/v1/actions/{id}",
+        "/api/v1/actions/{id}/updates",
+        "/api/v1/metrics",
+        "/api/v1/metrics/{id}/values",
+        "/api/v1/footprint",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["components"]["securitySchemes"]["token"].is_object());
+    assert!(doc["components"]["schemas"]["ActionDto"].is_object());
+}
+
+#[tokio::test]
+async fn a_private_deployment_needs_a_valid_token_to_read() {
+    let db = TestDatabase::new();
+    let (_, store, token) = setup(&db).await;
+    let app = router(AppState::with_config(
+        store,
+        greenplan_web::WebConfig {
+            secure_cookies: false,
+            require_login: true,
+        },
+    ));
+    let (status, _) = call(&app, "GET", "/api/v1/actions", Some("gp_forged"), None).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "a forged token reads nothing"
+    );
+    let (status, _) = call(&app, "GET", "/api/v1/actions", None, None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, actions) = call(&app, "GET", "/api/v1/actions", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(actions.as_array().unwrap().len(), 24);
+}
