@@ -6,6 +6,10 @@
 //! `greenplan_core::activity`) and every problem of every row is reported together. Resolving
 //! the activity to a factor needs the factor set, so it happens where the rows are used
 //! (`greenplan-store` on import; [`footprint_of_file`] for the no-storage check).
+//!
+//! The checks are written once ([`parse_fields`]) against cells borrowed from the row, whether
+//! the row then becomes an owned [`Activity`] (import, `--explain`) or is summed where it lies
+//! ([`footprint_table_of_file`], which allocates nothing per row).
 
 use crate::error::{IngestError, RowError};
 use crate::table::{self, Header, Row};
@@ -533,26 +537,29 @@ pub fn footprint_table_of_file(
     include: impl Fn(&Emission) -> bool + Sync,
 ) -> Result<greenplan_core::footprint::FootprintTable, IngestError> {
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Mutex, mpsc};
+    use std::sync::{Arc, Mutex, mpsc};
     let file = ActivityFile::open(path)?;
     let (name, columns) = (file.file.clone(), file.columns);
     let mut batches = file.rows.into_batches()?;
     let workers = rayon::current_num_threads().max(1);
     let (to_workers, queue) = mpsc::sync_channel::<table::Batch>(workers * 2);
-    let queue = Mutex::new(queue);
+    // Held by the workers only: should they all stop (a panic in `include`, say), the queue
+    // closes and the reader stops too, rather than wait for room in it for ever.
+    let queue = Arc::new(Mutex::new(queue));
     let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
     // Set by a worker that found the file unreadable: the rest need not be read.
     let stop = AtomicBool::new(false);
     let (read, summed) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                let recycle = recycle.clone();
-                let (queue, stop, include) = (&queue, &stop, &include);
+                let (recycle, queue) = (recycle.clone(), Arc::clone(&queue));
+                let (stop, include) = (&stop, &include);
                 let (name, columns) = (&name, &columns);
                 scope.spawn(move || {
                     let mut w = Summer::new(name, columns, factors, editions, pinned, by);
                     loop {
-                        // A poisoned lock means another worker panicked: its join re-raises it.
+                        // A poisoned lock means another worker panicked: its join re-raises
+                        // it.
                         let next = match queue.lock() {
                             Ok(q) => q.recv(),
                             Err(_) => break,
@@ -569,7 +576,7 @@ pub fn footprint_table_of_file(
                 })
             })
             .collect();
-        drop(recycle);
+        drop((recycle, queue));
         let read = loop {
             if stop.load(Ordering::Relaxed) {
                 break Ok(());
@@ -922,6 +929,21 @@ x\n";
             assert!(expected.is_err(), "file {i}");
             assert_eq!(summed(f.path(), &set, None, &by), expected, "file {i}");
         }
+    }
+
+    /// A panic while summing reaches the caller; the reader does not wait for ever for
+    /// workers that have stopped.
+    #[test]
+    fn a_panic_in_a_worker_is_passed_on() {
+        let set = factors();
+        let rows = "RTG,,2023-04-01,2023-04-30,widget,4,count,,,,\n".repeat(200_000);
+        let f = write(format!("{HEADER}{rows}").as_bytes());
+        let result = std::panic::catch_unwind(|| {
+            footprint_table_of_file(f.path(), &set, &editions(), None, &[], |_| {
+                panic!("include failed")
+            })
+        });
+        assert!(result.is_err());
     }
 
     /// A file that is not UTF-8 is refused at its first such row, however it is read.
