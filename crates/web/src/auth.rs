@@ -86,6 +86,25 @@ impl Viewer {
     }
 }
 
+impl Viewer {
+    /// The person allowed to make a write from a form: signed in (else 401, "Sign in to
+    /// {what}"), and the request from this site with the session's CSRF token (else 403).
+    pub fn form_writer(
+        &self,
+        headers: &HeaderMap,
+        csrf: &str,
+        what: &str,
+    ) -> Result<SignedIn, crate::pages::PageError> {
+        let user = self.user.clone().ok_or_else(|| {
+            crate::pages::PageError(StatusCode::UNAUTHORIZED, format!("Sign in to {what}."))
+        })?;
+        if !same_origin(headers) || !self.check_csrf(csrf) {
+            return Err(crate::account::forbidden());
+        }
+        Ok(user)
+    }
+}
+
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?

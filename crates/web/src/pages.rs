@@ -778,15 +778,7 @@ pub async fn post_action_update(
     headers: axum::http::HeaderMap,
     axum::Form(form): axum::Form<UpdateForm>,
 ) -> PageResult {
-    let Some(user) = viewer.user.clone() else {
-        return Err(PageError(
-            StatusCode::UNAUTHORIZED,
-            "Sign in to post an update.".into(),
-        ));
-    };
-    if !crate::auth::same_origin(&headers) || !viewer.check_csrf(&form.csrf_token) {
-        return Err(crate::account::forbidden());
-    }
+    let user = viewer.form_writer(&headers, &form.csrf_token, "post an update")?;
     let plan = plan(&state).await?;
     let action = plan
         .actions
@@ -1098,15 +1090,7 @@ pub async fn post_metric_value(
     headers: axum::http::HeaderMap,
     axum::Form(form): axum::Form<ValueForm>,
 ) -> PageResult {
-    let Some(user) = viewer.user.clone() else {
-        return Err(PageError(
-            StatusCode::UNAUTHORIZED,
-            "Sign in to record a value.".into(),
-        ));
-    };
-    if !crate::auth::same_origin(&headers) || !viewer.check_csrf(&form.csrf_token) {
-        return Err(crate::account::forbidden());
-    }
+    let user = viewer.form_writer(&headers, &form.csrf_token, "record a value")?;
     let plan = plan(&state).await?;
     let metric = plan.metric(&id).ok_or_else(|| not_found_error("metric"))?;
     let organisation = match form.organisation.as_str() {
