@@ -474,9 +474,8 @@ pub fn check_file(
                             Vec::with_capacity(IMPORT_BATCH),
                         ))
                     {
-                        return Err(IngestError::Header {
+                        return Err(IngestError::Stopped {
                             file: file_name(path),
-                            message: "the import was stopped".into(),
                         });
                     }
                 }

@@ -48,6 +48,10 @@ pub enum IngestError {
         "{file}: the file is not UTF-8 text (row {row}): save it as \"CSV UTF-8\" (in Excel: File › Save As › CSV UTF-8) and try again"
     )]
     Encoding { file: String, row: u64 },
+    #[error(
+        "{file}: the import stopped before the end of the file, so nothing was stored; import the file again"
+    )]
+    Stopped { file: String },
     #[error("{file}: cannot read the workbook: {message}")]
     Workbook { file: String, message: String },
     #[error("{}", render_rows(.errors, *.total))]

@@ -62,17 +62,6 @@ pub struct ImportSummary {
     pub rows: u64,
 }
 
-/// Whether a file was imported, or had been already.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ImportOutcome {
-    Imported(ImportSummary),
-    /// The same bytes were imported before (`import_id`); nothing was stored twice.
-    AlreadyImported {
-        import_id: i64,
-        imported_at: i64,
-    },
-}
-
 impl Store {
     /// An earlier import of a file with these exact contents, if any.
     pub async fn import_with_sha(&self, sha256: &str) -> Result<Option<(i64, i64)>> {

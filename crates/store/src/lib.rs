@@ -20,12 +20,12 @@ mod plan;
 pub mod testing;
 mod updates;
 
-pub use activities::{ActivityImport, ImportOutcome, ImportSummary, StagedUpload};
+pub use activities::{ActivityImport, ImportSummary, StagedUpload};
 pub use audit::AuditEntry;
 pub use factors::EditionInfo;
 pub use people::{
-    SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, SignInError, SignedIn, UserSummary,
-    check_password_strength, hash_password, new_token, normalise_email, verify_password,
+    SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, SignedIn, UserSummary, check_password_strength,
+    hash_password, new_token, normalise_email, verify_password,
 };
 pub use plan::{InitOutcome, MetricValue};
 pub use updates::{ActionUpdate, NewActionUpdate};

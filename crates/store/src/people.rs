@@ -44,13 +44,6 @@ pub struct UserSummary {
     pub disabled: bool,
 }
 
-/// Why signing in failed. Deliberately says nothing about which of email or password was wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SignInError {
-    WrongCredentials,
-    Throttled,
-}
-
 /// Hashes a password with Argon2id and a random salt (slow on purpose: call off async threads).
 pub fn hash_password(password: &str) -> Result<String> {
     Argon2::default()

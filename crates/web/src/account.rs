@@ -80,12 +80,13 @@ pub async fn login(
         .await;
     }
     let record = state.store.password_hash_of(&email).await?;
+    let user_id = record.as_ref().map(|(id, _)| *id);
     let password = form.password;
     // Verify against a dummy hash when the address is unknown, so timing does not reveal
     // which addresses have accounts.
     let ok = tokio::task::spawn_blocking(move || {
-        let (user_id, hash) = record.unwrap_or_else(|| (-1, dummy_hash().to_string()));
-        verify_password(&password, &hash) && user_id >= 0
+        let hash = record.map_or_else(|| dummy_hash().to_string(), |(_, hash)| hash);
+        verify_password(&password, &hash)
     })
     .await
     .map_err(|_| {
@@ -94,7 +95,7 @@ pub async fn login(
             "Signing in failed. Please try again.".into(),
         )
     })?;
-    let Some((user_id, _)) = state.store.password_hash_of(&email).await?.filter(|_| ok) else {
+    let Some(user_id) = user_id.filter(|_| ok) else {
         state.store.record_login_failure(&email).await?;
         return login_page_with(
             &state,

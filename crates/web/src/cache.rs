@@ -30,9 +30,10 @@ pub struct Cached {
     pub pages: std::collections::HashMap<(String, chrono::NaiveDate), Arc<String>>,
 }
 
-/// Shared between requests (and cloned cheaply with the state).
+/// Shared between requests (and cloned cheaply with the state). The second lock is held
+/// while the footprint is computed, so it is computed once however many requests want it.
 #[derive(Clone, Default)]
-pub struct Cache(pub Arc<Mutex<Cached>>);
+pub struct Cache(pub Arc<Mutex<Cached>>, pub Arc<Mutex<()>>);
 
 impl Cache {
     /// Forgets everything: called after this server's own writes.

@@ -229,6 +229,15 @@ pub async fn footprint(state: &AppState) -> Result<Option<Arc<FootprintTable>>, 
     if let Some(known) = &state.cache.0.lock().await.footprint {
         return Ok(known.clone());
     }
+    // One request computes; the others wait for it rather than each reading every row.
+    let _computing = state.cache.1.lock().await;
+    let revision = {
+        let cached = state.cache.0.lock().await;
+        if let Some(known) = &cached.footprint {
+            return Ok(known.clone());
+        }
+        cached.revision
+    };
     let factors: FactorSet = state.store.factor_set(None).await?;
     let editions = state.store.edition_years().await?;
     let mut resolver = Resolver::new(&factors, editions);
@@ -247,7 +256,11 @@ pub async fn footprint(state: &AppState) -> Result<Option<Arc<FootprintTable>>, 
         })
         .await?;
     let table = (rows > 0).then(|| Arc::new(agg.finish()));
-    state.cache.0.lock().await.footprint = Some(table.clone());
+    let mut cached = state.cache.0.lock().await;
+    // Keep it only if nothing was written meanwhile: otherwise the next request recomputes.
+    if cached.revision == revision {
+        cached.footprint = Some(table.clone());
+    }
     Ok(table)
 }
 
