@@ -29,6 +29,10 @@ pub enum ActivityCommand {
         /// Check every row and show the footprint it would add, storing nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Record the file as each of its organisations' return for this reporting period
+        /// (e.g. "Q3 2025/26"; the period must be open: `greenplan returns open`).
+        #[arg(long)]
+        period: Option<String>,
     },
 }
 
@@ -78,8 +82,16 @@ pub struct FootprintArgs {
 }
 
 pub async fn run(store: &Store, command: ActivityCommand) -> Result<()> {
-    let ActivityCommand::Import { file, dry_run } = command;
-    import(store, &file, dry_run).await
+    let ActivityCommand::Import {
+        file,
+        dry_run,
+        period,
+    } = command;
+    let quarter = period
+        .map(|p| greenplan_core::period::Quarter::parse(&p))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--period: {e}; write a quarter such as \"Q3 2025/26\""))?;
+    import(store, &file, dry_run, quarter).await
 }
 
 fn progress(label: &str) -> ProgressBar {
@@ -95,7 +107,12 @@ fn progress(label: &str) -> ProgressBar {
     bar
 }
 
-async fn import(store: &Store, path: &Path, dry_run: bool) -> Result<()> {
+async fn import(
+    store: &Store,
+    path: &Path,
+    dry_run: bool,
+    quarter: Option<greenplan_core::period::Quarter>,
+) -> Result<()> {
     use greenplan_service::{ImportReport, import_activity_file};
     let name = greenplan_ingest::activity::file_name(path);
     let bar = progress(if dry_run { "Checking" } else { "Importing" });
@@ -107,6 +124,7 @@ async fn import(store: &Store, path: &Path, dry_run: bool) -> Result<()> {
         None,
         &crate::cli_actor(),
         dry_run,
+        quarter,
         |_| true,
         move |n| ticker.set_position(n),
     )

@@ -269,6 +269,12 @@ fn bad_activity_files_are_refused_with_the_row_and_the_fix() {
         ("encoding.csv", [HEADER.as_bytes(), b"RTG,Caf\xe9,2023-04-01,2023-04-30,natural-gas,5,kWh,\n"].concat(), "is not UTF-8 text (row 2): save it as \"CSV UTF-8\""),
         ("empty.csv", Vec::new(), "empty.csv: the file is empty"),
         ("org.csv", format!("{HEADER},,2023-04-01,2023-04-30,natural-gas,5,kWh,\n").into_bytes(), "column `organisation`: is empty"),
+        // Saved by Excel on Windows: every line ends \r\n; the bad row is the file's third line.
+        ("windows.csv", format!("{HEADER}{good}RTG,,2023-04-01,2023-04-30,natural-gas,10,furlongs,\n").replace('\n', "\r\n").into_bytes(), "windows.csv: row 3, column `unit`: unknown unit `furlongs`"),
+        // Empty lines count: the bad row is on line 5, as an editor shows it.
+        ("gaps.csv", format!("{HEADER}{good}\n\nRTG,,2023-04-01,2023-04-30,natural-gas,ten,kWh,\n").into_bytes(), "gaps.csv: row 5, column `quantity`"),
+        ("gaps-windows.csv", format!("{HEADER}{good}\n\nRTG,,2023-04-01,2023-04-30,natural-gas,ten,kWh,\n").replace('\n', "\r\n").into_bytes(), "gaps-windows.csv: row 5, column `quantity`"),
+        ("quoted-windows.csv", format!("{HEADER}RTG,\"Royal\nDerby\",2023-04-01,2023-04-30,natural-gas,10,kWh,\nRTG,,2023-04-01,2023-04-30,natural-gas,ten,kWh,\n").replace('\n', "\r\n").into_bytes(), "quoted-windows.csv: row 4, column `quantity`"),
     ];
     for (name, contents, expected) in cases {
         let path = env.file(name, &contents);

@@ -8,7 +8,7 @@
 //! | viewer | read |
 //! | contributor | post updates on actions its organisation leads; enter its organisation's activity data and metric values |
 //! | organisation admin | as contributor, and manage its organisation's users |
-//! | system admin | everything, for every organisation: edit the plan, approve returns |
+//! | system admin | everything, for every organisation: edit the plan, add organisations, open reporting periods, approve returns |
 //!
 //! Actions that name no lead organisation are system actions, led by the ICB: the ICB's
 //! contributors may update them. System-wide metric values are the ICB's to enter.
@@ -133,6 +133,22 @@ impl Access {
                     .memberships
                     .iter()
                     .any(|m| &m.organisation == organisation && m.role == Role::OrganisationAdmin))
+    }
+
+    /// May edit the plan itself (areas, actions, metrics, targets), add organisations, open
+    /// reporting periods and approve returns: the ICB's sustainability lead.
+    pub fn can_run_the_plan(&self) -> bool {
+        self.is_system_admin()
+    }
+
+    /// May see and manage the people of some organisation (an organisation admin or a system
+    /// admin).
+    pub fn manages_people(&self) -> bool {
+        self.is_system_admin()
+            || self
+                .memberships
+                .iter()
+                .any(|m| m.role == Role::OrganisationAdmin)
     }
 
     /// Organisations this person can contribute for, for choosing in forms.

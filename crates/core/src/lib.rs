@@ -18,6 +18,7 @@ pub mod plan;
 pub mod progress;
 pub mod quality;
 pub mod quantity;
+pub mod returns;
 pub mod target;
 pub mod unit;
 

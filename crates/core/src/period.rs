@@ -135,7 +135,11 @@ impl Quarter {
             [fy, q] if is_quarter_token(q) => (q, fy),
             _ => return Err(err()),
         };
-        let number = q[1..].parse::<u8>().map_err(|_| err())?;
+        let number = q[1..]
+            .parse::<u8>()
+            .ok()
+            .filter(|n| (1..=4).contains(n))
+            .ok_or_else(err)?;
         Ok(Self {
             year: FinancialYear::parse(fy)?,
             number,

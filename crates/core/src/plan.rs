@@ -325,4 +325,17 @@ impl Plan {
     pub fn metric(&self, id: &str) -> Option<&Metric> {
         self.metrics.iter().find(|m| m.id == id)
     }
+
+    pub fn area(&self, code: &str) -> Option<&Area> {
+        self.areas.iter().find(|a| a.code == code)
+    }
+
+    /// The actions a person may post updates on: those their organisations lead (and, for
+    /// the ICB's contributors, the system actions), in plan order.
+    pub fn actions_for(&self, access: &crate::access::Access) -> Vec<&Action> {
+        self.actions
+            .iter()
+            .filter(|a| access.can_update_action(a, self))
+            .collect()
+    }
 }

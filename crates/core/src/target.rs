@@ -348,3 +348,109 @@ mod tests {
         );
     }
 }
+
+/// Targets written one to a line, as the plan editor takes them:
+///
+/// - `2027/28: 13247`: reach 13,247 by the end of 2027/28;
+/// - `2027/28: -50%`: halve against the baseline by the end of 2027/28;
+/// - `2025/26-2027/28: -8% a year`: fall 8% a year from 2025/26 to 2027/28.
+///
+/// The period before the colon may be any period greenplan reads (`Q4 2027/28`, `2028-03`).
+impl Target {
+    pub fn parse_line(line: &str) -> Result<Self, String> {
+        let (period, value) = line.split_once(':').ok_or_else(|| {
+            format!("`{line}`: write the period, a colon, then the target, e.g. `2027/28: -50%`")
+        })?;
+        let (period, value) = (period.trim(), value.trim());
+        let number = |text: &str| {
+            crate::quantity::parse_decimal(text.trim())
+                .ok_or_else(|| format!("`{line}`: `{}` is not a number", text.trim()))
+        };
+        if let Some(rate) = value
+            .strip_suffix("a year")
+            .or_else(|| value.strip_suffix("per year"))
+        {
+            let percent = number(rate.trim().trim_end_matches('%'))?;
+            let (from, to) = period
+                .split_once('-')
+                .filter(|(a, _)| a.contains('/'))
+                .ok_or_else(|| {
+                    format!(
+                        "`{line}`: a yearly rate needs a range of years, e.g. `2025/26-2027/28`"
+                    )
+                })?;
+            let year =
+                |y: &str| FinancialYear::parse(y.trim()).map_err(|e| format!("`{line}`: {e}"));
+            return Ok(Target::CompoundPercentPerYear {
+                from: year(from)?,
+                to: year(to)?,
+                percent,
+            });
+        }
+        let period = Period::parse(period).map_err(|e| format!("`{line}`: {e}"))?;
+        Ok(match value.strip_suffix('%') {
+            Some(percent) => Target::PercentVsBaseline {
+                period,
+                percent: number(percent)?,
+            },
+            None => Target::Absolute {
+                period,
+                value: number(value)?,
+            },
+        })
+    }
+
+    /// The target as [`Target::parse_line`] reads it.
+    pub fn to_line(&self) -> String {
+        match self {
+            Target::Absolute { period, value } => format!("{period}: {}", value.normalize()),
+            Target::PercentVsBaseline { period, percent } => {
+                format!("{period}: {}%", percent.normalize())
+            }
+            Target::CompoundPercentPerYear { from, to, percent } => {
+                format!("{from}-{to}: {}% a year", percent.normalize())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    #[test]
+    fn targets_read_and_write_one_to_a_line() {
+        for line in [
+            "2027/28: 13247",
+            "2027/28: -50%",
+            "2025/26-2027/28: -8% a year",
+            "Q4 2027/28: 90%",
+        ] {
+            let t = Target::parse_line(line).unwrap();
+            assert_eq!(Target::parse_line(&t.to_line()).unwrap(), t, "{line}");
+        }
+        assert_eq!(
+            Target::parse_line("2025/26-2027/28: -8% a year").unwrap(),
+            Target::CompoundPercentPerYear {
+                from: FinancialYear(2025),
+                to: FinancialYear(2027),
+                percent: Decimal::from(-8),
+            }
+        );
+        assert!(
+            Target::parse_line("2027/28 13247")
+                .unwrap_err()
+                .contains("colon")
+        );
+        assert!(
+            Target::parse_line("2027/28: lots")
+                .unwrap_err()
+                .contains("not a number")
+        );
+        assert!(
+            Target::parse_line("2027/28: -8% a year")
+                .unwrap_err()
+                .contains("range")
+        );
+    }
+}

@@ -121,7 +121,8 @@ pub enum Rows {
     Csv {
         file: String,
         reader: Box<csv::Reader<BufReader<File>>>,
-        record: csv::StringRecord,
+        record: csv::ByteRecord,
+        end: FileEnd,
     },
     Sheet {
         rows: std::vec::IntoIter<Row>,
@@ -138,23 +139,97 @@ impl Iterator for Rows {
                 file,
                 reader,
                 record,
-            } => match reader.read_record(record) {
+                end,
+            } => match reader.read_byte_record(record) {
                 Ok(false) => None,
                 Ok(true) => {
-                    let number = record.position().map_or(0, |p| p.line());
+                    let number = start_line(reader, record, *end);
+                    strip_carriage_return(record);
                     // Hand over the filled record and read the next into a fresh one sized
                     // like it: two allocations a row, not one per cell.
                     let fresh =
-                        csv::StringRecord::with_capacity(record.as_slice().len(), record.len());
-                    Some(Ok(Row {
-                        number,
-                        cells: std::mem::replace(record, fresh),
-                    }))
+                        csv::ByteRecord::with_capacity(record.as_slice().len(), record.len());
+                    match csv::StringRecord::from_byte_record(std::mem::replace(record, fresh)) {
+                        Ok(cells) => Some(Ok(Row { number, cells })),
+                        Err(_) => Some(Err(IngestError::Encoding {
+                            file: file.clone(),
+                            row: number,
+                        })),
+                    }
                 }
                 Err(e) => Some(Err(csv_error(file, e))),
             },
         }
     }
+}
+
+/// The line a record starts on. The csv reader numbers a record with the line it was on when
+/// it began reading it, which is before any empty lines it skipped on the way; those are the
+/// line ends it consumed beyond the record's own (inside quoted cells, and its terminator,
+/// which a record at the very end of a file may lack).
+fn start_line<R: std::io::Read>(
+    reader: &csv::Reader<R>,
+    record: &csv::ByteRecord,
+    end: FileEnd,
+) -> u64 {
+    let Some(start) = record.position() else {
+        return 0;
+    };
+    let consumed = reader.position().line() - start.line();
+    let inside = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
+    let unterminated = end.unterminated && reader.position().byte() >= end.len;
+    let terminator = u64::from(!unterminated);
+    start.line() + consumed.saturating_sub(inside + terminator)
+}
+
+/// How a CSV file ends: its length, and whether its last line lacks a line end (then its
+/// last record has no terminator, which the csv reader does not say).
+#[derive(Debug, Clone, Copy)]
+pub struct FileEnd {
+    len: u64,
+    unterminated: bool,
+}
+
+impl FileEnd {
+    fn of(file: &mut File) -> std::io::Result<Self> {
+        let len = file.metadata()?.len();
+        let mut last = [b'\n'];
+        if len > 0 {
+            file.seek(SeekFrom::End(-1))?;
+            file.read_exact(&mut last)?;
+            file.seek(SeekFrom::Start(0))?;
+        }
+        Ok(Self {
+            len,
+            unterminated: last[0] != b'\n',
+        })
+    }
+}
+
+/// Lines end at `\n` only (see [`csv_reader`]), so a Windows line end leaves its `\r` on
+/// the last cell: take it off.
+fn strip_carriage_return(record: &mut csv::ByteRecord) {
+    let Some(last) = record.len().checked_sub(1) else {
+        return;
+    };
+    if let Some(cell) = record.get(last)
+        && let Some(kept) = cell.strip_suffix(b"\r")
+    {
+        let kept = kept.to_vec();
+        record.truncate(last);
+        record.push_field(&kept);
+    }
+}
+
+/// A CSV reader whose records end at `\n`. With the csv crate's default (`\r`, `\n` or
+/// `\r\n`) a record ends at the `\r` of a Windows line end and its line count lags one
+/// line behind, so rows from Excel on Windows were reported one row too early.
+fn csv_reader(handle: File) -> csv::Reader<BufReader<File>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(BufReader::with_capacity(1 << 16, handle))
 }
 
 /// Bytes of CSV read per [`Lines`] block (more when one line is longer).
@@ -172,24 +247,15 @@ pub enum Batch {
 }
 
 /// A block of whole CSV lines with no quote character and no carriage return except before
-/// a line feed. In such text the csv crate reads each non-empty line as one record, with the
-/// cells between commas as they are, so [`Lines::each_row`] gives the same cells, and the
-/// same row numbers, without it.
-///
-/// Row numbers follow the csv crate's rule, which is not always the line a row is on: a
-/// record is numbered with the line the reader was on when it started reading it, that is
-/// just after the previous record's terminator. After a `\n` that is the next line; but a
-/// `\r\n` ends a record at its `\r`, so in a file with Windows line ends each row carries the
-/// number of the line before it; and empty lines count towards the row after them. Reading
-/// in blocks keeps that rule so that a row has the same number whichever way it is read.
+/// a line feed. In such text the csv reader reads each non-empty line as one record, with the
+/// cells between commas as they are, so [`Lines::each_row`] gives the same cells without it.
+/// A row's number is the line it is on, whichever way it is read.
 #[derive(Debug)]
 pub struct Lines {
     /// The file, as errors name it.
     file: std::sync::Arc<str>,
     /// The line the first byte is on (1-based).
     first_line: u64,
-    /// The number of the first record (see above): carried over from the previous block.
-    first_number: u64,
     bytes: Vec<u8>,
 }
 
@@ -203,22 +269,9 @@ impl Lines {
         })
     }
 
-    /// The row number of the record that holds byte `at`.
+    /// The row number of the record that holds byte `at`: the line it is on.
     fn number_at(&self, at: usize) -> u64 {
-        let mut next = self.first_number;
-        let mut start = 0;
-        for (line, end) in (self.first_line..).zip(memchr::memchr_iter(b'\n', &self.bytes)) {
-            if at <= end {
-                break;
-            }
-            // As in `each_row`: a non-empty line is a record, numbered by the rule above.
-            let cr = end > start && self.bytes[end - 1] == b'\r';
-            if end - start > usize::from(cr) {
-                next = if cr { line } else { line + 1 };
-            }
-            start = end + 1;
-        }
-        next
+        self.first_line + count_line_feeds(&self.bytes[..at])
     }
 
     /// Calls `f` with the row number and cells of each record of `text` (from
@@ -229,7 +282,6 @@ impl Lines {
     pub fn each_row<'t>(&self, text: &'t str, mut f: impl FnMut(u64, &[&'t str])) {
         let bytes = text.as_bytes();
         let mut cells: Vec<&'t str> = Vec::with_capacity(16);
-        let mut next = self.first_number;
         let mut line = self.first_line;
         let mut start = 0;
         for i in memchr::memchr2_iter(b',', b'\n', bytes) {
@@ -245,9 +297,8 @@ impl Lines {
                 // An empty line: no record.
             } else {
                 cells.push(&text[start..end]);
-                f(next, &cells);
+                f(line, &cells);
                 cells.clear();
-                next = if cr { line } else { line + 1 };
             }
             line += 1;
             start = i + 1;
@@ -255,7 +306,7 @@ impl Lines {
         // The last line of a file without a line end (a block has no `\r` there).
         if start < bytes.len() || !cells.is_empty() {
             cells.push(&text[start..]);
-            f(next, &cells);
+            f(line, &cells);
         }
     }
 
@@ -296,16 +347,13 @@ enum BatchState {
         /// Where the next block starts: byte offset and the line it is on.
         offset: u64,
         line: u64,
-        /// Where the csv reader would start reading the next record (just after the last
-        /// record's terminator), as a position: byte offset and row number.
-        next_at: u64,
-        next_number: u64,
         /// The start of a line read past the end of the previous block.
         carry: Vec<u8>,
         eof: bool,
         spare: Vec<Vec<u8>>,
         /// Bytes per block: [`BLOCK_BYTES`], less in tests to cross many block ends.
         block_bytes: usize,
+        end: FileEnd,
     },
     /// Reading row by row.
     Rows(Rows),
@@ -319,7 +367,10 @@ impl Rows {
     pub fn into_batches(self) -> Result<Batches, IngestError> {
         let state = match self {
             Rows::Csv {
-                file, mut reader, ..
+                file,
+                mut reader,
+                end,
+                ..
             } => {
                 // The csv reader has read ahead into its buffer: carry on from where it says
                 // the next record starts.
@@ -337,12 +388,11 @@ impl Rows {
                     reader,
                     offset: at.byte(),
                     line: at.line(),
-                    next_at: at.byte(),
-                    next_number: at.line(),
                     carry: Vec::new(),
                     eof: false,
                     spare: Vec::new(),
                     block_bytes: BLOCK_BYTES,
+                    end,
                 }
             }
             rows @ Rows::Sheet { .. } => BatchState::Rows(rows),
@@ -363,12 +413,11 @@ impl Batches {
                 reader,
                 offset,
                 line,
-                next_at,
-                next_number,
                 carry,
                 eof,
                 spare,
                 block_bytes,
+                ..
             } => {
                 let mut block = spare.pop().unwrap_or_default();
                 block.clear();
@@ -409,38 +458,22 @@ impl Batches {
                     let lines = Lines {
                         file: shared_file.clone(),
                         first_line: *line,
-                        first_number: *next_number,
                         bytes: block,
                     };
                     let feeds = count_line_feeds(&lines.bytes);
-                    // The last record ends where the trailing run of line ends starts (only
-                    // empty lines follow it); the next record starts after its first byte.
-                    let tail = lines
-                        .bytes
-                        .iter()
-                        .rev()
-                        .take_while(|&&b| b == b'\n' || b == b'\r')
-                        .count();
-                    // (No tail: the file ends without a line end, and nothing follows.)
-                    if tail > 0 && tail < lines.bytes.len() {
-                        let last_end = lines.bytes.len() - tail;
-                        let feeds_after = count_line_feeds(&lines.bytes[last_end..]);
-                        // The line of the byte after the terminator's first byte: the same
-                        // line after a `\r`, the next after a `\n`.
-                        let after_first = u64::from(lines.bytes[last_end] == b'\n');
-                        *next_at = *offset + last_end as u64 + 1;
-                        *next_number = *line + feeds - feeds_after + after_first;
-                    }
                     *line += feeds;
                     *offset += lines.bytes.len() as u64;
                     return Ok(Some(Batch::Lines(lines)));
                 }
-                // Quoted fields from here on: let the csv crate read from where it would have
-                // started the next record, had it read everything so far.
+                // Quoted fields from here on: let the csv reader read from the start of this
+                // block, a line's start.
                 let mut at = csv::Position::new();
-                at.set_byte(*next_at).set_line(*next_number);
+                at.set_byte(*offset).set_line(*line);
                 let BatchState::Lines {
-                    file, mut reader, ..
+                    file,
+                    mut reader,
+                    end,
+                    ..
                 } = std::mem::replace(&mut self.state, BatchState::Switching)
                 else {
                     return Ok(None);
@@ -451,7 +484,8 @@ impl Batches {
                 self.state = BatchState::Rows(Rows::Csv {
                     file,
                     reader,
-                    record: csv::StringRecord::new(),
+                    record: csv::ByteRecord::new(),
+                    end,
                 });
                 self.next_batch()
             }
@@ -531,20 +565,24 @@ pub fn open(
             },
         ));
     }
-    let handle = File::open(path).map_err(|source| IngestError::Io {
+    let io = |source| IngestError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(BufReader::with_capacity(1 << 16, handle));
-    let mut record = csv::StringRecord::new();
-    match reader.read_record(&mut record) {
+    };
+    let mut handle = File::open(path).map_err(io)?;
+    let end = FileEnd::of(&mut handle).map_err(io)?;
+    let mut reader = csv_reader(handle);
+    let mut record = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut record) {
         Ok(true) => {}
         Ok(false) => return Err(IngestError::Empty { file, expected }),
         Err(e) => return Err(csv_error(&file, e)),
     }
+    strip_carriage_return(&mut record);
+    let row = start_line(&reader, &record, end);
+    let Ok(record) = csv::StringRecord::from_byte_record(record) else {
+        return Err(IngestError::Encoding { file, row });
+    };
     let names: Vec<String> = record.iter().map(str::to_string).collect();
     if names.iter().all(|n| n.trim().is_empty()) {
         return Err(IngestError::Empty { file, expected });
@@ -555,7 +593,8 @@ pub fn open(
         Rows::Csv {
             file,
             reader: Box::new(reader),
-            record: csv::StringRecord::new(),
+            record: csv::ByteRecord::new(),
+            end,
         },
     ))
 }
@@ -828,6 +867,50 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A row is numbered with the line it starts on, as a spreadsheet or text editor shows
+    /// it: with Windows line ends, after empty lines, after quoted cells over several lines.
+    #[test]
+    fn rows_are_numbered_by_the_line_they_start_on() {
+        let cases: Vec<(&str, &[u8], Vec<u64>)> = vec![
+            ("unix", b"a,b\nx,1\ny,2\n", vec![2, 3]),
+            ("windows", b"a,b\r\nx,1\r\ny,2\r\n", vec![2, 3]),
+            ("windows, no end", b"a,b\r\nx,1\r\ny,2", vec![2, 3]),
+            ("empty lines", b"a,b\nx,1\n\n\ny,2\n", vec![2, 5]),
+            (
+                "empty windows lines",
+                b"a,b\r\n\r\nx,1\r\n\r\n\r\ny,2\r\n",
+                vec![3, 6],
+            ),
+            ("empty lines, no end", b"a,b\nx,1\n\n\ny,2", vec![2, 5]),
+            ("quoted lines", b"a,b\n\"x\n\ny\",1\n\nz,2\n", vec![2, 6]),
+            (
+                "quoted, windows",
+                b"a,b\r\n\"x\r\ny\",1\r\nz,2\r\n",
+                vec![2, 4],
+            ),
+        ];
+        for (name, contents, lines) in cases {
+            let f = write(contents);
+            for (how, read) in [
+                ("one by one", one_by_one(f.path())),
+                ("in blocks", in_blocks_of(f.path(), 3).0),
+            ] {
+                let numbers: Vec<u64> = read.unwrap().iter().map(|(n, _)| *n).collect();
+                assert_eq!(numbers, lines, "{name}, {how}");
+            }
+        }
+        // The carriage return is no part of the last cell, and the header is found.
+        let f = write(b"a,b\r\nx,1\r\n");
+        let (header, rows) = open(f.path(), &["a", "b"], &[]).unwrap();
+        assert_eq!(header.position("b"), Some(1));
+        let row = rows.into_iter().next().unwrap().unwrap();
+        assert_eq!(row.get(&header, "b"), Some("1"));
+        // A bad byte after empty lines is on its own line.
+        let f = write(b"a,b\r\nx,1\r\n\r\n\nCaf\xe9,2\r\n");
+        assert_eq!(one_by_one(f.path()), Err(5));
+        assert_eq!(in_blocks_of(f.path(), 4).0, Err(5));
     }
 
     #[test]

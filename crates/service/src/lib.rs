@@ -6,10 +6,12 @@
 use greenplan_core::activity::Activity;
 use greenplan_core::footprint::FootprintTable;
 use greenplan_core::ods::OdsCode;
+use greenplan_core::period::Quarter;
 use greenplan_ingest::activity::{FileCheck, check_file, file_name};
 use greenplan_ingest::{IngestError, RowError};
 use greenplan_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -65,13 +67,16 @@ pub fn sha256_of(path: &Path) -> Result<String, ImportError> {
 /// database through a bounded channel, so a large file streams with bounded memory. Rows for an
 /// organisation `may_submit` refuses are errors like any other (a trust cannot submit another
 /// trust's data). `dry_run` checks everything and stores nothing. `progress` is told the rows
-/// read so far.
+/// read so far. With `for_quarter`, the import is also recorded, in its own transaction, as
+/// the return for that reporting period of each organisation whose rows it carries.
+#[allow(clippy::too_many_arguments)] // each is a choice of the caller's; see above
 pub async fn import_activity_file(
     store: &Store,
     path: &Path,
     display_name: Option<&str>,
     actor: &str,
     dry_run: bool,
+    for_quarter: Option<Quarter>,
     may_submit: impl Fn(&OdsCode) -> bool + Send + 'static,
     progress: impl FnMut(u64) + Send + 'static,
 ) -> Result<ImportReport, ImportError> {
@@ -102,9 +107,13 @@ pub async fn import_activity_file(
             progress,
         )
     });
+    let mut rows_by_organisation: HashMap<OdsCode, u64> = HashMap::new();
     while let Some(batch) = rx.recv().await {
         if let Some(imp) = import.as_mut() {
             for a in batch {
+                *rows_by_organisation
+                    .entry(a.organisation.clone())
+                    .or_default() += 1;
                 imp.add(a).await?;
             }
         }
@@ -131,7 +140,21 @@ pub async fn import_activity_file(
         return Ok(ImportReport::Rejected { errors, total });
     }
     Ok(match import {
-        Some(imp) => {
+        Some(mut imp) => {
+            if let Some(quarter) = for_quarter {
+                let mut organisations: Vec<_> = rows_by_organisation.into_iter().collect();
+                organisations.sort();
+                for (org, rows) in organisations {
+                    let kg = checked
+                        .adds
+                        .lines
+                        .iter()
+                        .filter(|l| l.key.first().is_some_and(|k| k == org.as_str()))
+                        .map(|l| l.kgco2e)
+                        .sum();
+                    imp.record_return(quarter, &org, rows, kg).await?;
+                }
+            }
             let summary = imp.commit(&name).await?;
             ImportReport::Imported {
                 import_id: summary.import_id,

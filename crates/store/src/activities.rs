@@ -45,12 +45,12 @@ fn insert_sql(rows: usize, sqlite: bool) -> String {
 /// An import in progress: rows go into an open transaction, which is committed only by
 /// [`ActivityImport::commit`]. Dropping it (an error, a crash) rolls everything back.
 pub struct ActivityImport {
-    tx: Transaction<'static, Any>,
-    import_id: i64,
+    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) import_id: i64,
     rows: u64,
     buffer: Vec<Activity>,
     sqlite: bool,
-    actor: String,
+    pub(crate) actor: String,
     sha256: String,
 }
 

@@ -12,15 +12,18 @@
 #![forbid(unsafe_code)]
 
 mod activities;
+mod admin;
 mod audit;
 mod factors;
 mod people;
 mod plan;
+mod returns;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod updates;
 
 pub use activities::{ActivityImport, ImportSummary, StagedUpload};
+pub use admin::MilestoneDone;
 pub use audit::AuditEntry;
 pub use factors::EditionInfo;
 pub use people::{
@@ -28,7 +31,8 @@ pub use people::{
     hash_password, new_token, normalise_email, verify_password,
 };
 pub use plan::{InitOutcome, MetricValue};
-pub use updates::{ActionUpdate, NewActionUpdate};
+pub use returns::{ReturnRecord, day_of};
+pub use updates::{ActionUpdate, EvidenceFile, MAX_EVIDENCE_BYTES, NewActionUpdate};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
@@ -86,6 +90,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         include_str!("../migrations/sqlite/0004_revision.sql"),
         include_str!("../migrations/postgres/0004_revision.sql"),
+    ),
+    (
+        5,
+        include_str!("../migrations/sqlite/0005_returns_and_admin.sql"),
+        include_str!("../migrations/postgres/0005_returns_and_admin.sql"),
     ),
 ];
 

@@ -190,7 +190,10 @@ impl Store {
             .bodies("SELECT body FROM areas ORDER BY position", "area")
             .await?;
         let actions = self
-            .bodies("SELECT body FROM actions ORDER BY position", "action")
+            .bodies(
+                "SELECT body FROM actions WHERE archived_at IS NULL ORDER BY position",
+                "action",
+            )
             .await?;
         let metrics = self
             .bodies("SELECT body FROM metrics ORDER BY position", "metric")

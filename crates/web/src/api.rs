@@ -310,6 +310,7 @@ pub async fn post_update(
         status,
         note: body.note,
         evidence_url: body.evidence_url,
+        evidence_file: None,
         revised_due,
     };
     let posted = state

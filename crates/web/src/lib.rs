@@ -7,12 +7,14 @@
 #![forbid(unsafe_code)]
 
 mod account;
+mod admin;
 mod api;
 mod audit_page;
 mod auth;
 mod cache;
 mod charts;
 mod pages;
+mod periods;
 mod returns;
 
 use axum::Router;
@@ -62,7 +64,26 @@ pub fn router(state: AppState) -> Router {
         .route("/areas/{code}", get(pages::area))
         .route("/actions", get(pages::actions))
         .route("/actions/{id}", get(pages::action))
-        .route("/actions/{id}/updates", axum::routing::post(pages::post_action_update))
+        .route("/actions/{id}/updates", axum::routing::post(pages::post_action_update).layer(axum::extract::DefaultBodyLimit::max(greenplan_store::MAX_EVIDENCE_BYTES + 64 * 1024)))
+        .route("/actions/{id}/edit", get(admin::edit_action_page).post(admin::edit_action))
+        .route("/actions/{id}/archive", axum::routing::post(admin::archive_action))
+        .route("/actions/{id}/milestones/{number}/done", axum::routing::post(admin::milestone_done))
+        .route("/areas/{code}/edit", get(admin::edit_area_page).post(admin::edit_area))
+        .route("/areas/{code}/actions/new", get(admin::new_action_page))
+        .route("/areas/{code}/actions", axum::routing::post(admin::add_action))
+        .route("/metrics/{id}/edit", get(admin::edit_metric_page).post(admin::edit_metric))
+        .route("/my/actions", get(pages::my_actions))
+        .route("/evidence/{id}", get(pages::evidence))
+        .route("/admin", get(admin::admin_index))
+        .route("/admin/organisations", get(admin::organisations_page).post(admin::add_organisation))
+        .route("/admin/organisations/{code}", axum::routing::post(admin::edit_organisation))
+        .route("/admin/organisations/{code}/archive", axum::routing::post(admin::archive_organisation))
+        .route("/admin/users", get(admin::users_page).post(admin::add_user))
+        .route("/admin/users/roles/remove", axum::routing::post(admin::remove_role))
+        .route("/admin/users/disable", axum::routing::post(admin::disable_user))
+        .route("/returns/periods", get(periods::periods_page).post(periods::open_period))
+        .route("/returns/periods/{quarter}", get(periods::period_page))
+        .route("/returns/{id}/approve", axum::routing::post(periods::approve))
         .route("/api/v1/actions", get(api::list_actions))
         .route("/api/v1/actions/{id}", get(api::get_action))
         .route("/api/v1/actions/{id}/updates", axum::routing::post(api::post_update))

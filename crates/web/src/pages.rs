@@ -554,7 +554,7 @@ struct ActionPage {
     area_name: String,
     organisations: Vec<(String, String)>,
     metrics: Vec<MetricRow>,
-    milestones: Vec<(String, String, String)>,
+    milestones: Vec<MilestoneRow>,
     shifts: Vec<String>,
     policies: Vec<String>,
     sdgs: Vec<String>,
@@ -574,7 +574,19 @@ pub struct UpdateRow {
     pub rag: String,
     pub note: String,
     pub evidence_url: String,
+    /// An attached file: its number and name.
+    pub evidence_file: Option<(i64, String)>,
     pub revised_due: String,
+}
+
+/// A milestone of an action and whether it is done.
+pub struct MilestoneRow {
+    pub number: usize,
+    pub title: String,
+    pub delivery: String,
+    pub success_measure: String,
+    /// "Done: <when>, <who>", or empty.
+    pub done: String,
 }
 
 /// One line of a record's history (the audit trail).
@@ -681,15 +693,21 @@ async fn action_page(
         .filter_map(|c| plan.organisation(c))
         .map(|o| (o.code.to_string(), o.name.clone()))
         .collect();
+    let done = state.store.milestones_done(&action.id).await?;
     let milestones = action
         .milestones
         .iter()
-        .map(|m| {
-            (
-                m.title.clone().unwrap_or_default(),
-                m.delivery.written.clone(),
-                m.success_measure.clone().unwrap_or_default(),
-            )
+        .enumerate()
+        .map(|(i, m)| MilestoneRow {
+            number: i + 1,
+            title: m.title.clone().unwrap_or_default(),
+            delivery: m.delivery.written.clone(),
+            success_measure: m.success_measure.clone().unwrap_or_default(),
+            done: done
+                .iter()
+                .find(|d| d.milestone == i as i64)
+                .map(|d| format!("Done: {}, {}", when(d.done_at), d.done_by))
+                .unwrap_or_default(),
         })
         .collect();
     let shifts = action
@@ -726,6 +744,7 @@ async fn action_page(
             rag: u.status.rag().into(),
             note: u.note,
             evidence_url: u.evidence_url.unwrap_or_default(),
+            evidence_file: u.evidence_file,
             revised_due: u.revised_due.map(|p| p.to_string()).unwrap_or_default(),
         })
         .collect();
@@ -788,9 +807,10 @@ pub async fn post_action_update(
     viewer: Viewer,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-    axum::Form(form): axum::Form<UpdateForm>,
+    request: axum::extract::Request,
 ) -> PageResult {
+    let headers = request.headers().clone();
+    let (form, file) = read_update_request(request, &state).await?;
     let user = viewer.form_writer(&headers, &form.csrf_token, "post an update")?;
     let plan = plan(&state).await?;
     let action = plan
@@ -822,10 +842,18 @@ pub async fn post_action_update(
             Err(e) => return rejected(format!("Revised delivery date: {e}"), form).await,
         },
     };
+    let evidence_file = match file {
+        Some((name, contents)) => match greenplan_store::EvidenceFile::new(&name, contents) {
+            Ok(f) => Some(f),
+            Err(e) => return rejected(format!("Evidence file: {e}"), form).await,
+        },
+        None => None,
+    };
     let update = greenplan_store::NewActionUpdate {
         status,
         note: form.note.clone(),
         evidence_url: Some(form.evidence_url.trim().to_string()).filter(|u| !u.is_empty()),
+        evidence_file,
         revised_due,
     };
     match state
@@ -840,6 +868,123 @@ pub async fn post_action_update(
         Err(greenplan_store::StoreError::Rejected(message)) => rejected(message, form).await,
         Err(e) => Err(e.into()),
     }
+}
+
+/// Reads the update form: multipart (as the page sends it, for its optional evidence file)
+/// or urlencoded (scripts and older pages, without a file).
+async fn read_update_request(
+    request: axum::extract::Request,
+    state: &AppState,
+) -> Result<(UpdateForm, Option<(String, Vec<u8>)>), PageError> {
+    use axum::extract::FromRequest;
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let parts = axum::extract::Multipart::from_request(request, state)
+            .await
+            .map_err(|e| PageError(e.status(), e.body_text()))?;
+        return read_update_form(parts).await;
+    }
+    let axum::Form(form) = axum::Form::<UpdateForm>::from_request(request, state)
+        .await
+        .map_err(|e| PageError(e.status(), e.body_text()))?;
+    Ok((form, None))
+}
+
+/// Reads the multipart update form.
+async fn read_update_form(
+    mut multipart: axum::extract::Multipart,
+) -> Result<(UpdateForm, Option<(String, Vec<u8>)>), PageError> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        PageError(
+            e.status(),
+            format!(
+                "The form could not be read: {}. Evidence files may be at most 10 MB.",
+                e.body_text()
+            ),
+        )
+    };
+    let mut form = UpdateForm::default();
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "evidence_file" {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            let bytes = field.bytes().await.map_err(bad)?;
+            if !file_name.is_empty() && !bytes.is_empty() {
+                file = Some((file_name, bytes.to_vec()));
+            }
+            continue;
+        }
+        let text = field.text().await.map_err(bad)?;
+        match name.as_str() {
+            "csrf_token" => form.csrf_token = text,
+            "status" => form.status = text,
+            "note" => form.note = text,
+            "evidence_url" => form.evidence_url = text,
+            "revised_due" => form.revised_due = text,
+            _ => {}
+        }
+    }
+    Ok((form, file))
+}
+
+/// An evidence file, downloaded (never shown inline, so a file cannot act as a page of
+/// this site).
+pub async fn evidence(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    let (_, file) = state
+        .store
+        .evidence_file(id)
+        .await?
+        .ok_or_else(|| not_found_error("evidence file"))?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        file.file_name
+            .replace(|c: char| c == '"' || c == '\\' || c.is_control(), "_")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, file.content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        file.contents,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "my_actions.html")]
+struct MyActionsPage {
+    title: String,
+    chrome: Chrome,
+    rows: Vec<ActionRow>,
+    overdue: usize,
+}
+
+/// The actions the signed-in person may update: what an action lead works from.
+pub async fn my_actions(viewer: Viewer, State(state): State<AppState>) -> PageResult {
+    let Some(user) = viewer.user.as_ref() else {
+        return Ok(axum::response::Redirect::to("/login").into_response());
+    };
+    let plan = plan(&state).await?;
+    let mine = plan.actions_for(&user.access);
+    let overdue = mine
+        .iter()
+        .filter(|a| {
+            a.status != greenplan_core::plan::ActionStatus::Complete
+                && a.delivery.is_overdue(today())
+        })
+        .count();
+    html(MyActionsPage {
+        title: "My actions".into(),
+        chrome: Chrome::of(&viewer),
+        rows: mine.into_iter().map(|a| action_row(a, &plan)).collect(),
+        overdue,
+    })
 }
 
 #[derive(Template)]

@@ -7,12 +7,14 @@
 use crate::AppState;
 use crate::account::forbidden;
 use crate::auth::{Viewer, same_origin};
+use crate::pages::long_date;
 use crate::pages::{Chrome, PageError, PageResult, html};
 use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use greenplan_core::Decimal;
+use greenplan_core::period::Quarter;
 use greenplan_core::quantity::with_thousands;
 use greenplan_ingest::RowError;
 use greenplan_service::{ImportReport, import_activity_file};
@@ -35,6 +37,10 @@ struct ReturnsPage {
     total: String,
     confirm_token: String,
     imported: String,
+    /// Reporting periods to submit for: (value, label, selected); the first is "none".
+    periods: Vec<(String, String, bool)>,
+    /// The chosen period, as sent back with the confirmation.
+    period: String,
 }
 
 impl ReturnsPage {
@@ -63,8 +69,63 @@ impl ReturnsPage {
             total: String::new(),
             confirm_token: String::new(),
             imported: String::new(),
+            periods: Vec::new(),
+            period: String::new(),
         }
     }
+
+    /// Offers the open reporting periods, the latest chosen unless `chosen` says otherwise.
+    async fn with_periods(
+        mut self,
+        state: &AppState,
+        chosen: Option<&str>,
+    ) -> Result<Self, PageError> {
+        let periods = state.store.reporting_periods().await?;
+        let chosen = chosen.map_or_else(
+            || {
+                periods
+                    .first()
+                    .map(|p| p.quarter.to_string())
+                    .unwrap_or_default()
+            },
+            str::to_string,
+        );
+        self.periods = std::iter::once((String::new(), "Not a quarterly return".to_string()))
+            .chain(periods.iter().map(|p| {
+                (
+                    p.quarter.to_string(),
+                    format!("{} (due {})", p.quarter, long_date(p.due_on)),
+                )
+            }))
+            .map(|(v, l)| {
+                let selected = v == chosen;
+                (v, l, selected)
+            })
+            .collect();
+        self.period = chosen;
+        Ok(self)
+    }
+}
+
+/// The reporting period chosen in a form, checked to be open.
+async fn chosen_period(state: &AppState, text: &str) -> Result<Option<Quarter>, PageError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let quarter = Quarter::parse(text.trim()).map_err(|e| {
+        PageError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("Reporting period: {e}"),
+        )
+    })?;
+    let open = state.store.reporting_periods().await?;
+    if !open.iter().any(|p| p.quarter == quarter) {
+        return Err(PageError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{quarter} is not open for returns. Choose an open reporting period."),
+        ));
+    }
+    Ok(Some(quarter))
 }
 
 /// The signed-in person, or the redirect to the sign-in page.
@@ -72,11 +133,11 @@ fn signed_in(viewer: &Viewer) -> Result<&greenplan_store::SignedIn, Redirect> {
     viewer.user.as_ref().ok_or_else(|| Redirect::to("/login"))
 }
 
-pub async fn returns_page(viewer: Viewer) -> Response {
+pub async fn returns_page(viewer: Viewer, State(state): State<AppState>) -> PageResult {
     if let Err(r) = signed_in(&viewer) {
-        return r.into_response();
+        return Ok(r.into_response());
     }
-    html(ReturnsPage::new(&viewer)).unwrap_or_else(IntoResponse::into_response)
+    html(ReturnsPage::new(&viewer).with_periods(&state, None).await?)
 }
 
 /// Receives the file, checks it fully (permissions per row included) and shows the problems
@@ -92,9 +153,11 @@ pub async fn preview(
         Err(r) => return Ok(r.into_response()),
     };
     let (mut csrf, mut file_name, mut contents) = (String::new(), String::new(), Vec::new());
+    let mut period = String::new();
     while let Some(field) = multipart.next_field().await.map_err(upload_error)? {
         match field.name() {
             Some("csrf_token") => csrf = field.text().await.map_err(upload_error)?,
+            Some("period") => period = field.text().await.map_err(upload_error)?,
             Some("file") => {
                 file_name = field.file_name().unwrap_or("upload.csv").to_string();
                 contents = field.bytes().await.map_err(upload_error)?.to_vec();
@@ -105,14 +168,17 @@ pub async fn preview(
     if !same_origin(&headers) || !viewer.check_csrf(&csrf) {
         return Err(forbidden());
     }
-    let mut page = ReturnsPage::new(&viewer);
+    let quarter = chosen_period(&state, &period).await?;
+    let mut page = ReturnsPage::new(&viewer)
+        .with_periods(&state, Some(&period))
+        .await?;
     page.file_name = file_name.clone();
     let extension = extension_of(&file_name);
     if contents.is_empty() || extension.is_none() {
         page.error = "Choose a CSV or XLSX file to upload.".into();
         return unprocessable(page);
     }
-    let report = check(&state, &viewer, &file_name, &contents, true).await?;
+    let report = check(&state, &viewer, &file_name, &contents, true, quarter).await?;
     match report {
         ImportReport::Rejected { errors, total } => {
             page.more_errors = total.saturating_sub(errors.len());
@@ -140,6 +206,8 @@ pub async fn preview(
 pub struct ConfirmForm {
     csrf_token: String,
     upload: String,
+    #[serde(default)]
+    period: String,
 }
 
 /// Imports a previewed upload, checking it again (data or permissions may have changed).
@@ -156,7 +224,10 @@ pub async fn confirm(
     if !same_origin(&headers) || !viewer.check_csrf(&form.csrf_token) {
         return Err(forbidden());
     }
-    let mut page = ReturnsPage::new(&viewer);
+    let quarter = chosen_period(&state, &form.period).await?;
+    let mut page = ReturnsPage::new(&viewer)
+        .with_periods(&state, Some(&form.period))
+        .await?;
     let Some(staged) = state
         .store
         .take_staged_upload(user.user_id, &form.upload)
@@ -167,7 +238,16 @@ pub async fn confirm(
         return unprocessable(page);
     };
     page.file_name = staged.file_name.clone();
-    match check(&state, &viewer, &staged.file_name, &staged.contents, false).await? {
+    match check(
+        &state,
+        &viewer,
+        &staged.file_name,
+        &staged.contents,
+        false,
+        quarter,
+    )
+    .await?
+    {
         ImportReport::Imported {
             import_id,
             rows,
@@ -176,9 +256,12 @@ pub async fn confirm(
             state.cache.invalidate().await;
             fill_preview(&mut page, &adds);
             page.imported = format!(
-                "{} rows imported from {} (import {import_id}).",
+                "{} rows imported from {} (import {import_id}){}.",
                 with_thousands(Decimal::from(rows), 0),
-                staged.file_name
+                staged.file_name,
+                quarter.map_or_else(String::new, |q| format!(
+                    ", submitted as your return for {q}"
+                ))
             );
             html(page)
         }
@@ -206,6 +289,7 @@ async fn check(
     file_name: &str,
     contents: &[u8],
     dry_run: bool,
+    quarter: Option<Quarter>,
 ) -> Result<ImportReport, PageError> {
     let user = viewer
         .user
@@ -231,6 +315,7 @@ async fn check(
         Some(file_name),
         &user.email,
         dry_run,
+        quarter,
         move |org| access.can_contribute_for(org),
         |_| {},
     )

@@ -7,133 +7,13 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use greenplan_core::access::Role;
 use greenplan_core::ods::OdsCode;
-use greenplan_ingest::plan_file::built_in_plan;
 use greenplan_store::testing::TestDatabase;
 use greenplan_store::{Store, hash_password};
 use greenplan_web::{AppState, WebConfig, router};
-use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-const PASSWORD: &str = "a long test pass phrase";
-const HOST: &str = "greenplan.test";
-
-struct Site {
-    app: axum::Router,
-    store: Store,
-}
-
-async fn site(db: &TestDatabase, config: WebConfig) -> Site {
-    let store = Store::connect(&db.url).await.unwrap();
-    store.init_plan(&built_in_plan().unwrap()).await.unwrap();
-    let hash = hash_password(PASSWORD).unwrap();
-    for (email, org, role) in [
-        ("rtg@uhdb.nhs.uk", "RTG", Role::Contributor),
-        ("icb@derbyshire.nhs.uk", "QJ2", Role::Contributor),
-        ("viewer@uhdb.nhs.uk", "RTG", Role::Viewer),
-    ] {
-        store
-            .add_user(
-                "test",
-                email,
-                email,
-                &hash,
-                &OdsCode::parse(org).unwrap(),
-                role,
-            )
-            .await
-            .unwrap();
-    }
-    Site {
-        app: router(AppState::with_config(store.clone(), config)),
-        store,
-    }
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Site {
-    async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body =
-            String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
-                .into_owned();
-        Reply {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
-        let mut r = Request::get(path).header(header::HOST, HOST);
-        if let Some(c) = cookie {
-            r = r.header(header::COOKIE, c);
-        }
-        self.send(r.body(Body::empty()).unwrap()).await
-    }
-
-    async fn post(
-        &self,
-        path: &str,
-        cookie: Option<&str>,
-        origin: Option<&str>,
-        form: &str,
-    ) -> Reply {
-        let mut r = Request::post(path)
-            .header(header::HOST, HOST)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if let Some(c) = cookie {
-            r = r.header(header::COOKIE, c);
-        }
-        if let Some(o) = origin {
-            r = r.header(header::ORIGIN, o);
-        }
-        self.send(r.body(Body::from(form.to_string())).unwrap())
-            .await
-    }
-
-    /// Signs in; returns the cookie and the session's CSRF token.
-    async fn sign_in(&self, email: &str) -> (String, String) {
-        let reply = self
-            .post(
-                "/login",
-                None,
-                Some(&format!("http://{HOST}")),
-                &format!("email={email}&password={}", PASSWORD.replace(' ', "+")),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-        let set = reply
-            .headers
-            .get(header::SET_COOKIE)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_string();
-        assert!(
-            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
-            "{set}"
-        );
-        let cookie = set.split(';').next().unwrap().to_string();
-        let page = self.get("/account", Some(&cookie)).await;
-        let csrf = page
-            .body
-            .split("name=\"csrf_token\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string();
-        (cookie, csrf)
-    }
-}
+mod common;
+use common::*;
 
 fn update_form(csrf: &str, note: &str) -> String {
     format!(
@@ -548,27 +428,9 @@ fn multipart(csrf: &str, file_name: &str, contents: &str) -> (String, String) {
 
 #[tokio::test]
 async fn a_return_is_checked_previewed_then_imported_whole() {
-    use greenplan_core::category::{NhsCategory, Scope};
-    use greenplan_core::factor::{Factor, GasParts};
     let db = TestDatabase::new();
     let site = site(&db, WebConfig::default()).await;
-    let widget = Factor {
-        edition: "test-2025".into(),
-        scope: Scope::Scope3,
-        levels: vec!["widget".into()],
-        column_text: None,
-        unit_text: "count".into(),
-        unit: "count".parse().unwrap(),
-        kgco2e: "2.5".parse().unwrap(),
-        gases: GasParts::default(),
-        activity: Some("widget".into()),
-        category: Some(NhsCategory::MedicalEquipment),
-        source: "test".into(),
-    };
-    site.store
-        .upsert_custom_factors("test", &[widget])
-        .await
-        .unwrap();
+    widget_factor(&site.store).await;
     let (cookie, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
     let header = "organisation,site,period_start,period_end,activity,quantity,unit\n";
     let send = |body: (String, String)| {

@@ -1,0 +1,1018 @@
+//! The ICB sustainability lead's pages: edit the plan (areas, actions, metrics and their
+//! targets), add and archive organisations, manage people and their roles. Organisation
+//! admins manage their own organisation's people. Every handler checks the signed-in person's
+//! access on the server and carries a CSRF token; the store audits each change.
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::pages::{Chrome, PageError, PageResult, html, not_found_error, plan};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use greenplan_core::access::Role;
+use greenplan_core::ods::OdsCode;
+use greenplan_core::period::{DeliveryDate, Period};
+use greenplan_core::plan::{Action, Area, Metric, Organisation, OrganisationKind};
+use greenplan_core::target::{Baseline, Direction, Target};
+use greenplan_store::{SignedIn, StoreError};
+
+/// Only the ICB's sustainability lead (a system admin) may change the plan.
+fn plan_editor(user: &SignedIn) -> Result<(), PageError> {
+    if user.access.can_run_the_plan() {
+        Ok(())
+    } else {
+        Err(PageError(
+            StatusCode::FORBIDDEN,
+            "Only the ICB's system administrators can change the plan, its organisations and its reporting periods.".into(),
+        ))
+    }
+}
+
+/// A signed-in reader who may edit the plan, for the edit pages (GET).
+fn editor_of(viewer: &Viewer) -> Result<&SignedIn, PageError> {
+    let user = viewer
+        .user
+        .as_ref()
+        .ok_or_else(|| PageError(StatusCode::UNAUTHORIZED, "Sign in to edit the plan.".into()))?;
+    plan_editor(user)?;
+    Ok(user)
+}
+
+/// A store refusal becomes a 422 page with its message; anything else a 500.
+fn refused(e: StoreError) -> PageError {
+    match e {
+        StoreError::Rejected(m) => PageError(StatusCode::UNPROCESSABLE_ENTITY, m),
+        other => other.into(),
+    }
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A form shown again with what to fix (422).
+fn shown_again<T: Template>(page: T) -> PageResult {
+    let mut page = html(page)?;
+    *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(page)
+}
+
+fn see_other(to: &str) -> PageResult {
+    Ok(Redirect::to(to).into_response())
+}
+
+async fn changed(state: &AppState) {
+    state.cache.invalidate().await;
+}
+
+// ---------------------------------------------------------------- areas
+
+#[derive(Template)]
+#[template(path = "edit_area.html")]
+struct EditAreaPage {
+    title: String,
+    chrome: Chrome,
+    area: Area,
+    error: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct AreaForm {
+    #[serde(default)]
+    csrf_token: String,
+    name: String,
+    #[serde(default)]
+    why: String,
+    #[serde(default)]
+    where_we_are: String,
+    #[serde(default)]
+    system_priorities: String,
+}
+
+fn some_text(s: &str) -> Option<String> {
+    Some(s.trim().replace("\r\n", "\n")).filter(|s| !s.is_empty())
+}
+
+pub async fn edit_area_page(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> PageResult {
+    editor_of(&viewer)?;
+    let plan = plan(&state).await?;
+    let area = plan
+        .area(&code)
+        .cloned()
+        .ok_or_else(|| not_found_error("area of focus"))?;
+    html(EditAreaPage {
+        title: format!("Edit {}", area.name),
+        chrome: Chrome::of(&viewer),
+        area,
+        error: String::new(),
+    })
+}
+
+pub async fn edit_area(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<AreaForm>,
+) -> PageResult {
+    let user = viewer.form_writer(&headers, &form.csrf_token, "edit the plan")?;
+    plan_editor(&user)?;
+    let plan = plan(&state).await?;
+    let mut area = plan
+        .area(&code)
+        .cloned()
+        .ok_or_else(|| not_found_error("area of focus"))?;
+    area.name = form.name.trim().to_string();
+    area.why = some_text(&form.why);
+    area.where_we_are = some_text(&form.where_we_are);
+    area.system_priorities = some_text(&form.system_priorities);
+    if area.name.is_empty() {
+        return shown_again(EditAreaPage {
+            title: "Edit area of focus".into(),
+            chrome: Chrome::of(&viewer),
+            area,
+            error: "Give the area of focus a name.".into(),
+        });
+    }
+    state
+        .store
+        .update_area(&user.email, &area)
+        .await
+        .map_err(refused)?;
+    changed(&state).await;
+    see_other(&format!("/areas/{code}"))
+}
+
+// ---------------------------------------------------------------- actions
+
+#[derive(Template)]
+#[template(path = "edit_action.html")]
+struct EditActionPage {
+    title: String,
+    chrome: Chrome,
+    /// Where the form posts.
+    post_to: String,
+    area_name: String,
+    is_new: bool,
+    action_id: String,
+    form: ActionForm,
+    organisations: Vec<(String, String, bool)>,
+    error: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    leads: String,
+    /// Codes of the lead organisations, comma-separated (from the checkboxes, which send
+    /// one field each: see `parse_action_form`).
+    #[serde(default)]
+    lead_organisations: Vec<String>,
+    #[serde(default)]
+    delivery: String,
+    #[serde(default)]
+    success_measure: String,
+    #[serde(default)]
+    reason: String,
+}
+
+impl ActionForm {
+    fn of(a: &Action) -> Self {
+        Self {
+            csrf_token: String::new(),
+            title: a.title.clone(),
+            leads: a.leads.join("\n"),
+            lead_organisations: a.lead_organisations.iter().map(|o| o.to_string()).collect(),
+            delivery: a.delivery.written.clone(),
+            success_measure: a.success_measure.clone(),
+            reason: String::new(),
+        }
+    }
+
+    /// Applies the form to `action`, or says what to fix.
+    fn apply(&self, action: &mut Action, plan: &greenplan_core::plan::Plan) -> Result<(), String> {
+        let title = self.title.trim();
+        if title.is_empty() {
+            return Err("Give the action a title.".into());
+        }
+        if self.success_measure.trim().is_empty() {
+            return Err("Say how success will be measured.".into());
+        }
+        let mut orgs = Vec::new();
+        for code in &self.lead_organisations {
+            let code = OdsCode::parse(code).map_err(|e| format!("Lead organisation: {e}"))?;
+            if plan.organisation(&code).is_none() {
+                return Err(format!("Lead organisation {code} is not in the plan."));
+            }
+            orgs.push(code);
+        }
+        let delivery = DeliveryDate::parse(self.delivery.trim()).map_err(|e| {
+            format!("Delivery date: {e}. Write it as people say it, e.g. \"Q4 2026/27\", \"By March 2027\" or \"Ongoing\".")
+        })?;
+        action.title = title.to_string();
+        action.leads = lines(&self.leads);
+        action.lead_organisations = orgs;
+        action.delivery = delivery;
+        action.success_measure = self.success_measure.trim().replace("\r\n", "\n");
+        Ok(())
+    }
+}
+
+/// Reads an action form: urlencoded, with one `lead_organisations` field per ticked box
+/// (serde_urlencoded does not gather repeated keys, so this does).
+fn parse_action_form(body: &[u8]) -> ActionForm {
+    let mut form = ActionForm::default();
+    for (k, v) in form_urlencoded::parse(body) {
+        let v = v.into_owned();
+        match k.as_ref() {
+            "csrf_token" => form.csrf_token = v,
+            "title" => form.title = v,
+            "leads" => form.leads = v,
+            "lead_organisations" => form.lead_organisations.push(v),
+            "delivery" => form.delivery = v,
+            "success_measure" => form.success_measure = v,
+            "reason" => form.reason = v,
+            _ => {}
+        }
+    }
+    form
+}
+
+fn organisation_choices(
+    plan: &greenplan_core::plan::Plan,
+    chosen: &[String],
+) -> Vec<(String, String, bool)> {
+    plan.organisations
+        .iter()
+        .map(|o| {
+            let code = o.code.to_string();
+            let ticked = chosen.contains(&code);
+            (code, o.name.clone(), ticked)
+        })
+        .collect()
+}
+
+pub async fn edit_action_page(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> PageResult {
+    editor_of(&viewer)?;
+    let plan = plan(&state).await?;
+    let action = plan
+        .actions
+        .iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| not_found_error("priority action"))?;
+    let form = ActionForm::of(action);
+    html(EditActionPage {
+        title: format!("Edit {}", action.id),
+        chrome: Chrome::of(&viewer),
+        post_to: format!("/actions/{id}/edit"),
+        area_name: plan
+            .area(&action.area)
+            .map(|a| a.name.clone())
+            .unwrap_or_default(),
+        is_new: false,
+        action_id: id,
+        organisations: organisation_choices(&plan, &form.lead_organisations),
+        form,
+        error: String::new(),
+    })
+}
+
+pub async fn edit_action(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let form = parse_action_form(&body);
+    let user = viewer.form_writer(&headers, &form.csrf_token, "edit the plan")?;
+    plan_editor(&user)?;
+    let plan = plan(&state).await?;
+    let mut action = plan
+        .actions
+        .iter()
+        .find(|a| a.id == id)
+        .cloned()
+        .ok_or_else(|| not_found_error("priority action"))?;
+    if let Err(error) = form.apply(&mut action, &plan) {
+        return shown_again(EditActionPage {
+            title: format!("Edit {id}"),
+            chrome: Chrome::of(&viewer),
+            post_to: format!("/actions/{id}/edit"),
+            area_name: plan
+                .area(&action.area)
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            is_new: false,
+            action_id: id,
+            organisations: organisation_choices(&plan, &form.lead_organisations),
+            form,
+            error,
+        });
+    }
+    state
+        .store
+        .update_action(&user.email, &action)
+        .await
+        .map_err(refused)?;
+    changed(&state).await;
+    see_other(&format!("/actions/{id}"))
+}
+
+pub async fn new_action_page(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> PageResult {
+    editor_of(&viewer)?;
+    let plan = plan(&state).await?;
+    let area = plan
+        .area(&code)
+        .ok_or_else(|| not_found_error("area of focus"))?;
+    html(EditActionPage {
+        title: format!("New action in {}", area.name),
+        chrome: Chrome::of(&viewer),
+        post_to: format!("/areas/{code}/actions"),
+        area_name: area.name.clone(),
+        is_new: true,
+        action_id: String::new(),
+        organisations: organisation_choices(&plan, &[]),
+        form: ActionForm::default(),
+        error: String::new(),
+    })
+}
+
+pub async fn add_action(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let form = parse_action_form(&body);
+    let user = viewer.form_writer(&headers, &form.csrf_token, "edit the plan")?;
+    plan_editor(&user)?;
+    let plan = plan(&state).await?;
+    let area = plan
+        .area(&code)
+        .ok_or_else(|| not_found_error("area of focus"))?;
+    let mut action = Action {
+        id: String::new(),
+        area: area.code.clone(),
+        title: String::new(),
+        leads: Vec::new(),
+        lead_organisations: Vec::new(),
+        delivery: DeliveryDate::parse("Ongoing")
+            .map_err(|e| PageError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+        success_measure: String::new(),
+        milestones: Vec::new(),
+        shifts: Vec::new(),
+        guiding_policies: Vec::new(),
+        sdgs: Vec::new(),
+        metrics: Vec::new(),
+        status: greenplan_core::plan::ActionStatus::NotStarted,
+        reference: None,
+    };
+    if let Err(error) = form.apply(&mut action, &plan) {
+        return shown_again(EditActionPage {
+            title: format!("New action in {}", area.name),
+            chrome: Chrome::of(&viewer),
+            post_to: format!("/areas/{code}/actions"),
+            area_name: area.name.clone(),
+            is_new: true,
+            action_id: String::new(),
+            organisations: organisation_choices(&plan, &form.lead_organisations),
+            form,
+            error,
+        });
+    }
+    let id = state
+        .store
+        .add_action(&user.email, &action)
+        .await
+        .map_err(refused)?;
+    changed(&state).await;
+    see_other(&format!("/actions/{id}"))
+}
+
+pub async fn archive_action(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let form = parse_action_form(&body);
+    let user = viewer.form_writer(&headers, &form.csrf_token, "edit the plan")?;
+    plan_editor(&user)?;
+    let plan = plan(&state).await?;
+    let area = plan
+        .actions
+        .iter()
+        .find(|a| a.id == id)
+        .map(|a| a.area.clone())
+        .ok_or_else(|| not_found_error("priority action"))?;
+    state
+        .store
+        .archive_action(&user.email, &id, &form.reason)
+        .await
+        .map_err(refused)?;
+    changed(&state).await;
+    see_other(&format!("/areas/{area}"))
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// Marks a milestone done: the action's lead organisations' contributors may.
+pub async fn milestone_done(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path((id, number)): Path<(String, usize)>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<CsrfOnly>,
+) -> PageResult {
+    let user = viewer.form_writer(&headers, &form.csrf_token, "mark a milestone done")?;
+    let plan = plan(&state).await?;
+    let action = plan
+        .actions
+        .iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| not_found_error("priority action"))?;
+    if !user.access.can_update_action(action, &plan) {
+        return Err(PageError(
+            StatusCode::FORBIDDEN,
+            format!(
+                "You cannot change {id}: only contributors of the organisations that lead it can."
+            ),
+        ));
+    }
+    let index = number
+        .checked_sub(1)
+        .ok_or_else(|| not_found_error("milestone"))?;
+    state
+        .store
+        .mark_milestone_done(&user.email, &id, index)
+        .await
+        .map_err(refused)?;
+    changed(&state).await;
+    see_other(&format!("/actions/{id}#milestones"))
+}
+
+// ---------------------------------------------------------------- metrics
+
+#[derive(Template)]
+#[template(path = "edit_metric.html")]
+struct EditMetricPage {
+    title: String,
+    chrome: Chrome,
+    metric_id: String,
+    form: MetricForm,
+    error: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct MetricForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    direction: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    baseline_period: String,
+    #[serde(default)]
+    baseline_value: String,
+    #[serde(default)]
+    targets: String,
+}
+
+impl MetricForm {
+    fn of(m: &Metric) -> Self {
+        Self {
+            csrf_token: String::new(),
+            name: m.name.clone(),
+            unit: m.unit.clone(),
+            direction: match m.direction {
+                Direction::LowerIsBetter => "lower-is-better".into(),
+                Direction::HigherIsBetter => "higher-is-better".into(),
+            },
+            description: m.description.clone().unwrap_or_default(),
+            baseline_period: m
+                .baseline
+                .as_ref()
+                .map(|b| b.period.to_string())
+                .unwrap_or_default(),
+            baseline_value: m
+                .baseline
+                .as_ref()
+                .map(|b| b.value.normalize().to_string())
+                .unwrap_or_default(),
+            targets: m
+                .targets
+                .iter()
+                .map(|t| t.target.to_line())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+
+    fn apply(&self, m: &mut Metric) -> Result<(), String> {
+        if self.name.trim().is_empty() || self.unit.trim().is_empty() {
+            return Err("Give the metric a name and a unit.".into());
+        }
+        m.direction = match self.direction.as_str() {
+            "lower-is-better" => Direction::LowerIsBetter,
+            "higher-is-better" => Direction::HigherIsBetter,
+            _ => return Err("Choose whether lower or higher is better.".into()),
+        };
+        m.baseline = match (self.baseline_period.trim(), self.baseline_value.trim()) {
+            ("", "") => None,
+            (p, v) => Some(Baseline {
+                period: Period::parse(p).map_err(|e| format!("Baseline period: {e}"))?,
+                value: greenplan_core::quantity::parse_decimal(v)
+                    .ok_or_else(|| format!("Baseline value: `{v}` is not a number"))?,
+            }),
+        };
+        let mut targets = Vec::new();
+        for line in lines(&self.targets) {
+            let target = Target::parse_line(&line).map_err(|e| format!("Targets: {e}"))?;
+            // Keep the source of a target that is unchanged.
+            let kept = m.targets.iter().find(|t| t.target == target).cloned();
+            targets.push(kept.unwrap_or(greenplan_core::plan::MetricTarget {
+                target,
+                source: Some("set in greenplan".into()),
+                reference: None,
+            }));
+        }
+        if m.baseline.is_none()
+            && targets
+                .iter()
+                .any(|t| !matches!(t.target, Target::Absolute { .. }))
+        {
+            return Err(
+                "A percentage target needs a baseline: give the baseline period and value.".into(),
+            );
+        }
+        m.name = self.name.trim().to_string();
+        m.unit = self.unit.trim().to_string();
+        m.description = some_text(&self.description);
+        m.targets = targets;
+        Ok(())
+    }
+}
+
+pub async fn edit_metric_page(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> PageResult {
+    editor_of(&viewer)?;
+    let plan = plan(&state).await?;
+    let metric = plan.metric(&id).ok_or_else(|| not_found_error("metric"))?;
+    html(EditMetricPage {
+        title: format!("Edit {}", metric.name),
+        chrome: Chrome::of(&viewer),
+        metric_id: id,
+        form: MetricForm::of(metric),
+        error: String::new(),
+    })
+}
+
+pub async fn edit_metric(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<MetricForm>,
+) -> PageResult {
+    let user = viewer.form_writer(&headers, &form.csrf_token, "edit the plan")?;
+    plan_editor(&user)?;
+    let plan = plan(&state).await?;
+    let mut metric = plan
+        .metric(&id)
+        .cloned()
+        .ok_or_else(|| not_found_error("metric"))?;
+    if let Err(error) = form.apply(&mut metric) {
+        return shown_again(EditMetricPage {
+            title: format!("Edit {}", metric.name),
+            chrome: Chrome::of(&viewer),
+            metric_id: id,
+            form,
+            error,
+        });
+    }
+    state
+        .store
+        .update_metric(&user.email, &metric)
+        .await
+        .map_err(refused)?;
+    changed(&state).await;
+    see_other(&format!("/metrics/{id}"))
+}
+
+// ---------------------------------------------------------------- organisations
+
+#[derive(Template)]
+#[template(path = "admin_organisations.html")]
+struct OrganisationsAdminPage {
+    title: String,
+    chrome: Chrome,
+    organisations: Vec<(Organisation, bool)>,
+    kinds: Vec<(&'static str, &'static str)>,
+}
+
+pub async fn organisations_page(viewer: Viewer, State(state): State<AppState>) -> PageResult {
+    editor_of(&viewer)?;
+    let plan = plan(&state).await?;
+    let archived = state.store.archived_organisations().await?;
+    html(OrganisationsAdminPage {
+        title: "Manage organisations".into(),
+        chrome: Chrome::of(&viewer),
+        organisations: plan
+            .organisations
+            .iter()
+            .map(|o| (o.clone(), archived.contains(&o.code.to_string())))
+            .collect(),
+        kinds: OrganisationKind::ALL
+            .iter()
+            .map(|k| (k.slug(), k.label()))
+            .collect(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct OrganisationForm {
+    #[serde(default)]
+    csrf_token: String,
+    code: String,
+    name: String,
+    #[serde(default)]
+    short_name: String,
+    kind: String,
+}
+
+fn bad_request(message: String) -> PageError {
+    PageError(StatusCode::UNPROCESSABLE_ENTITY, message)
+}
+
+pub async fn add_organisation(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<OrganisationForm>,
+) -> PageResult {
+    let user = viewer.form_writer(&headers, &form.csrf_token, "add an organisation")?;
+    plan_editor(&user)?;
+    let code = OdsCode::parse(form.code.trim())
+        .map_err(|e| bad_request(format!("Organisation code: {e}")))?;
+    let kind: OrganisationKind = form.kind.parse().map_err(bad_request)?;
+    let org = Organisation {
+        code,
+        name: form.name.trim().to_string(),
+        short_name: some_text(&form.short_name),
+        kind,
+        description: None,
+        reference: None,
+    };
+    state
+        .store
+        .add_organisation(&user.email, &org)
+        .await
+        .map_err(refused)?;
+    changed(&state).await;
+    see_other("/admin/organisations")
+}
+
+pub async fn edit_organisation(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<OrganisationForm>,
+) -> PageResult {
+    let user = viewer.form_writer(&headers, &form.csrf_token, "edit an organisation")?;
+    plan_editor(&user)?;
+    let code = OdsCode::parse(&code).map_err(|_| not_found_error("organisation"))?;
+    let kind: OrganisationKind = form.kind.parse().map_err(bad_request)?;
+    let short = some_text(&form.short_name);
+    state
+        .store
+        .update_organisation(&user.email, &code, &form.name, short.as_deref(), kind)
+        .await
+        .map_err(refused)?;
+    changed(&state).await;
+    see_other("/admin/organisations")
+}
+
+#[derive(serde::Deserialize)]
+pub struct ArchiveForm {
+    #[serde(default)]
+    csrf_token: String,
+    archived: String,
+}
+
+pub async fn archive_organisation(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<ArchiveForm>,
+) -> PageResult {
+    let user = viewer.form_writer(&headers, &form.csrf_token, "archive an organisation")?;
+    plan_editor(&user)?;
+    let code = OdsCode::parse(&code).map_err(|_| not_found_error("organisation"))?;
+    state
+        .store
+        .set_organisation_archived(&user.email, &code, form.archived == "yes")
+        .await
+        .map_err(refused)?;
+    changed(&state).await;
+    see_other("/admin/organisations")
+}
+
+// ---------------------------------------------------------------- people
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersAdminPage {
+    title: String,
+    chrome: Chrome,
+    users: Vec<UserRow>,
+    organisations: Vec<(String, String)>,
+    roles: Vec<(&'static str, &'static str)>,
+}
+
+struct UserRow {
+    email: String,
+    name: String,
+    disabled: bool,
+    /// (organisation code, organisation name, role label, may this viewer remove it)
+    roles: Vec<(String, String, String, bool)>,
+    /// May this viewer disable the person (a system admin only).
+    can_disable: bool,
+}
+
+/// The people a viewer may manage: everyone for a system admin; for an organisation admin,
+/// the people of their organisations.
+pub async fn users_page(viewer: Viewer, State(state): State<AppState>) -> PageResult {
+    let user = viewer
+        .user
+        .as_ref()
+        .ok_or_else(|| PageError(StatusCode::UNAUTHORIZED, "Sign in to manage people.".into()))?;
+    if !user.access.manages_people() {
+        return Err(PageError(
+            StatusCode::FORBIDDEN,
+            "Only organisation and system administrators manage people.".into(),
+        ));
+    }
+    let plan = plan(&state).await?;
+    let name_of = |code: &OdsCode| {
+        plan.organisation(code)
+            .map_or_else(|| code.to_string(), |o| o.name.clone())
+    };
+    let managed: Vec<&Organisation> = plan
+        .organisations
+        .iter()
+        .filter(|o| user.access.can_manage_users_of(&o.code, Role::Viewer))
+        .collect();
+    let users = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| {
+            user.access.is_system_admin()
+                || u.memberships.iter().any(|m| {
+                    user.access
+                        .can_manage_users_of(&m.organisation, Role::Viewer)
+                })
+        })
+        .map(|u| UserRow {
+            roles: u
+                .memberships
+                .iter()
+                .map(|m| {
+                    (
+                        m.organisation.to_string(),
+                        name_of(&m.organisation),
+                        m.role.label().to_string(),
+                        user.access.can_manage_users_of(&m.organisation, m.role),
+                    )
+                })
+                .collect(),
+            email: u.email,
+            name: u.name,
+            disabled: u.disabled,
+            can_disable: user.access.is_system_admin(),
+        })
+        .collect();
+    let roles = Role::ALL
+        .iter()
+        .filter(|r| user.access.is_system_admin() || **r != Role::SystemAdmin)
+        .map(|r| (r.slug(), r.label()))
+        .collect();
+    html(UsersAdminPage {
+        title: "Manage people".into(),
+        chrome: Chrome::of(&viewer),
+        users,
+        organisations: managed
+            .iter()
+            .map(|o| (o.code.to_string(), o.name.clone()))
+            .collect(),
+        roles,
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct AddUserForm {
+    #[serde(default)]
+    csrf_token: String,
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    organisation: String,
+    role: String,
+}
+
+/// Adds a person with a role, or gives an existing person another role. A new person needs
+/// a first password, which they should change when they first sign in.
+pub async fn add_user(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<AddUserForm>,
+) -> PageResult {
+    let user = viewer.form_writer(&headers, &form.csrf_token, "manage people")?;
+    let organisation = OdsCode::parse(form.organisation.trim())
+        .map_err(|e| bad_request(format!("Organisation: {e}")))?;
+    let role: Role = form
+        .role
+        .parse()
+        .map_err(|e: greenplan_core::access::UnknownRole| bad_request(e.to_string()))?;
+    if !user.access.can_manage_users_of(&organisation, role) {
+        return Err(PageError(
+            StatusCode::FORBIDDEN,
+            format!(
+                "You cannot give people the role {} in {organisation}.",
+                role.label()
+            ),
+        ));
+    }
+    let email = greenplan_store::normalise_email(&form.email).map_err(refused)?;
+    let existing = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .any(|u| u.email == email);
+    let hash = if existing {
+        String::new()
+    } else {
+        if form.name.trim().is_empty() {
+            return Err(bad_request("Give the new person's name.".into()));
+        }
+        greenplan_store::check_password_strength(&form.password).map_err(refused)?;
+        let password = form.password.clone();
+        tokio::task::spawn_blocking(move || greenplan_store::hash_password(&password))
+            .await
+            .map_err(|e| PageError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            .map_err(refused)?
+    };
+    state
+        .store
+        .add_user(
+            &user.email,
+            &email,
+            form.name.trim(),
+            &hash,
+            &organisation,
+            role,
+        )
+        .await
+        .map_err(refused)?;
+    see_other("/admin/users")
+}
+
+#[derive(serde::Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    csrf_token: String,
+    email: String,
+    organisation: String,
+}
+
+pub async fn remove_role(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<RoleForm>,
+) -> PageResult {
+    let user = viewer.form_writer(&headers, &form.csrf_token, "manage people")?;
+    let organisation = OdsCode::parse(form.organisation.trim())
+        .map_err(|e| bad_request(format!("Organisation: {e}")))?;
+    let target = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .find(|u| u.email == form.email)
+        .ok_or_else(|| not_found_error("person"))?;
+    let role = target
+        .memberships
+        .iter()
+        .find(|m| m.organisation == organisation)
+        .map(|m| m.role)
+        .ok_or_else(|| bad_request(format!("{} has no role in {organisation}.", form.email)))?;
+    if !user.access.can_manage_users_of(&organisation, role) {
+        return Err(PageError(
+            StatusCode::FORBIDDEN,
+            format!("You cannot change roles in {organisation}."),
+        ));
+    }
+    state
+        .store
+        .remove_membership(&user.email, &form.email, &organisation)
+        .await
+        .map_err(refused)?;
+    see_other("/admin/users")
+}
+
+#[derive(serde::Deserialize)]
+pub struct DisableForm {
+    #[serde(default)]
+    csrf_token: String,
+    email: String,
+    disabled: String,
+}
+
+pub async fn disable_user(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<DisableForm>,
+) -> PageResult {
+    let user = viewer.form_writer(&headers, &form.csrf_token, "manage people")?;
+    plan_editor(&user)?;
+    if form.email == user.email {
+        return Err(bad_request("You cannot disable your own sign-in.".into()));
+    }
+    state
+        .store
+        .set_user_disabled(&user.email, &form.email, form.disabled == "yes")
+        .await
+        .map_err(refused)?;
+    see_other("/admin/users")
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    title: String,
+    chrome: Chrome,
+    can_run_plan: bool,
+}
+
+pub async fn admin_index(viewer: Viewer) -> PageResult {
+    let user = viewer
+        .user
+        .as_ref()
+        .ok_or_else(|| PageError(StatusCode::UNAUTHORIZED, "Sign in to continue.".into()))?;
+    if !user.access.manages_people() {
+        return Err(PageError(
+            StatusCode::FORBIDDEN,
+            "Only administrators have an administration page.".into(),
+        ));
+    }
+    html(AdminPage {
+        title: "Administration".into(),
+        chrome: Chrome::of(&viewer),
+        can_run_plan: user.access.can_run_the_plan(),
+    })
+}

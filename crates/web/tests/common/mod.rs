@@ -1,0 +1,213 @@
+//! Helpers shared by the web integration tests: a site with the built-in plan and a few
+//! people, and requests as a browser would send them.
+
+#![allow(clippy::unwrap_used, dead_code)] // test helpers; each test file uses some of them
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use greenplan_core::access::Role;
+use greenplan_core::ods::OdsCode;
+use greenplan_ingest::plan_file::built_in_plan;
+use greenplan_store::testing::TestDatabase;
+use greenplan_store::{Store, hash_password};
+use greenplan_web::{AppState, WebConfig, router};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "a long test pass phrase";
+pub const HOST: &str = "greenplan.test";
+
+pub struct Site {
+    pub app: axum::Router,
+    pub store: Store,
+}
+
+pub async fn site(db: &TestDatabase, config: WebConfig) -> Site {
+    let store = Store::connect(&db.url).await.unwrap();
+    store.init_plan(&built_in_plan().unwrap()).await.unwrap();
+    let hash = hash_password(PASSWORD).unwrap();
+    for (email, org, role) in [
+        ("rtg@uhdb.nhs.uk", "RTG", Role::Contributor),
+        ("icb@derbyshire.nhs.uk", "QJ2", Role::Contributor),
+        ("viewer@uhdb.nhs.uk", "RTG", Role::Viewer),
+        ("lead@derbyshire.nhs.uk", "QJ2", Role::SystemAdmin),
+        ("admin@uhdb.nhs.uk", "RTG", Role::OrganisationAdmin),
+        ("rfs@crh.nhs.uk", "RFS", Role::Contributor),
+    ] {
+        store
+            .add_user(
+                "test",
+                email,
+                email,
+                &hash,
+                &OdsCode::parse(org).unwrap(),
+                role,
+            )
+            .await
+            .unwrap();
+    }
+    Site {
+        app: router(AppState::with_config(store.clone(), config)),
+        store,
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Site {
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body =
+            String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
+                .into_owned();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut r = Request::get(path).header(header::HOST, HOST);
+        if let Some(c) = cookie {
+            r = r.header(header::COOKIE, c);
+        }
+        self.send(r.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+        form: &str,
+    ) -> Reply {
+        let mut r = Request::post(path)
+            .header(header::HOST, HOST)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            r = r.header(header::COOKIE, c);
+        }
+        if let Some(o) = origin {
+            r = r.header(header::ORIGIN, o);
+        }
+        self.send(r.body(Body::from(form.to_string())).unwrap())
+            .await
+    }
+
+    /// Signs in; returns the cookie and the session's CSRF token.
+    pub async fn sign_in(&self, email: &str) -> (String, String) {
+        let reply = self
+            .post(
+                "/login",
+                None,
+                Some(&format!("http://{HOST}")),
+                &format!("email={email}&password={}", PASSWORD.replace(' ', "+")),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let set = reply
+            .headers
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
+        let cookie = set.split(';').next().unwrap().to_string();
+        let page = self.get("/account", Some(&cookie)).await;
+        let csrf = page
+            .body
+            .split("name=\"csrf_token\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        (cookie, csrf)
+    }
+}
+
+/// The origin header of a form sent from the site itself.
+pub fn origin() -> String {
+    format!("http://{HOST}")
+}
+
+/// A multipart body of text fields and at most one file: (content type, body).
+pub fn multipart_body(
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &[u8])>,
+) -> (String, Vec<u8>) {
+    let boundary = "----greenplan-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((name, file_name, contents)) = file {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(contents);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl Site {
+    /// Posts a multipart form from the site, signed in.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        cookie: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let r = Request::post(path)
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, origin())
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap();
+        self.send(r).await
+    }
+
+    /// Posts a urlencoded form from the site, signed in.
+    pub async fn submit(&self, path: &str, cookie: &str, form: &str) -> Reply {
+        self.post(path, Some(cookie), Some(&origin()), form).await
+    }
+}
+
+/// A widget factor of 2.5 kgCO2e each, as a custom factor so the test needs no factor file.
+pub async fn widget_factor(store: &greenplan_store::Store) {
+    use greenplan_core::category::{NhsCategory, Scope};
+    use greenplan_core::factor::{Factor, GasParts};
+    let f = Factor {
+        edition: "test-2025".into(),
+        scope: Scope::Scope3,
+        levels: vec!["widget".into()],
+        column_text: None,
+        unit_text: "count".into(),
+        unit: "count".parse().unwrap(),
+        kgco2e: "2.5".parse().unwrap(),
+        gases: GasParts::default(),
+        activity: Some("widget".into()),
+        category: Some(NhsCategory::MedicalEquipment),
+        source: "test".into(),
+    };
+    store.upsert_custom_factors("test", &[f]).await.unwrap();
+}
