@@ -85,7 +85,7 @@ test('a contributor signs in, posts an update, and signs out', async () => {
   await page.waitForURL(/\/actions\/DT3/);
   await page.locator('.update').getByText('Portal roll-out paused while the supplier fixes login issues.').waitFor();
   await page.getByText('Revised delivery: Q2 2028/29').waitFor();
-  assert.ok((await page.locator('.update .tag').first().textContent()).includes('At risk'));
+  assert.ok((await page.locator('.update .nhsuk-tag').first().textContent()).includes('At risk'));
   await page.screenshot({ path: path.join(screenshotDir, 'action-signed-in.png'), fullPage: true });
   await expectNoViolations('the signed-in action page', '/actions/DT3');
 

@@ -78,7 +78,7 @@ async function text(locator) {
 
 /** The text of the <dd> beside the <dt> whose text starts with `term`, in a summary list. */
 async function summaryValue(page, term) {
-  const row = page.locator('dl.summary > div').filter({ has: page.locator('dt', { hasText: term }) });
+  const row = page.locator('dl.nhsuk-summary-list > div').filter({ has: page.locator('dt', { hasText: term }) });
   const n = await row.count();
   assert.equal(n, 1, `expected one summary row "${term}" on ${page.url()}, found ${n}`);
   return text(row.locator('dd'));
@@ -165,7 +165,7 @@ test('a newcomer goes from the dashboard to an area, an action and its metric', 
     assert.equal(await med1.count(), 1, `the area page ${page.url()} should link the action MED1 once`);
     await med1.click();
     await page.waitForURL(/\/actions\/MED1$/);
-    assert.match(await text(page.locator('.caption')), /Medicines · MED1/, 'the action page caption should name its area and id');
+    assert.match(await text(page.locator('.nhsuk-caption-l')), /Medicines · MED1/, 'the action page caption should name its area and id');
     const delivery = await summaryValue(page, 'Delivery date');
     assert.equal(
       delivery,
@@ -277,11 +277,11 @@ test('keyboard: the skip link works and focused links stay readable', async () =
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     const moved = await page
-      .waitForFunction(() => document.activeElement?.id === 'main', null, { timeout: 5_000 })
+      .waitForFunction(() => document.activeElement?.id === 'maincontent', null, { timeout: 5_000 })
       .then(() => true, () => false);
     const active = await page.evaluate(() => `${document.activeElement?.tagName.toLowerCase()}#${document.activeElement?.id}`);
-    assert.ok(moved, `following the skip link should move focus to <main id="main">, focus is on ${active}`);
-    assert.match(page.url(), /#main$/, 'following the skip link should go to #main');
+    assert.ok(moved, `following the skip link should move focus to <main id="maincontent">, focus is on ${active}`);
+    assert.match(page.url(), /#maincontent$/, 'following the skip link should go to #maincontent');
 
     const unexpected = problems.filter((m) => !m.includes('/no-such-page'));
     assert.deepEqual(unexpected, [], `the pages logged problems:\n${unexpected.join('\n')}`);

@@ -9,6 +9,7 @@
 mod account;
 mod admin;
 mod api;
+mod assets;
 mod audit_page;
 mod auth;
 mod cache;
@@ -110,7 +111,11 @@ pub fn router(state: AppState) -> Router {
         .route("/footprint.csv", get(pages::footprint_csv))
         .route("/visions", get(pages::visions))
         .route("/healthz", get(healthz))
-        .route("/static/app.css", get(css))
+        .route("/static/app.css", get(assets::app_css))
+        .route("/static/nhsuk-frontend-10.6.1.css", get(assets::nhsuk_css))
+        .route("/static/nhsuk-frontend-10.6.1.js", get(assets::nhsuk_js))
+        .route("/static/init.js", get(assets::init_js))
+        .route("/assets/images/{name}", get(assets::image))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_login))
         .layer(SetResponseHeaderLayer::overriding(
@@ -130,7 +135,9 @@ async fn require_login(
     next: axum::middleware::Next,
 ) -> Response {
     let path = request.uri().path();
-    let open = matches!(path, "/login" | "/healthz") || path.starts_with("/static/");
+    let open = matches!(path, "/login" | "/healthz")
+        || path.starts_with("/static/")
+        || path.starts_with("/assets/");
     if state.config.require_login && !open {
         let signed_in = match auth::cookie(request.headers(), auth::SESSION_COOKIE) {
             Some(token) => state
@@ -190,15 +197,4 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
     }
-}
-
-async fn css() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../assets/app.css"),
-    )
-        .into_response()
 }

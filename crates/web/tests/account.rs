@@ -48,7 +48,10 @@ async fn a_contributor_posts_an_update_on_their_action() {
         "the update is shown to everyone"
     );
     assert!(page.body.contains("rtg@uhdb.nhs.uk"));
-    assert!(page.body.contains("tag-green"), "status is now on track");
+    assert!(
+        page.body.contains("nhsuk-tag--green"),
+        "status is now on track"
+    );
     let trail = site
         .store
         .audit_trail(Some(("action", "DT3")), 10)
@@ -584,7 +587,7 @@ async fn cached_pages_follow_writes_from_any_server() {
     );
     let dashboard = site.get("/", None).await;
     assert!(
-        dashboard.body.contains("tag-green"),
+        dashboard.body.contains("nhsuk-tag--green"),
         "the cached dashboard was redrawn"
     );
 }

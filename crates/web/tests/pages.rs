@@ -153,5 +153,5 @@ async fn text_from_data_is_escaped() {
         body.contains("13,000 tCO2e (2025/26)"),
         "latest value shown"
     );
-    assert!(body.contains("tag-green"), "rated on track");
+    assert!(body.contains("nhsuk-tag--green"), "rated on track");
 }
