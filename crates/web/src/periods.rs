@@ -21,7 +21,7 @@ pub fn quarter_slug(q: Quarter) -> String {
     format!("{}-{:02}-Q{}", q.year.0, (q.year.0 + 1) % 100, q.number)
 }
 
-fn quarter_of_slug(slug: &str) -> Option<Quarter> {
+pub fn quarter_of_slug(slug: &str) -> Option<Quarter> {
     let (year, q) = slug.rsplit_once("-Q")?;
     let (start, end) = year.split_once('-')?;
     Quarter::parse(&format!("Q{q} {start}/{end}")).ok()

@@ -218,6 +218,105 @@ async fn the_openapi_document_describes_every_route() {
     }
     assert!(doc["components"]["securitySchemes"]["token"].is_object());
     assert!(doc["components"]["schemas"]["ActionDto"].is_object());
+    // The whole document, reviewed as a snapshot: a change to the API shows in review.
+    insta::assert_json_snapshot!("openapi", doc);
+}
+
+#[tokio::test]
+async fn returns_are_listed_and_approved_through_the_api() {
+    use greenplan_core::returns::ReportingPeriod;
+    let db = TestDatabase::new();
+    let (app, store, token) = setup(&db).await;
+    let quarter = greenplan_core::period::Quarter::parse("Q3 2025/26").unwrap();
+    store
+        .open_reporting_period(
+            "test",
+            &ReportingPeriod {
+                quarter,
+                due_on: "2026-01-31".parse().unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    // A return: an import recorded for the quarter.
+    let mut import = store
+        .begin_activity_import("script@uhdb.nhs.uk", "rtg.csv", "abc")
+        .await
+        .unwrap();
+    import
+        .add(greenplan_core::activity::Activity {
+            origin: greenplan_core::activity::RowRef {
+                source: "rtg.csv".into(),
+                row: 2,
+            },
+            organisation: OdsCode::parse("RTG").unwrap(),
+            site: None,
+            period_start: "2025-10-01".parse().unwrap(),
+            period_end: "2025-12-31".parse().unwrap(),
+            activity: "natural-gas".into(),
+            quantity: "100".parse().unwrap(),
+            unit: "kWh".parse().unwrap(),
+            edition: None,
+            category: None,
+            market_factor: None,
+            notes: None,
+        })
+        .await
+        .unwrap();
+    import
+        .record_return(
+            quarter,
+            &OdsCode::parse("RTG").unwrap(),
+            1,
+            "18.293".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    import.commit("rtg.csv").await.unwrap();
+
+    let (status, periods) = call(&app, "GET", "/api/v1/reporting-periods", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(periods[0]["quarter"], "Q3 2025/26");
+    assert_eq!(periods[0]["due_on"], "2026-01-31");
+    let (status, returns) = call(
+        &app,
+        "GET",
+        "/api/v1/reporting-periods/2025-26-Q3/returns",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(returns[0]["organisation"], "RTG");
+    assert_eq!(returns[0]["kgco2e"], "18.293");
+    let id = returns[0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/returns/{id}/approve");
+    // A trust's token cannot approve; no token, no write.
+    let (status, _) = call(&app, "POST", &path, Some(&token), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(&app, "POST", &path, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let hash = hash_password("a long test pass phrase").unwrap();
+    store
+        .add_user(
+            "test",
+            "lead@derbyshire.nhs.uk",
+            "Lead",
+            &hash,
+            &OdsCode::parse("QJ2").unwrap(),
+            Role::SystemAdmin,
+        )
+        .await
+        .unwrap();
+    let lead = store
+        .create_api_token("test", "lead@derbyshire.nhs.uk", "tests")
+        .await
+        .unwrap();
+    let (status, approved) = call(&app, "POST", &path, Some(&lead), None).await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(approved["approved_by"], "lead@derbyshire.nhs.uk");
+    let (status, again) = call(&app, "POST", &path, Some(&lead), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{again}");
 }
 
 #[tokio::test]
