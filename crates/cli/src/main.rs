@@ -10,6 +10,7 @@ mod factors_cmd;
 mod output;
 mod people_cmd;
 mod plan_cmd;
+mod returns_cmd;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -72,6 +73,9 @@ enum Command {
     Activity(activity_cmd::ActivityCommand),
     /// The carbon footprint, from stored activity or straight from a file.
     Footprint(activity_cmd::FootprintArgs),
+    /// Quarterly data returns: open a reporting period, see who has submitted and who is late.
+    #[command(subcommand)]
+    Returns(returns_cmd::ReturnsCommand),
     /// The plan's priority actions.
     #[command(subcommand)]
     Actions(plan_cmd::ActionsCommand),
@@ -149,6 +153,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Activity(c) => activity_cmd::run(&store, c).await,
         Command::Footprint(args) => activity_cmd::footprint(&store, args).await,
         Command::Actions(c) => plan_cmd::actions(&store, c).await,
+        Command::Returns(c) => returns_cmd::run(&store, c).await,
         Command::Metrics(c) => plan_cmd::metrics(&store, c).await,
         Command::User(c) => people_cmd::user(&store, c).await,
         Command::Token(c) => people_cmd::token(&store, c).await,

@@ -503,3 +503,43 @@ fn footprint_against_the_national_trajectories() {
         "{err}"
     );
 }
+
+/// An operator opens a quarter, imports a trust's file as its return, and sees where every
+/// organisation stands; a closed quarter or a bad date is refused with the fix.
+#[test]
+fn quarterly_returns_from_the_command_line() {
+    let env = Env::with_factors();
+    let err = env.fails(&["returns", "status", "Q3 2025/26"]);
+    assert!(err.contains("has not been opened"), "{err}");
+    let err = env.fails(&["returns", "open", "Q3 2025/26", "--due", "2025-11-30"]);
+    assert!(
+        err.contains("cannot be due before Q3 2025/26 ends"),
+        "{err}"
+    );
+    let out = env.ok(&["returns", "open", "Q3 2025/26"]);
+    assert!(out.contains("due by 2026-01-31"), "{out}");
+    let err = env.fails(&["returns", "open", "Q3 2025/26"]);
+    assert!(err.contains("already open"), "{err}");
+
+    let file = env.file(
+        "rtg-q3.csv",
+        format!("{HEADER}RTG,,2025-10-01,2025-12-31,natural-gas,100000,kWh,\n").as_bytes(),
+    );
+    let err = env.fails(&["activity", "import", &file, "--period", "Q4 2025/26"]);
+    assert!(err.contains("Q4 2025/26 is not open for returns"), "{err}");
+    assert_eq!(env.activity_rows(), 0, "a refused return stores nothing");
+    env.ok(&["activity", "import", &file, "--period", "Q3 2025/26"]);
+
+    let csv = env.ok(&["returns", "status", "Q3 2025/26", "--format", "csv"]);
+    let rtg = csv.lines().find(|l| l.starts_with("RTG,")).unwrap();
+    // The due date (31 January 2026) has passed by the time these tests run: the return
+    // came in late, and the rest are late.
+    assert!(rtg.contains(",Submitted late,rtg-q3.csv"), "{csv}");
+    let rfs = csv.lines().find(|l| l.starts_with("RFS,")).unwrap();
+    assert!(rfs.contains(",Late,"), "{csv}");
+    assert!(!csv.contains("DERBY-CC"), "partners make no returns: {csv}");
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["returns", "status", "Q3 2025/26", "--format", "json"]))
+            .unwrap();
+    assert_eq!(json["due_on"], "2026-01-31");
+}
