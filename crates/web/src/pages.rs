@@ -429,6 +429,7 @@ fn footprint_view(t: &FootprintTable, plan: &Plan) -> (Vec<FootprintRow>, String
 struct AreaPage {
     title: String,
     chrome: Chrome,
+    history: Vec<HistoryRow>,
     area: greenplan_core::plan::Area,
     actions: Vec<ActionRow>,
     metrics: Vec<MetricRow>,
@@ -466,6 +467,7 @@ pub async fn area(
         .cloned()
         .collect();
     html(AreaPage {
+        history: history_of(&state, "area", &area.code).await?,
         chrome: Chrome::of(&viewer),
         title: area.name.clone(),
         area,
@@ -587,6 +589,27 @@ pub struct MilestoneRow {
     pub success_measure: String,
     /// "Done: <when>, <who>", or empty.
     pub done: String,
+}
+
+/// The latest changes to a record, from the audit trail, for its page.
+pub async fn history_of(
+    state: &AppState,
+    kind: &str,
+    id: &str,
+) -> Result<Vec<HistoryRow>, PageError> {
+    Ok(state
+        .store
+        .audit_trail(Some((kind, id)), 50)
+        .await?
+        .into_iter()
+        .map(|e| HistoryRow {
+            when: when(e.at),
+            actor: e.actor,
+            action: e.action,
+            before: e.before.unwrap_or_default(),
+            after: e.after.unwrap_or_default(),
+        })
+        .collect())
 }
 
 /// One line of a record's history (the audit trail).
@@ -748,19 +771,7 @@ async fn action_page(
             revised_due: u.revised_due.map(|p| p.to_string()).unwrap_or_default(),
         })
         .collect();
-    let history = state
-        .store
-        .audit_trail(Some(("action", &action.id)), 50)
-        .await?
-        .into_iter()
-        .map(|e| HistoryRow {
-            when: when(e.at),
-            actor: e.actor,
-            action: e.action,
-            before: e.before.unwrap_or_default(),
-            after: e.after.unwrap_or_default(),
-        })
-        .collect();
+    let history = history_of(state, "action", &action.id).await?;
     let selected = if form.status.is_empty() {
         action.status.slug().to_string()
     } else {
@@ -1028,6 +1039,7 @@ pub struct ValueRow {
 struct MetricPage {
     title: String,
     chrome: Chrome,
+    history: Vec<HistoryRow>,
     metric: greenplan_core::plan::Metric,
     row: MetricRow,
     direction: String,
@@ -1213,6 +1225,7 @@ async fn metric_page(
         }
     };
     Ok(MetricPage {
+        history: history_of(state, "metric", &id).await?,
         chrome: Chrome::of(viewer),
         record_for,
         form,
@@ -1430,6 +1443,7 @@ pub async fn organisations(viewer: Viewer, State(state): State<AppState>) -> Pag
 struct OrganisationPage {
     title: String,
     chrome: Chrome,
+    history: Vec<HistoryRow>,
     organisation: greenplan_core::plan::Organisation,
     kind: String,
     actions: Vec<ActionRow>,
@@ -1469,6 +1483,7 @@ pub async fn organisation(
         })
         .collect();
     html(OrganisationPage {
+        history: history_of(&state, "organisation", organisation.code.as_str()).await?,
         chrome: Chrome::of(&viewer),
         title: organisation.name.clone(),
         kind: organisation.kind.label().into(),

@@ -117,12 +117,13 @@ async fn the_lead_edits_the_plan_and_each_edit_is_audited() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let area = site.get("/areas/workforce-and-leadership", None).await;
+    assert!(area.body.contains("Because people deliver it"));
     assert!(
-        site.get("/areas/workforce-and-leadership", None)
-            .await
-            .body
-            .contains("Because people deliver it")
+        area.body.contains("id=\"history\""),
+        "the area's page shows its history"
     );
+    assert!(area.body.contains("lead@derbyshire.nhs.uk"));
     let plan = site.store.load_plan().await.unwrap().unwrap();
     let metric = plan
         .metrics
@@ -147,6 +148,11 @@ async fn the_lead_edits_the_plan_and_each_edit_is_audited() {
     assert_eq!(m.name, "Renamed metric");
     assert_eq!(m.targets.len(), 1);
     assert_eq!(m.targets[0].target.to_line(), "2027/28: -50%");
+    let page = site.get(&format!("/metrics/{metric}"), None).await;
+    assert!(
+        page.body.contains("id=\"history\""),
+        "the metric's page shows its history"
+    );
     let form =
         format!("csrf_token={csrf}&name=M&unit=t&direction=lower-is-better&targets=2027%2F28+half");
     let reply = site
