@@ -8,6 +8,7 @@
 mod activity_cmd;
 mod factors_cmd;
 mod output;
+mod pathway_cmd;
 mod people_cmd;
 mod plan_cmd;
 mod returns_cmd;
@@ -73,6 +74,9 @@ enum Command {
     Activity(activity_cmd::ActivityCommand),
     /// The carbon footprint, from stored activity or straight from a file.
     Footprint(activity_cmd::FootprintArgs),
+    /// The care pathway carbon calculator: the carbon a pathway change saves, from counts of
+    /// care activities avoided (or before and after) and care-activity factors.
+    Pathway(pathway_cmd::PathwayArgs),
     /// Quarterly data returns: open a reporting period, see who has submitted and who is late.
     #[command(subcommand)]
     Returns(returns_cmd::ReturnsCommand),
@@ -154,6 +158,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Footprint(args) => activity_cmd::footprint(&store, args).await,
         Command::Actions(c) => plan_cmd::actions(&store, c).await,
         Command::Returns(c) => returns_cmd::run(&store, c).await,
+        Command::Pathway(args) => pathway_cmd::run(args),
         Command::Metrics(c) => plan_cmd::metrics(&store, c).await,
         Command::User(c) => people_cmd::user(&store, c).await,
         Command::Token(c) => people_cmd::token(&store, c).await,

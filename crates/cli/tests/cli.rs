@@ -543,3 +543,78 @@ fn quarterly_returns_from_the_command_line() {
             .unwrap();
     assert_eq!(json["due_on"], "2026-01-31");
 }
+
+/// The care pathway calculator on the plan's Team Up case: exact figures, the plan's own
+/// arithmetic explained, a user's factor overriding the library, bad input named.
+#[test]
+fn the_pathway_calculator_reproduces_the_team_up_case() {
+    let env = Env::new();
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/pathways/team-up-falls.toml"
+    );
+    let csv = env.ok(&["pathway", example, "--format", "csv"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "activity,fewer,unit,kgco2e_per_unit,kgco2e_saved,range_kgco2e,equivalents (GP home visits),published"
+    );
+    assert!(
+        lines[1].starts_with("ambulance-conveyance,188,conveyance,56,10528,,1169.8,"),
+        "{csv}"
+    );
+    assert!(
+        lines[1].contains("it rounds 56 / 9 = 6.2222 to 6.2 before multiplying by 188"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].starts_with("inpatient-bed-day-low,690,bed day,37.9,26151,,2905.7,"),
+        "{csv}"
+    );
+    assert!(lines[3].starts_with("total,,,,36679,,4075.4"), "{csv}");
+    let table = env.ok(&["pathway", example]);
+    assert!(
+        table.contains("10,528") && table.contains("1,169.8"),
+        "{table}"
+    );
+    // A local factor with a range replaces the library's.
+    let factors = env.file(
+        "local.csv",
+        b"id,name,unit,kgco2e,low,high,source\nambulance-conveyance,Ambulance conveyance,conveyance,60,50,70,EMAS 2025 fleet data\n",
+    );
+    let json: serde_json::Value = serde_json::from_str(&env.ok(&[
+        "pathway",
+        example,
+        "--factors",
+        &factors,
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(json["lines"][0]["kgco2e_saved"], "11280");
+    assert_eq!(
+        json["lines"][0]["range"],
+        serde_json::json!(["9400", "13160"])
+    );
+    let list = env.ok(&[
+        "pathway",
+        "--list-factors",
+        "--factors",
+        &factors,
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        list.contains("EMAS 2025 fleet data") && list.contains("gp-home-visit"),
+        "{list}"
+    );
+    let bad = env.file(
+        "bad.toml",
+        b"name = \"x\"\n[[line]]\nactivity = \"helicopter-ride\"\navoided = 3\n",
+    );
+    let err = env.fails(&["pathway", &bad]);
+    assert!(
+        err.contains("no care-activity factor `helicopter-ride`"),
+        "{err}"
+    );
+}

@@ -13,6 +13,7 @@ pub mod category;
 pub mod factor;
 pub mod footprint;
 pub mod ods;
+pub mod pathway;
 pub mod period;
 pub mod plan;
 pub mod progress;

@@ -56,6 +56,8 @@ pub enum IngestError {
     Workbook { file: String, message: String },
     #[error("{}", render_rows(.errors, *.total))]
     Rows { errors: Vec<RowError>, total: usize },
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
     #[error("{file}:{line}: field `{field}`: {message}")]
     Plan {
         file: String,

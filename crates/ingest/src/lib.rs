@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod error;
 pub mod factors;
+pub mod pathway_file;
 pub mod plan_file;
 pub mod table;
 

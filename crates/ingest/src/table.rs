@@ -599,6 +599,54 @@ pub fn open(
     ))
 }
 
+/// Reads a small CSV held in memory (a library shipped with greenplan, say) into its header
+/// and rows, numbered and trimmed exactly as [`open`] does for files.
+pub fn read_text(
+    file: &str,
+    text: &str,
+    required: &[&str],
+    optional: &[&str],
+) -> Result<(Header, Vec<Row>), IngestError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(text.as_bytes());
+    let end = FileEnd {
+        len: text.len() as u64,
+        unterminated: !text.is_empty() && !text.ends_with('\n'),
+    };
+    let mut rows = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    while reader
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(file, e))?
+    {
+        let number = start_line(&reader, &record, end);
+        strip_carriage_return(&mut record);
+        let cells = csv::StringRecord::from_byte_record(record.clone()).map_err(|_| {
+            IngestError::Encoding {
+                file: file.to_string(),
+                row: number,
+            }
+        })?;
+        rows.push(Row { number, cells });
+    }
+    let mut rows = rows.into_iter();
+    let expected = required.join(",");
+    let first = rows.next().ok_or_else(|| IngestError::Empty {
+        file: file.to_string(),
+        expected,
+    })?;
+    let header = Header::new(
+        file,
+        first.cells.iter().map(str::to_string).collect(),
+        required,
+        optional,
+    )?;
+    Ok((header, rows.collect()))
+}
+
 /// Reads the first worksheet into rows of text (numbers in their shortest exact form).
 pub fn read_sheet(path: &Path) -> Result<Vec<Row>, IngestError> {
     let file = path.display().to_string();
