@@ -92,6 +92,12 @@ enum Command {
     /// API tokens for scripts.
     #[command(subcommand)]
     Token(people_cmd::TokenCommand),
+    /// Save every table (the audit trail included) to FILE in a portable format (JSON Lines),
+    /// readable by either database.
+    Backup { file: PathBuf },
+    /// Restore a backup into this database, which must be new and empty (SQLite or
+    /// PostgreSQL, whichever made the backup). All or nothing.
+    Restore { file: PathBuf },
     /// The audit trail: every change, who made it, when, before and after.
     Audit {
         /// One record, as KIND:ID (action:MED1, metric:inhaler-carbon, user:EMAIL).
@@ -162,6 +168,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Metrics(c) => plan_cmd::metrics(&store, c).await,
         Command::User(c) => people_cmd::user(&store, c).await,
         Command::Token(c) => people_cmd::token(&store, c).await,
+        Command::Backup { file } => backup(&store, &file).await,
+        Command::Restore { file } => restore(&store, &file).await,
         Command::Audit {
             entity,
             limit,
@@ -213,4 +221,41 @@ pub(crate) fn cli_actor() -> String {
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".into());
     format!("cli:{user}")
+}
+
+/// Writes the backup beside FILE and renames it into place when complete, so FILE is never a
+/// half-written backup.
+async fn backup(store: &Store, file: &std::path::Path) -> Result<()> {
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let temp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    let mut out = std::io::BufWriter::new(temp.as_file());
+    let summary = store.backup(&mut out).await?;
+    drop(out);
+    temp.as_file().sync_all()?;
+    temp.persist(file)
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    println!(
+        "Saved {} rows of {} tables to {}.",
+        summary.rows,
+        summary.tables,
+        file.display()
+    );
+    Ok(())
+}
+
+async fn restore(store: &Store, file: &std::path::Path) -> Result<()> {
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let summary = store.restore(std::io::BufReader::new(input)).await?;
+    println!(
+        "Restored {} rows of {} tables from {}.",
+        summary.rows,
+        summary.tables,
+        file.display()
+    );
+    Ok(())
 }

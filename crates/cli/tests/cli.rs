@@ -618,3 +618,31 @@ fn the_pathway_calculator_reproduces_the_team_up_case() {
         "{err}"
     );
 }
+
+/// `greenplan backup` and `restore`: a new database gets everything back; the file is never
+/// left half-written; a database holding data is not overwritten.
+#[test]
+fn backup_and_restore_from_the_command_line() {
+    let env = Env::with_factors();
+    let file = env.file(
+        "rtg.csv",
+        format!("{HEADER}RTG,,2023-04-01,2023-04-30,natural-gas,1000,kWh,\n").as_bytes(),
+    );
+    env.ok(&["activity", "import", &file]);
+    let backup = env.dir.path().join("greenplan.backup");
+    let out = env.ok(&["backup", backup.to_str().unwrap()]);
+    assert!(out.contains("Saved"), "{out}");
+    let footprint = env.ok(&["footprint", "--by", "organisation", "--format", "csv"]);
+    let audit = env.ok(&["audit", "--format", "csv"]);
+
+    let other = Env::new();
+    let out = other.ok(&["restore", backup.to_str().unwrap()]);
+    assert!(out.contains("Restored"), "{out}");
+    assert_eq!(
+        other.ok(&["footprint", "--by", "organisation", "--format", "csv"]),
+        footprint
+    );
+    assert_eq!(other.ok(&["audit", "--format", "csv"]), audit);
+    let err = other.fails(&["restore", backup.to_str().unwrap()]);
+    assert!(err.contains("already holds data"), "{err}");
+}

@@ -14,6 +14,7 @@
 mod activities;
 mod admin;
 mod audit;
+mod backup;
 mod factors;
 mod people;
 mod plan;
@@ -25,6 +26,7 @@ mod updates;
 pub use activities::{ActivityImport, ImportSummary, StagedUpload};
 pub use admin::MilestoneDone;
 pub use audit::AuditEntry;
+pub use backup::BackupSummary;
 pub use factors::EditionInfo;
 pub use people::{
     SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, SignedIn, UserSummary, check_password_strength,
