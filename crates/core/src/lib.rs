@@ -9,12 +9,15 @@
 
 pub mod access;
 pub mod activity;
+pub mod anaesthetic;
 pub mod category;
 pub mod factor;
 pub mod footprint;
+pub mod inhaler;
 pub mod ods;
 pub mod period;
 pub mod plan;
+pub mod prescribing;
 pub mod progress;
 pub mod quality;
 pub mod quantity;
