@@ -11,6 +11,7 @@ pub mod activity;
 pub mod error;
 pub mod factors;
 pub mod plan_file;
+pub mod prescribing;
 pub mod table;
 
 pub use error::{IngestError, RowError};
