@@ -14,6 +14,7 @@
 mod activities;
 mod audit;
 mod factors;
+mod medicines;
 mod people;
 mod plan;
 #[cfg(feature = "testing")]
@@ -23,6 +24,7 @@ mod updates;
 pub use activities::{ActivityImport, ImportSummary, StagedUpload};
 pub use audit::AuditEntry;
 pub use factors::EditionInfo;
+pub use medicines::{PrescribingMonth, month_code};
 pub use people::{
     SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, SignedIn, UserSummary, check_password_strength,
     hash_password, new_token, normalise_email, verify_password,
@@ -86,6 +88,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         include_str!("../migrations/sqlite/0004_revision.sql"),
         include_str!("../migrations/postgres/0004_revision.sql"),
+    ),
+    (
+        10,
+        include_str!("../migrations/sqlite/0010_medicines.sql"),
+        include_str!("../migrations/postgres/0010_medicines.sql"),
     ),
 ];
 
