@@ -7,6 +7,7 @@
 
 mod activity_cmd;
 mod factors_cmd;
+mod medicines_cmd;
 mod output;
 mod people_cmd;
 mod plan_cmd;
@@ -72,6 +73,12 @@ enum Command {
     Activity(activity_cmd::ActivityCommand),
     /// The carbon footprint, from stored activity or straight from a file.
     Footprint(activity_cmd::FootprintArgs),
+    /// Inhaler prescribing from the English Prescribing Dataset: import, measures, league table.
+    #[command(subcommand)]
+    Prescribing(medicines_cmd::PrescribingCommand),
+    /// Anaesthetic gas returns: import, and kgCO2e with a chosen GWP set.
+    #[command(subcommand, name = "anaesthetic-gases")]
+    AnaestheticGases(medicines_cmd::GasCommand),
     /// The plan's priority actions.
     #[command(subcommand)]
     Actions(plan_cmd::ActionsCommand),
@@ -148,6 +155,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Factors(c) => factors_cmd::run(&store, c).await,
         Command::Activity(c) => activity_cmd::run(&store, c).await,
         Command::Footprint(args) => activity_cmd::footprint(&store, args).await,
+        Command::Prescribing(c) => medicines_cmd::run(&store, c).await,
+        Command::AnaestheticGases(c) => medicines_cmd::gases(&store, c).await,
         Command::Actions(c) => plan_cmd::actions(&store, c).await,
         Command::Metrics(c) => plan_cmd::metrics(&store, c).await,
         Command::User(c) => people_cmd::user(&store, c).await,

@@ -437,19 +437,37 @@ pub fn league(rows: Vec<MeasureRow>, months: u32) -> League {
     }
 }
 
-/// tCO2e per financial year from monthly rows of one organisation, with the months counted.
-pub fn by_financial_year(rows: &[MeasureRow]) -> Vec<(FinancialYear, Decimal, u32)> {
-    let mut years: BTreeMap<FinancialYear, (Decimal, u32)> = BTreeMap::new();
+/// One organisation's figures for a financial year, from its monthly rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct YearFigure {
+    pub year: FinancialYear,
+    /// Months with data: a year is complete at 12.
+    pub months: u32,
+    pub tco2e: Decimal,
+    pub salbutamol_kgco2e_per_inhaler: Option<Decimal>,
+}
+
+/// Sums monthly rows of one organisation per financial year.
+pub fn by_financial_year(rows: &[MeasureRow]) -> Vec<YearFigure> {
+    let mut years: BTreeMap<FinancialYear, (MeasureRow, u32)> = BTreeMap::new();
     for r in rows {
         if let Some(m) = r.year_month {
             let y = years
                 .entry(FinancialYear::containing(m.start()))
                 .or_default();
-            y.0 += r.tco2e;
+            y.0.add(r);
             y.1 += 1;
         }
     }
-    years.into_iter().map(|(y, (t, n))| (y, t, n)).collect()
+    years
+        .into_iter()
+        .map(|(year, (sum, months))| YearFigure {
+            year,
+            months,
+            tco2e: sum.tco2e,
+            salbutamol_kgco2e_per_inhaler: sum.salbutamol_kgco2e_per_inhaler(),
+        })
+        .collect()
 }
 
 /// Formats a figure without trailing zeros (`12.50` → `12.5`, `3.000` → `3`).
@@ -620,8 +638,10 @@ mod tests {
             ..MeasureRow::default()
         };
         let years = by_financial_year(&[row(2025, 3, "1"), row(2025, 4, "2"), row(2026, 3, "3")]);
+        let got: Vec<(FinancialYear, Decimal, u32)> =
+            years.iter().map(|y| (y.year, y.tco2e, y.months)).collect();
         assert_eq!(
-            years,
+            got,
             vec![
                 (FinancialYear(2024), d("1"), 1),
                 (FinancialYear(2025), d("5"), 2)

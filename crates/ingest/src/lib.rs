@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod activity;
+pub mod anaesthetic;
 pub mod error;
 pub mod factors;
 pub mod plan_file;
