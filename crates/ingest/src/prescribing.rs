@@ -426,7 +426,7 @@ fn record_end(bytes: &[u8]) -> Option<usize> {
     let mut end = memchr::memrchr(b'\n', bytes)?;
     loop {
         let quotes = memchr::memchr_iter(b'"', &bytes[..end]).count();
-        if quotes % 2 == 0 {
+        if quotes.is_multiple_of(2) {
             return Some(end + 1);
         }
         // Inside a quoted field: try the line end before.

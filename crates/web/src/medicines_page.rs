@@ -234,7 +234,20 @@ struct LeaguePage {
     other_level: (String, String),
     period: String,
     best_decile: String,
-    rows: Vec<(String, String, bool, String, String, String, String, String)>,
+    rows: Vec<LeagueLine>,
+}
+
+/// One organisation in the league table, as shown.
+struct LeagueLine {
+    code: String,
+    name: String,
+    /// Practices have a page of their own.
+    linked: bool,
+    items: String,
+    tco2e: String,
+    mdi_share: String,
+    percentile: String,
+    saving: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -276,18 +289,17 @@ pub async fn inhaler_league(
     let rows = l
         .rows
         .iter()
-        .map(|r| {
-            (
-                r.measure.org_code.clone(),
-                r.measure.org_name.clone(),
-                level == Level::Practice,
-                number(Decimal::from(r.measure.inhaler_items)),
-                number(r.measure.tco2e.round_dp(1)),
-                percent(r.mdi_share),
-                r.percentile
-                    .map_or_else(|| "–".into(), |p| p.normalize().to_string()),
-                number(r.saving_tco2e_a_year.round_dp(1)),
-            )
+        .map(|r| LeagueLine {
+            code: r.measure.org_code.clone(),
+            name: r.measure.org_name.clone(),
+            linked: level == Level::Practice,
+            items: number(Decimal::from(r.measure.inhaler_items)),
+            tco2e: number(r.measure.tco2e.round_dp(1)),
+            mdi_share: percent(r.mdi_share),
+            percentile: r
+                .percentile
+                .map_or_else(|| "–".into(), |p| p.normalize().to_string()),
+            saving: number(r.saving_tco2e_a_year.round_dp(1)),
         })
         .collect();
     html(LeaguePage {
