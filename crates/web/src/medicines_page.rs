@@ -123,12 +123,12 @@ pub async fn inhalers(viewer: Viewer, State(state): State<AppState>) -> PageResu
     let trajectory =
         metric.and_then(|metric| metric_progress(metric, &plan.data_points).trajectory);
     let years_data = by_financial_year(&rows);
-    let mut labels = Vec::new();
-    let (mut expected, mut actual) = (Vec::new(), Vec::new());
     let mut years = Vec::new();
+    let mut annual_by_year = std::collections::BTreeMap::new();
     for y in &years_data {
         // A part year is rated on its months scaled to twelve.
         let annual = y.tco2e * Decimal::from(12) / Decimal::from(y.months.max(1));
+        annual_by_year.insert(y.year, annual.round_dp(1));
         let target = trajectory.as_ref().and_then(|t| t.at(y.year));
         let rating = match (metric, &trajectory) {
             (Some(metric), Some(t)) if target.is_some() => {
@@ -138,9 +138,6 @@ pub async fn inhalers(viewer: Viewer, State(state): State<AppState>) -> PageResu
             }
             _ => "Not rated".into(),
         };
-        labels.push(y.year.to_string());
-        expected.push(target);
-        actual.push(Some(annual.round_dp(1)));
         years.push((
             y.year.to_string(),
             format!("{} of 12", y.months),
@@ -156,6 +153,23 @@ pub async fn inhalers(viewer: Viewer, State(state): State<AppState>) -> PageResu
             ),
         ));
     }
+    // The chart spans the trajectory's years and the years with data.
+    let mut chart_years: Vec<_> = trajectory
+        .as_ref()
+        .map(|t| t.points.iter().map(|(y, _)| *y).collect())
+        .unwrap_or_default();
+    chart_years.extend(annual_by_year.keys().copied());
+    chart_years.sort();
+    chart_years.dedup();
+    let labels: Vec<String> = chart_years.iter().map(|y| y.to_string()).collect();
+    let expected: Vec<Option<Decimal>> = chart_years
+        .iter()
+        .map(|y| trajectory.as_ref().and_then(|t| t.at(*y)))
+        .collect();
+    let actual: Vec<Option<Decimal>> = chart_years
+        .iter()
+        .map(|y| annual_by_year.get(y).copied())
+        .collect();
     let chart = if years_data.is_empty() {
         String::new()
     } else {
