@@ -505,7 +505,11 @@ pub async fn gases(store: &Store, command: GasCommand) -> Result<()> {
             let months = gas_months(&uses, gwp)?;
             gas_listing(&months).print(format)?;
             if format == Format::Table {
-                print_gas_years(&months);
+                let target = store.load_plan().await?.and_then(|plan| {
+                    let metric = plan.metric(NITROUS_OXIDE_METRIC)?.clone();
+                    greenplan_core::progress::metric_progress(&metric, &plan.data_points).trajectory
+                });
+                print_gas_years(&months, target.as_ref());
             }
             Ok(())
         }
@@ -568,7 +572,13 @@ fn store_month(m: YearMonth) -> String {
 
 /// Nitrous oxide per trust and financial year, against the year before (the national target
 /// is a percentage reduction), and the NHS Carbon Footprint "anaesthetic gases" category.
-fn print_gas_years(months: &[greenplan_core::anaesthetic::GasMonth]) {
+/// The plan's metric holding the national nitrous oxide target (a % reduction a year).
+const NITROUS_OXIDE_METRIC: &str = "nitrous-oxide-reduction";
+
+fn print_gas_years(
+    months: &[greenplan_core::anaesthetic::GasMonth],
+    target: Option<&greenplan_core::target::Trajectory>,
+) {
     use std::collections::BTreeMap;
     let mut years: BTreeMap<(String, FinancialYear), (Decimal, Decimal)> = BTreeMap::new();
     for m in months {
@@ -589,10 +599,15 @@ fn print_gas_years(months: &[greenplan_core::anaesthetic::GasMonth]) {
     for ((org, year), (n2o, total)) in &years {
         let change = match &previous {
             Some((p_org, p)) if p_org == org && !p.is_zero() => {
-                format!(
-                    ", nitrous oxide {:+}% on the year before",
-                    ((*n2o - p) / p * Decimal::ONE_HUNDRED).round_dp(1)
-                )
+                let reduction = ((p - *n2o) / p * Decimal::ONE_HUNDRED).round_dp(1);
+                let against = match target.and_then(|t| t.at(*year)) {
+                    Some(t) if reduction >= t => {
+                        format!(" (national target {}%: met)", t.normalize())
+                    }
+                    Some(t) => format!(" (national target {}%: not met)", t.normalize()),
+                    None => String::new(),
+                };
+                format!(", nitrous oxide down {reduction}% on the year before{against}")
             }
             _ => String::new(),
         };
