@@ -132,7 +132,9 @@ if [ "$NATIONAL_ROWS" -gt 0 ]; then
             left="$NATIONAL_ROWS"
             while [ "$left" -gt 0 ]; do
                 n=$(( left < ROWS ? left : ROWS ))
-                tail -n +2 "$EPD" | head -n "$n"
+                # awk rather than `tail | head`, whose early close would end the script
+                # (SIGPIPE under pipefail).
+                awk -v n="$n" 'NR > 1 && NR <= n + 1' "$EPD"
                 left=$(( left - n ))
             done
         } >"$NAT.tmp"

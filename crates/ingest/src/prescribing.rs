@@ -344,7 +344,7 @@ fn read_stream(
             .map(|_| {
                 let (queue, recycle, columns) = (Arc::clone(&queue), recycle.clone(), &columns);
                 scope.spawn(move || {
-                    let mut w = Worker::new(file, columns, options);
+                    let mut w = Worker::new(columns, options);
                     loop {
                         let next = match queue.lock() {
                             Ok(q) => q.recv(),
@@ -516,7 +516,7 @@ struct Worker<'a> {
 }
 
 impl<'a> Worker<'a> {
-    fn new(_file: &'a str, columns: &'a Columns, options: EpdOptions<'a>) -> Self {
+    fn new(columns: &'a Columns, options: EpdOptions<'a>) -> Self {
         Self {
             columns,
             options,
