@@ -243,7 +243,7 @@ async fn feed_plan(store: &Store, table: &InhalerTable) -> Result<()> {
         return Ok(());
     };
     let icb = plan.info.icb.to_string();
-    let data = store.load_prescribing(None, None).await?;
+    let data = store.load_icb_prescribing(&icb).await?;
     let rows: Vec<_> = measures(&data, table, &[Level::Icb], None)
         .rows
         .into_iter()

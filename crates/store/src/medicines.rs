@@ -175,14 +175,35 @@ impl Store {
         from: Option<YearMonth>,
         to: Option<YearMonth>,
     ) -> Result<Prescribing> {
+        self.load_prescribing_of(from, to, None).await
+    }
+
+    /// The stored prescribing of one ICB's practices (what the plan's figures need, without
+    /// loading a whole country's months).
+    pub async fn load_icb_prescribing(&self, icb: &str) -> Result<Prescribing> {
+        self.load_prescribing_of(None, None, Some(icb)).await
+    }
+
+    async fn load_prescribing_of(
+        &self,
+        from: Option<YearMonth>,
+        to: Option<YearMonth>,
+        icb: Option<&str>,
+    ) -> Result<Prescribing> {
         let from = from.map_or_else(|| "0000-00".to_string(), month_code);
         let to = to.map_or_else(|| "9999-99".to_string(), month_code);
+        let icb = icb.unwrap_or_default();
         let mut p = Prescribing::default();
-        let rows = sqlx::query("SELECT year_month, practice, bnf_code, items, as_inhalers, as_doses FROM prescribing_lines WHERE year_month >= $1 AND year_month <= $2")
-            .bind(&from)
-            .bind(&to)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT l.year_month, l.practice, l.bnf_code, l.items, l.as_inhalers, l.as_doses FROM prescribing_lines l \
+             JOIN prescribing_practices p ON p.year_month = l.year_month AND p.practice = l.practice \
+             WHERE l.year_month >= $1 AND l.year_month <= $2 AND ($3 = '' OR p.icb_code = $3)",
+        )
+        .bind(&from)
+        .bind(&to)
+        .bind(icb)
+        .fetch_all(self.pool())
+        .await?;
         for r in &rows {
             let dec = |c: &str| -> Result<Decimal> {
                 r.try_get::<String, _>(c)?
@@ -202,9 +223,10 @@ impl Store {
                 },
             );
         }
-        let rows = sqlx::query("SELECT year_month, practice, name, sub_icb_code, sub_icb_name, icb_code, icb_name FROM prescribing_practices WHERE year_month >= $1 AND year_month <= $2")
+        let rows = sqlx::query("SELECT year_month, practice, name, sub_icb_code, sub_icb_name, icb_code, icb_name FROM prescribing_practices WHERE year_month >= $1 AND year_month <= $2 AND ($3 = '' OR icb_code = $3)")
             .bind(&from)
             .bind(&to)
+            .bind(icb)
             .fetch_all(self.pool())
             .await?;
         for r in &rows {

@@ -104,6 +104,43 @@ async fn a_reimported_month_is_replaced_not_doubled() {
 }
 
 #[tokio::test]
+async fn one_icbs_prescribing_is_loaded_alone() {
+    let db = TestDatabase::new();
+    let store = Store::connect(&db.url).await.unwrap();
+    let mut both = prescribing(4, 3);
+    let mut other = prescribing(4, 9);
+    other.lines = other
+        .lines
+        .into_iter()
+        .map(|((m, _, code), q)| ((m, "B82001".to_string(), code), q))
+        .collect();
+    other.practices = other
+        .practices
+        .into_iter()
+        .map(|((m, _), mut info)| {
+            info.icb_code = "QWO".into();
+            ((m, "B82001".to_string()), info)
+        })
+        .collect();
+    both.merge(other);
+    store
+        .replace_prescribing_months("cli:test", "national.csv", None, &both)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .load_prescribing(None, None)
+            .await
+            .unwrap()
+            .lines
+            .len(),
+        4
+    );
+    let qj2 = store.load_icb_prescribing("QJ2").await.unwrap();
+    assert_eq!(qj2, prescribing(4, 3));
+}
+
+#[tokio::test]
 async fn an_empty_extract_stores_nothing() {
     let db = TestDatabase::new();
     let store = Store::connect(&db.url).await.unwrap();

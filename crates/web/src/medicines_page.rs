@@ -99,9 +99,13 @@ struct InhalersPage {
 /// The ICB's monthly rows and the computed measures.
 async fn icb_rows(state: &AppState) -> Result<(String, Vec<MeasureRow>, Measures), PageError> {
     let plan = plan(state).await?;
-    let data = state.store.load_prescribing(None, None).await?;
-    let m = measures(&data, &table()?, &[Level::Icb], None);
     let mut icb = plan.info.icb.to_string();
+    // The plan's ICB only; a database of another single ICB is shown as it is.
+    let mut data = state.store.load_icb_prescribing(&icb).await?;
+    if data.lines.is_empty() {
+        data = state.store.load_prescribing(None, None).await?;
+    }
+    let m = measures(&data, &table()?, &[Level::Icb], None);
     let codes: std::collections::BTreeSet<&str> =
         m.rows.iter().map(|r| r.org_code.as_str()).collect();
     if !codes.contains(icb.as_str()) && codes.len() == 1 {
