@@ -7,6 +7,7 @@
 
 mod activity_cmd;
 mod factors_cmd;
+mod medicines_cmd;
 mod output;
 mod pathway_cmd;
 mod people_cmd;
@@ -80,6 +81,12 @@ enum Command {
     /// Quarterly data returns: open a reporting period, see who has submitted and who is late.
     #[command(subcommand)]
     Returns(returns_cmd::ReturnsCommand),
+    /// Inhaler prescribing from the English Prescribing Dataset: import, measures, league table.
+    #[command(subcommand)]
+    Prescribing(medicines_cmd::PrescribingCommand),
+    /// Anaesthetic gas returns: import, and kgCO2e with a chosen GWP set.
+    #[command(subcommand, name = "anaesthetic-gases")]
+    AnaestheticGases(medicines_cmd::GasCommand),
     /// The plan's priority actions.
     #[command(subcommand)]
     Actions(plan_cmd::ActionsCommand),
@@ -162,6 +169,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Factors(c) => factors_cmd::run(&store, c).await,
         Command::Activity(c) => activity_cmd::run(&store, c).await,
         Command::Footprint(args) => activity_cmd::footprint(&store, args).await,
+        Command::Prescribing(c) => medicines_cmd::run(&store, c).await,
+        Command::AnaestheticGases(c) => medicines_cmd::gases(&store, c).await,
         Command::Actions(c) => plan_cmd::actions(&store, c).await,
         Command::Returns(c) => returns_cmd::run(&store, c).await,
         Command::Pathway(args) => pathway_cmd::run(args),

@@ -9,13 +9,16 @@
 
 pub mod access;
 pub mod activity;
+pub mod anaesthetic;
 pub mod category;
 pub mod factor;
 pub mod footprint;
+pub mod inhaler;
 pub mod ods;
 pub mod pathway;
 pub mod period;
 pub mod plan;
+pub mod prescribing;
 pub mod progress;
 pub mod quality;
 pub mod quantity;

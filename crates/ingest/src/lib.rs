@@ -8,10 +8,12 @@
 #![forbid(unsafe_code)]
 
 pub mod activity;
+pub mod anaesthetic;
 pub mod error;
 pub mod factors;
 pub mod pathway_file;
 pub mod plan_file;
+pub mod prescribing;
 pub mod table;
 
 pub use error::{IngestError, RowError};

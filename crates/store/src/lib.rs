@@ -16,6 +16,7 @@ mod admin;
 mod audit;
 mod backup;
 mod factors;
+mod medicines;
 mod people;
 mod plan;
 mod returns;
@@ -28,6 +29,7 @@ pub use admin::MilestoneDone;
 pub use audit::AuditEntry;
 pub use backup::BackupSummary;
 pub use factors::EditionInfo;
+pub use medicines::{PrescribingMonth, month_code};
 pub use people::{
     SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, SignedIn, UserSummary, check_password_strength,
     hash_password, new_token, normalise_email, verify_password,
@@ -97,6 +99,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         include_str!("../migrations/sqlite/0005_returns_and_admin.sql"),
         include_str!("../migrations/postgres/0005_returns_and_admin.sql"),
+    ),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_medicines.sql"),
+        include_str!("../migrations/postgres/0006_medicines.sql"),
     ),
 ];
 

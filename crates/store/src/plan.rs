@@ -343,7 +343,7 @@ async fn insert_records<'a, T: Serialize + 'a>(
     Ok(())
 }
 
-async fn insert_value(tx: &mut Transaction<'_, Any>, v: &MetricValue) -> Result<()> {
+pub(crate) async fn insert_value(tx: &mut Transaction<'_, Any>, v: &MetricValue) -> Result<()> {
     sqlx::query(
         "INSERT INTO metric_values (metric, organisation, period, period_end, value, as_written, note, reference, origin, recorded_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

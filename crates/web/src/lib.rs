@@ -14,6 +14,7 @@ mod audit_page;
 mod auth;
 mod cache;
 mod charts;
+mod medicines_page;
 mod pages;
 mod periods;
 mod returns;
@@ -106,6 +107,10 @@ pub fn router(state: AppState) -> Router {
         .route("/account", get(account::account))
         .route("/account/password", axum::routing::post(account::change_password))
         .route("/metrics", get(pages::metrics))
+        .route("/medicines/inhalers", get(medicines_page::inhalers))
+        .route("/medicines/inhalers.csv", get(medicines_page::inhalers_csv))
+        .route("/medicines/inhalers/league", get(medicines_page::inhaler_league))
+        .route("/medicines/inhalers/practices/{code}", get(medicines_page::inhaler_practice))
         .route("/metrics/{id}", get(pages::metric))
         .route("/metrics/{id}/values", axum::routing::post(pages::post_metric_value))
         .route("/metrics/{id}/values.csv", get(pages::metric_csv))

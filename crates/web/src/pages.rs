@@ -201,7 +201,7 @@ fn metric_row(m: &greenplan_core::plan::Metric, p: &MetricProgress, plan: &Plan)
 }
 
 /// A figure with thousands separators and no needless decimals.
-fn number(v: Decimal) -> String {
+pub(crate) fn number(v: Decimal) -> String {
     let v = v.normalize();
     with_thousands(v, v.scale().min(3))
 }
@@ -1324,7 +1324,7 @@ pub async fn post_metric_value(
     Ok(axum::response::Redirect::to(&format!("/metrics/{id}#values")).into_response())
 }
 
-fn csv_response(name: &str, body: Vec<u8>) -> Response {
+pub(crate) fn csv_response(name: &str, body: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -1338,7 +1338,7 @@ fn csv_response(name: &str, body: Vec<u8>) -> Response {
         .into_response()
 }
 
-fn csv_bytes(
+pub(crate) fn csv_bytes(
     header_row: &[&str],
     rows: impl Iterator<Item = Vec<String>>,
 ) -> Result<Vec<u8>, PageError> {
