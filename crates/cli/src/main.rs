@@ -10,6 +10,7 @@ mod factors_cmd;
 mod output;
 mod people_cmd;
 mod plan_cmd;
+mod report_cmd;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -84,6 +85,9 @@ enum Command {
     /// API tokens for scripts.
     #[command(subcommand)]
     Token(people_cmd::TokenCommand),
+    /// Governance reports: the quarterly Delivery Group pack and the annual Board report.
+    #[command(subcommand)]
+    Report(report_cmd::ReportCommand),
     /// The audit trail: every change, who made it, when, before and after.
     Audit {
         /// One record, as KIND:ID (action:MED1, metric:inhaler-carbon, user:EMAIL).
@@ -152,6 +156,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Metrics(c) => plan_cmd::metrics(&store, c).await,
         Command::User(c) => people_cmd::user(&store, c).await,
         Command::Token(c) => people_cmd::token(&store, c).await,
+        Command::Report(c) => report_cmd::run(&store, c).await,
         Command::Audit {
             entity,
             limit,

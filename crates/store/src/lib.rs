@@ -16,6 +16,7 @@ mod audit;
 mod factors;
 mod people;
 mod plan;
+mod reports;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod updates;
@@ -28,6 +29,7 @@ pub use people::{
     hash_password, new_token, normalise_email, verify_password,
 };
 pub use plan::{InitOutcome, MetricValue};
+pub use reports::{NewPublishedReport, PublishedReport, ReturnReceived};
 pub use updates::{ActionUpdate, NewActionUpdate};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -86,6 +88,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         include_str!("../migrations/sqlite/0004_revision.sql"),
         include_str!("../migrations/postgres/0004_revision.sql"),
+    ),
+    (
+        11,
+        include_str!("../migrations/sqlite/0011_reports.sql"),
+        include_str!("../migrations/postgres/0011_reports.sql"),
     ),
 ];
 

@@ -13,6 +13,7 @@ mod auth;
 mod cache;
 mod charts;
 mod pages;
+mod reports_page;
 mod returns;
 
 use axum::Router;
@@ -88,6 +89,12 @@ pub fn router(state: AppState) -> Router {
         .route("/organisations/{code}", get(pages::organisation))
         .route("/footprint.csv", get(pages::footprint_csv))
         .route("/visions", get(pages::visions))
+        .route("/reports", get(reports_page::reports))
+        .route("/reports/quarterly", get(reports_page::quarterly))
+        .route("/reports/annual", get(reports_page::annual))
+        .route("/reports/publish", axum::routing::post(reports_page::publish))
+        .route("/reports/published/{id}", get(reports_page::published))
+        .route("/reports/published/{id}/changes", get(reports_page::changes))
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(css))
         .fallback(pages::not_found)
