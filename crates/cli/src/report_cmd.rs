@@ -86,11 +86,15 @@ fn write(out: &Path, bytes: &[u8]) -> Result<()> {
 async fn make(store: &Store, kind: ReportKind, period: &str, common: Common) -> Result<()> {
     let format = format_of(&common.out)?;
     let request = ReportRequest::parse(kind, period, common.org.as_deref())?;
-    let report = greenplan_reports::build(store, &request, chrono::Local::now().naive_local()).await?;
+    let report =
+        greenplan_reports::build(store, &request, chrono::Local::now().naive_local()).await?;
     let started = std::time::Instant::now();
     let bytes = greenplan_reports::render(&report, format)?;
     write(&common.out, &bytes)?;
-    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "rendered");
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "rendered"
+    );
     eprintln!("Wrote {} ({} bytes).", common.out.display(), bytes.len());
     if common.publish {
         let id = greenplan_reports::publish(store, &crate::cli_actor(), &report).await?;
@@ -104,9 +108,17 @@ async fn make(store: &Store, kind: ReportKind, period: &str, common: Common) -> 
 async fn list(store: &Store, format: Format) -> Result<()> {
     let reports = store.published_reports().await?;
     Listing {
-        columns: ["id", "kind", "period", "organisation", "title", "published_by", "published_at"]
-            .map(String::from)
-            .to_vec(),
+        columns: [
+            "id",
+            "kind",
+            "period",
+            "organisation",
+            "title",
+            "published_by",
+            "published_at",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: reports
             .iter()
             .map(|r| {
@@ -144,7 +156,10 @@ async fn changes(store: &Store, id: i64, format: Format) -> Result<()> {
     let (then, changes) =
         greenplan_reports::changes_since(store, id, chrono::Local::now().naive_local()).await?;
     if changes.is_empty() && format == Format::Table {
-        eprintln!("Nothing has changed since report {id} ({}) was published.", then.title);
+        eprintln!(
+            "Nothing has changed since report {id} ({}) was published.",
+            then.title
+        );
         return Ok(());
     }
     if changes.len() > 10_000 {

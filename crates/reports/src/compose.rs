@@ -21,9 +21,7 @@ use greenplan_core::period::{FinancialYear, Quarter};
 use greenplan_core::plan::{Action, ActionStatus, DataPoint, Metric};
 use greenplan_core::progress::{MetricProgress, metric_progress};
 use greenplan_core::quantity::with_thousands;
-use greenplan_core::target::{
-    Baseline, Direction, Rating, national_targets, rate, trajectory,
-};
+use greenplan_core::target::{Baseline, Direction, Rating, national_targets, rate, trajectory};
 use greenplan_store::ActionUpdate;
 use std::collections::BTreeMap;
 
@@ -243,13 +241,10 @@ fn subtitle(ctx: &Ctx) -> String {
 }
 
 fn organisation_ref(ctx: &Ctx) -> Option<OrganisationRef> {
-    ctx.inputs
-        .organisation
-        .as_ref()
-        .map(|o| OrganisationRef {
-            code: o.to_string(),
-            name: ctx.org_name(o),
-        })
+    ctx.inputs.organisation.as_ref().map(|o| OrganisationRef {
+        code: o.to_string(),
+        name: ctx.org_name(o),
+    })
 }
 
 fn action_counts(ctx: &Ctx) -> Vec<KeyFigure> {
@@ -294,7 +289,11 @@ fn action_counts(ctx: &Ctx) -> Vec<KeyFigure> {
 }
 
 fn metric_counts(ctx: &Ctx) -> KeyFigure {
-    let ratings: Vec<Rating> = ctx.metrics().iter().map(|m| ctx.progress(m).rating).collect();
+    let ratings: Vec<Rating> = ctx
+        .metrics()
+        .iter()
+        .map(|m| ctx.progress(m).rating)
+        .collect();
     let rated = ratings.iter().filter(|r| **r != Rating::NotRated).count();
     let off = ratings.iter().filter(|r| **r == Rating::OffTrack).count();
     KeyFigure {
@@ -942,10 +941,7 @@ impl FootprintView {
             .map(|fp| KeyFigure {
                 id: format!("footprint-{}", fp_slug(fp)),
                 label: format!("{} {year}", fp.label()),
-                value: format!(
-                    "{} tCO2e",
-                    with_thousands(tonnes(self.total(year, fp)), 1)
-                ),
+                value: format!("{} tCO2e", with_thousands(tonnes(self.total(year, fp)), 1)),
                 note: "location-based, from the activity data returned".into(),
             })
             .collect()
@@ -1041,7 +1037,7 @@ impl FootprintView {
             if *y != year {
                 continue;
             }
-            let e = orgs.entry(o).or_default();
+            let e = orgs.entry(o.as_str()).or_default();
             match c.footprint() {
                 Footprint::CarbonFootprint => e.0 += *kg,
                 Footprint::CarbonFootprintPlus => e.1 += *kg,
@@ -1306,7 +1302,12 @@ fn data_gaps(ctx: &Ctx, footprint: &FootprintView) -> Vec<String> {
         .organisations
         .iter()
         .filter(|o| crate::gather::makes_returns(o.kind))
-        .filter(|o| ctx.inputs.organisation.as_ref().is_none_or(|x| x == &o.code))
+        .filter(|o| {
+            ctx.inputs
+                .organisation
+                .as_ref()
+                .is_none_or(|x| x == &o.code)
+        })
         .map(|o| o.display_name().to_string())
         .filter(|n| !reporting.contains(n))
         .collect();

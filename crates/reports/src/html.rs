@@ -73,12 +73,12 @@ fn block(b: &Block) -> HtmlBlock<'_> {
             ..HtmlBlock::of("chart", &c.title)
         },
         Block::Table(t) => HtmlBlock {
-            columns: t
-                .columns
+            columns: t.columns.iter().map(|c| (c.header(), c.figures)).collect(),
+            rows: t
+                .rows
                 .iter()
-                .map(|c| (c.header(), c.unit.is_some()))
+                .map(|r| r.iter().map(cell).collect())
                 .collect(),
-            rows: t.rows.iter().map(|r| r.iter().map(cell).collect()).collect(),
             ..HtmlBlock::of("table", &t.title)
         },
     }

@@ -42,8 +42,8 @@ impl ReportPeriod {
 impl std::fmt::Display for ReportPeriod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Quarter(q) => q.fmt(f),
-            Self::Year(y) => y.fmt(f),
+            Self::Quarter(q) => write!(f, "{q}"),
+            Self::Year(y) => write!(f, "{y}"),
         }
     }
 }

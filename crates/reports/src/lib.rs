@@ -35,7 +35,9 @@ pub enum ReportError {
     Store(#[from] StoreError),
     #[error("no plan is loaded: run `greenplan init` first")]
     NoPlan,
-    #[error("`{0}` is not an organisation of the plan: `greenplan` lists them on the organisations page")]
+    #[error(
+        "`{0}` is not an organisation of the plan: `greenplan` lists them on the organisations page"
+    )]
     UnknownOrganisation(String),
     #[error("{0}")]
     Period(#[from] greenplan_core::period::PeriodError),

@@ -95,13 +95,24 @@ pub struct Section {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Block {
     /// A sub-heading within the section.
-    Heading { text: String },
-    Paragraph { text: String },
+    Heading {
+        text: String,
+    },
+    Paragraph {
+        text: String,
+    },
     /// A short labelled line ("Why it matters: …").
-    Labelled { label: String, text: String },
-    Bullets { items: Vec<String> },
+    Labelled {
+        label: String,
+        text: String,
+    },
+    Bullets {
+        items: Vec<String>,
+    },
     /// Text set apart: a caveat, or why there is nothing to show.
-    Note { text: String },
+    Note {
+        text: String,
+    },
     Table(Table),
     Chart(Chart),
 }
@@ -122,8 +133,10 @@ pub struct Column {
     pub title: String,
     /// The unit of every figure in the column, shown in the header.
     pub unit: Option<String>,
-    /// Relative width in the PDF (fractions of the free width).
+    /// Relative width in the PDF (fractions of the free width); figure columns fit their text.
     pub width: u8,
+    /// Holds figures: right-aligned, number cells in a spreadsheet.
+    pub figures: bool,
 }
 
 impl Column {
@@ -132,6 +145,7 @@ impl Column {
             title: title.into(),
             unit: None,
             width,
+            figures: false,
         }
     }
 
@@ -140,6 +154,7 @@ impl Column {
             title: title.into(),
             unit: (!unit.is_empty()).then(|| unit.to_string()),
             width: 1,
+            figures: true,
         }
     }
 

@@ -56,10 +56,10 @@ fn summary_sheet(sheet: &mut Worksheet, report: &Report) -> Result<(), ReportErr
     sheet.set_column_width(0, 40)?;
     sheet.set_column_width(1, 60)?;
     sheet.write_string_with_format(0, 0, &report.title, &title)?;
-    let scope = report
-        .organisation
-        .as_ref()
-        .map_or_else(|| "Whole system".to_string(), |o| format!("{} ({})", o.name, o.code));
+    let scope = report.organisation.as_ref().map_or_else(
+        || "Whole system".to_string(),
+        |o| format!("{} ({})", o.name, o.code),
+    );
     let lines = [
         ("Plan", report.subtitle.clone()),
         ("Reporting period", report.period.clone()),
@@ -100,7 +100,7 @@ fn table_sheet(sheet: &mut Worksheet, name: &str, table: &Table) -> Result<(), R
     for (c, col) in table.columns.iter().enumerate() {
         let c = c as u16;
         sheet.write_string_with_format(0, c, col.header(), &header)?;
-        let width = if col.unit.is_some() {
+        let width = if col.figures {
             16.0
         } else {
             (f64::from(col.width) * 14.0).clamp(10.0, 60.0)

@@ -34,7 +34,15 @@ fn at(y: i32, m: u32, d: u32) -> NaiveDateTime {
     day(y, m, d).and_hms_opt(12, 0, 0).unwrap()
 }
 
-fn activity(row: u64, org: &str, from: NaiveDate, to: NaiveDate, qty: &str, unit: &str, what: &str) -> Activity {
+fn activity(
+    row: u64,
+    org: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    qty: &str,
+    unit: &str,
+    what: &str,
+) -> Activity {
     Activity {
         origin: RowRef {
             source: "returns.csv".into(),
@@ -79,8 +87,24 @@ async fn loaded(db: &TestDatabase) -> Store {
         &store,
         "baseline",
         vec![
-            activity(2, "RTG", day(2024, 4, 1), day(2025, 3, 31), "2000000", "kWh", "natural-gas"),
-            activity(3, "RFS", day(2024, 4, 1), day(2025, 3, 31), "800", "MWh", "grid-electricity"),
+            activity(
+                2,
+                "RTG",
+                day(2024, 4, 1),
+                day(2025, 3, 31),
+                "2000000",
+                "kWh",
+                "natural-gas",
+            ),
+            activity(
+                3,
+                "RFS",
+                day(2024, 4, 1),
+                day(2025, 3, 31),
+                "800",
+                "MWh",
+                "grid-electricity",
+            ),
         ],
     )
     .await;
@@ -89,8 +113,24 @@ async fn loaded(db: &TestDatabase) -> Store {
         "q3",
         vec![
             // 1,000,000 kWh × 0.18293 kgCO2e = 182.93 t.
-            activity(2, "RTG", day(2025, 10, 1), day(2025, 12, 31), "1000000", "kWh", "natural-gas"),
-            activity(3, "RFS", day(2025, 10, 1), day(2025, 12, 31), "200", "MWh", "grid-electricity"),
+            activity(
+                2,
+                "RTG",
+                day(2025, 10, 1),
+                day(2025, 12, 31),
+                "1000000",
+                "kWh",
+                "natural-gas",
+            ),
+            activity(
+                3,
+                "RFS",
+                day(2025, 10, 1),
+                day(2025, 12, 31),
+                "200",
+                "MWh",
+                "grid-electricity",
+            ),
         ],
     )
     .await;
@@ -109,6 +149,20 @@ fn pdf_text(pdf: &[u8]) -> String {
         .expect("pdftotext (Debian poppler-utils) is installed");
     assert!(out.status.success(), "pdftotext failed");
     String::from_utf8(out.stdout).unwrap()
+}
+
+fn pdf_info(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdfinfo").arg(&path).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn info_field<'a>(info: &'a str, name: &str) -> &'a str {
+    info.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .map_or("", str::trim)
 }
 
 fn pdf_pages(pdf: &[u8]) -> usize {
@@ -171,7 +225,9 @@ async fn quarterly_pack_in_every_format() {
     let db = TestDatabase::new();
     let store = loaded(&db).await;
     let request = ReportRequest::parse(ReportKind::Quarterly, "Q3 2025/26", None).unwrap();
-    let report = greenplan_reports::build(&store, &request, at(2026, 1, 20)).await.unwrap();
+    let report = greenplan_reports::build(&store, &request, at(2026, 1, 20))
+        .await
+        .unwrap();
     assert_eq!(report.as_at, day(2025, 12, 31));
 
     // Returns: the two trusts that sent Q3 activity are in; the ICB and the others are not.
@@ -187,7 +243,11 @@ async fn quarterly_pack_in_every_format() {
     assert!(status("RTG").starts_with("Received"));
     assert!(status("RFS").starts_with("Received"));
     assert_eq!(status("QJ2"), "Missing");
-    assert_eq!(returns.rows.len(), 6, "the ICB and five trusts make returns");
+    assert_eq!(
+        returns.rows.len(),
+        6,
+        "the ICB and five trusts make returns"
+    );
 
     let text = pdf_text(&render(&report, Format::Pdf).unwrap());
     for expected in [
@@ -198,7 +258,7 @@ async fn quarterly_pack_in_every_format() {
         "Overdue and due next quarter",
         "Metrics, off track first",
         "Returns received and missing",
-        "Workforce and Leadership",
+        "Workforce and leadership",
         "WL1",
         "Ask for the missing data returns",
         "Page 1 of",
@@ -218,10 +278,16 @@ async fn annual_report_in_every_format() {
     let db = TestDatabase::new();
     let store = loaded(&db).await;
     let request = ReportRequest::parse(ReportKind::Annual, "2025/26", None).unwrap();
-    let report = greenplan_reports::build(&store, &request, at(2026, 5, 1)).await.unwrap();
+    let report = greenplan_reports::build(&store, &request, at(2026, 5, 1))
+        .await
+        .unwrap();
 
     let by_org = table(&report, "footprint-by-organisation");
-    let uhdb = by_org.rows.iter().find(|r| r[0].display() == "UHDB").unwrap();
+    let uhdb = by_org
+        .rows
+        .iter()
+        .find(|r| r[0].display() == "UHDB")
+        .unwrap();
     assert_eq!(uhdb[1], Cell::number("182.9".parse().unwrap(), 1));
     let national = table(&report, "footprint-national");
     assert_eq!(national.rows.len(), 4, "two footprints, two years");
@@ -246,8 +312,17 @@ async fn annual_report_in_every_format() {
         assert!(text.contains(expected), "PDF lacks {expected:?}");
     }
     assert!(pdf_pages(&pdf) > 10, "a full report, not a stub");
-    // Tagged for accessibility: typst writes a structure tree.
-    assert!(pdf.windows(14).any(|w| w == b"StructTreeRoot"));
+    let info = pdf_info(&pdf);
+    assert_eq!(
+        info_field(&info, "Tagged"),
+        "yes",
+        "tagged for accessibility"
+    );
+    assert!(info_field(&info, "Page size").ends_with("(A4)"), "{info}");
+    assert_eq!(
+        info_field(&info, "Title"),
+        "Green Plan annual report 2025/26"
+    );
 
     let html = String::from_utf8(render(&report, Format::Html).unwrap()).unwrap();
     assert!(html.contains("Progress against the visions"));
@@ -261,7 +336,9 @@ async fn one_organisation_sees_only_its_own() {
     let db = TestDatabase::new();
     let store = loaded(&db).await;
     let request = ReportRequest::parse(ReportKind::Annual, "2025/26", Some("RFS")).unwrap();
-    let report = greenplan_reports::build(&store, &request, at(2026, 5, 1)).await.unwrap();
+    let report = greenplan_reports::build(&store, &request, at(2026, 5, 1))
+        .await
+        .unwrap();
     let by_org = table(&report, "footprint-by-organisation");
     assert_eq!(by_org.rows.len(), 1);
     assert_eq!(by_org.rows[0][0].display(), "CRHFT");
@@ -281,7 +358,11 @@ async fn one_organisation_sees_only_its_own() {
     assert_eq!(shown, led);
     assert!(ReportRequest::parse(ReportKind::Annual, "2025/26", Some("XX9")).is_ok());
     let unknown = ReportRequest::parse(ReportKind::Annual, "2025/26", Some("XX9")).unwrap();
-    assert!(greenplan_reports::build(&store, &unknown, at(2026, 5, 1)).await.is_err());
+    assert!(
+        greenplan_reports::build(&store, &unknown, at(2026, 5, 1))
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -316,15 +397,23 @@ async fn updates_show_as_at_the_end_of_their_quarter() {
         .find(|r| r[0].display().starts_with(&action.id))
         .unwrap();
     assert_eq!(row[3].display(), "At risk");
-    assert!(row[4].display().contains("→ At risk"), "{}", row[4].display());
+    assert!(
+        row[4].display().contains("→ At risk"),
+        "{}",
+        row[4].display()
+    );
     assert!(row[5].display().starts_with("Venue lost"));
     let html = String::from_utf8(render(&report, Format::Html).unwrap()).unwrap();
-    assert!(html.contains("&lt;b&gt;#1&lt;/b&gt;"));
+    assert!(!html.contains("<b>#1</b>"), "the note is escaped");
+    assert!(html.contains("&#60;b&#62;#1&#60;/b&#62;") || html.contains("&lt;b&gt;#1&lt;/b&gt;"));
 
     // The quarter before: the update had not been posted.
-    let before = greenplan_core::period::Quarter::containing(this_quarter.start() - chrono::Days::new(1));
+    let before =
+        greenplan_core::period::Quarter::containing(this_quarter.start() - chrono::Days::new(1));
     let request = ReportRequest::parse(ReportKind::Quarterly, &before.to_string(), None).unwrap();
-    let report = greenplan_reports::build(&store, &request, now).await.unwrap();
+    let report = greenplan_reports::build(&store, &request, now)
+        .await
+        .unwrap();
     let row = table(&report, &format!("actions-{}", action.area))
         .rows
         .iter()
@@ -352,28 +441,48 @@ async fn a_published_report_does_not_change_when_new_data_arrives() {
     let db = TestDatabase::new();
     let store = loaded(&db).await;
     let request = ReportRequest::parse(ReportKind::Annual, "2025/26", None).unwrap();
-    let report = greenplan_reports::build(&store, &request, at(2026, 5, 1)).await.unwrap();
-    let id = greenplan_reports::publish(&store, "admin@nhs.net", &report).await.unwrap();
+    let report = greenplan_reports::build(&store, &request, at(2026, 5, 1))
+        .await
+        .unwrap();
+    let id = greenplan_reports::publish(&store, "admin@nhs.net", &report)
+        .await
+        .unwrap();
     let html_then = render(&report, Format::Html).unwrap();
 
     // DCHS sends its first return after publication.
     import(
         &store,
         "late",
-        vec![activity(2, "RY8", day(2025, 4, 1), day(2026, 3, 31), "500000", "kWh", "natural-gas")],
+        vec![activity(
+            2,
+            "RY8",
+            day(2025, 4, 1),
+            day(2026, 3, 31),
+            "500000",
+            "kWh",
+            "natural-gas",
+        )],
     )
     .await;
 
     let (stored, frozen) = greenplan_reports::published(&store, id).await.unwrap();
-    assert_eq!(frozen, report, "the published model is exactly what was published");
+    assert_eq!(
+        frozen, report,
+        "the published model is exactly what was published"
+    );
     assert_eq!(render(&frozen, Format::Html).unwrap(), html_then);
     assert_eq!(stored.published_by, "admin@nhs.net");
     assert_eq!(store.published_reports().await.unwrap().len(), 1);
-    let trail = store.audit_trail(Some(("report", &id.to_string())), 10).await.unwrap();
+    let trail = store
+        .audit_trail(Some(("report", &id.to_string())), 10)
+        .await
+        .unwrap();
     assert_eq!(trail.len(), 1);
     assert_eq!(trail[0].action, "publish");
 
-    let (_, changes) = greenplan_reports::changes_since(&store, id, at(2026, 5, 2)).await.unwrap();
+    let (_, changes) = greenplan_reports::changes_since(&store, id, at(2026, 5, 2))
+        .await
+        .unwrap();
     assert!(
         changes
             .iter()
@@ -381,14 +490,17 @@ async fn a_published_report_does_not_change_when_new_data_arrives() {
         "{changes:?}"
     );
     assert!(changes.iter().any(|c| c.table == "Key figures"));
-    let unchanged = greenplan_reports::build(&store, &request, at(2026, 5, 1)).await.unwrap();
+    let unchanged = greenplan_reports::build(&store, &request, at(2026, 5, 1))
+        .await
+        .unwrap();
     assert!(greenplan_reports::diff::changes(&unchanged, &unchanged).is_empty());
 }
 
 /// Plan text full of typst and HTML syntax prints as written.
 #[test]
 fn hostile_text_is_printed_as_written() {
-    let hostile = "#set page(paper: \"a6\") $x^2$ *bold* _it_ @ref <label> \\ ] [ } { // /* `raw` = 1";
+    let hostile =
+        "#set page(paper: \"a6\") $x^2$ *bold* _it_ @ref <label> \\ ] [ } { // /* `raw` = 1";
     let report = Report {
         kind: ReportKind::Quarterly,
         title: format!("Pack {hostile}"),
@@ -407,8 +519,12 @@ fn hostile_text_is_printed_as_written() {
             id: "s".into(),
             title: hostile.into(),
             blocks: vec![
-                Block::Paragraph { text: hostile.into() },
-                Block::Bullets { items: vec![hostile.into()] },
+                Block::Paragraph {
+                    text: hostile.into(),
+                },
+                Block::Bullets {
+                    items: vec![hostile.into()],
+                },
                 Block::Table(Table {
                     id: "t".into(),
                     title: hostile.into(),

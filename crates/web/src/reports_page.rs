@@ -107,7 +107,10 @@ async fn download(report: greenplan_reports::Report, format: Format) -> PageResu
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "report task failed");
-            PageError(StatusCode::INTERNAL_SERVER_ERROR, "The report could not be produced.".into())
+            PageError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The report could not be produced.".into(),
+            )
         })?
         .map_err(report_error)?;
     Ok((
@@ -142,9 +145,10 @@ fn pdf() -> String {
 async fn make(state: &AppState, kind: ReportKind, period: &str, q: &ReportQuery) -> PageResult {
     let format = Format::parse(&q.format).map_err(report_error)?;
     let request = ReportRequest::parse(kind, period, Some(&q.org)).map_err(report_error)?;
-    let report = greenplan_reports::build(&state.store, &request, chrono::Local::now().naive_local())
-        .await
-        .map_err(report_error)?;
+    let report =
+        greenplan_reports::build(&state.store, &request, chrono::Local::now().naive_local())
+            .await
+            .map_err(report_error)?;
     download(report, format).await
 }
 
@@ -229,10 +233,12 @@ pub async fn publish(
         .kind
         .parse()
         .map_err(|e: String| PageError(StatusCode::BAD_REQUEST, e))?;
-    let request = ReportRequest::parse(kind, &form.period, Some(&form.org)).map_err(report_error)?;
-    let report = greenplan_reports::build(&state.store, &request, chrono::Local::now().naive_local())
-        .await
-        .map_err(report_error)?;
+    let request =
+        ReportRequest::parse(kind, &form.period, Some(&form.org)).map_err(report_error)?;
+    let report =
+        greenplan_reports::build(&state.store, &request, chrono::Local::now().naive_local())
+            .await
+            .map_err(report_error)?;
     let id = greenplan_reports::publish(&state.store, &user.email, &report)
         .await
         .map_err(report_error)?;
