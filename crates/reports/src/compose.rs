@@ -231,6 +231,11 @@ pub fn quarterly(inputs: &Inputs, quarter: Quarter) -> Report {
         organisation: organisation_ref(&ctx),
         as_at: ctx.as_at,
         generated: inputs.now.format("%-d %B %Y %H:%M").to_string(),
+        purpose: format!(
+            "The Greener ICS Delivery Group's pack for {quarter}: the decisions and risks for the group, progress on every priority action by area of focus, what is overdue or due in {}, the metrics (off track first) and which data returns have been received. {}",
+            next_quarter(quarter),
+            scope_sentence(&ctx)
+        ),
         key_figures: quarterly_key_figures(&ctx),
         sections,
     }
@@ -238,6 +243,16 @@ pub fn quarterly(inputs: &Inputs, quarter: Quarter) -> Report {
 
 fn subtitle(ctx: &Ctx) -> String {
     format!("{} ({})", ctx.plan().info.title, ctx.scope_label())
+}
+
+fn scope_sentence(ctx: &Ctx) -> String {
+    match &ctx.inputs.organisation {
+        Some(o) => format!(
+            "It covers {} only: the actions it leads, its own metrics and its footprint.",
+            ctx.org_name(o)
+        ),
+        None => format!("It covers the whole of {}.", ctx.plan().info.system),
+    }
 }
 
 fn organisation_ref(ctx: &Ctx) -> Option<OrganisationRef> {
@@ -422,8 +437,8 @@ fn risks_table(ctx: &Ctx) -> Block {
         title: "Risks to delivery".into(),
         columns: vec![
             Column::text("Risk", 3),
-            Column::text("Lead", 2),
-            Column::text("RAG", 1),
+            Column::text("Lead or area", 2),
+            Column::rag("RAG"),
             Column::text("Latest position", 4),
         ],
         rows,
@@ -476,7 +491,7 @@ fn areas_quarterly(ctx: &Ctx, quarter: Quarter) -> Section {
                 Column::text("Action", 3),
                 Column::text("Lead", 2),
                 Column::text("Delivery", 2),
-                Column::text("RAG", 1),
+                Column::rag("RAG"),
                 Column::text("Change since last quarter", 2),
                 Column::text("Latest update", 4),
             ],
@@ -544,7 +559,7 @@ fn overdue_and_due(ctx: &Ctx, quarter: Quarter) -> Section {
                 Column::text("Lead", 2),
                 Column::text("Delivery", 2),
                 Column::text("Due by", 2),
-                Column::text("RAG", 1),
+                Column::rag("RAG"),
             ],
             rows: actions
                 .iter()
@@ -619,7 +634,7 @@ fn returns_section(ctx: &Ctx) -> Section {
         columns: vec![
             Column::text("Organisation", 3),
             Column::text("Code", 1),
-            Column::text("Return", 2),
+            Column::rag("Return"),
             Column::figure("Rows", "rows"),
             Column::text("Approval", 2),
             Column::text("Late", 1),
@@ -735,7 +750,7 @@ fn metrics_table(ctx: &Ctx, id: &str, title: &str, metrics: &[(&Metric, MetricPr
             Column::text("Period", 1),
             Column::figure("Latest", ""),
             Column::figure("Trajectory", ""),
-            Column::text("Rating", 1),
+            Column::rag("Rating"),
         ],
         rows,
     })
@@ -768,10 +783,14 @@ fn metric_chart(ctx: &Ctx, m: &Metric, p: &MetricProgress) -> Option<Chart> {
     let svg = trajectory_chart(&title, &labels, &expected, &actual);
     Some(Chart {
         alt: chart_alt(&title, &labels, &expected, &actual),
+        caption: format!("{title}. {TRAJECTORY_LEGEND}"),
         title,
         svg,
     })
 }
+
+/// How to read a trajectory chart (the web app says the same under its charts).
+const TRAJECTORY_LEGEND: &str = "Dashed: the trajectory the targets draw. Solid: actual values.";
 
 fn chart_alt(
     title: &str,
@@ -821,6 +840,10 @@ pub fn annual(inputs: &Inputs, year: FinancialYear) -> Report {
         organisation: organisation_ref(&ctx),
         as_at: ctx.as_at,
         generated: inputs.now.format("%-d %B %Y %H:%M").to_string(),
+        purpose: format!(
+            "The annual report on the Green Plan to the ICB Board for {year}: progress in the structure of the plan, the carbon footprint against the national trajectories, every metric with its rating, case studies, progress against the visions and the methods behind every figure. {}",
+            scope_sentence(&ctx)
+        ),
         key_figures,
         sections,
     }
@@ -872,7 +895,7 @@ fn plan_structure(ctx: &Ctx) -> Section {
                 Column::text("Lead", 2),
                 Column::text("Delivery", 2),
                 Column::text("Success measure", 3),
-                Column::text("RAG", 1),
+                Column::rag("RAG"),
                 Column::text("Latest update", 3),
             ],
             rows: actions
@@ -1006,6 +1029,7 @@ impl FootprintView {
             let title = format!("{} against the national trajectory (tCO2e)", fp.label());
             charts.push(Block::Chart(Chart {
                 alt: chart_alt(&title, &labels, &expected, &actual),
+                caption: format!("{title}. {TRAJECTORY_LEGEND}"),
                 svg: trajectory_chart(&title, &labels, &expected, &actual),
                 title,
             }));
@@ -1022,7 +1046,7 @@ impl FootprintView {
                     Column::text("Year", 1),
                     Column::figure("Actual", "tCO2e"),
                     Column::figure("National trajectory", "tCO2e"),
-                    Column::text("Rating", 1),
+                    Column::rag("Rating"),
                 ],
                 rows,
             }),
@@ -1086,6 +1110,7 @@ impl FootprintView {
             }),
             Block::Chart(Chart {
                 svg: bar_chart(&title, &bars),
+                caption: title.clone(),
                 alt: format!("{title}. {alt}."),
                 title,
             }),
@@ -1268,7 +1293,7 @@ fn editions_table(ctx: &Ctx) -> Block {
             Column::text("Edition", 1),
             Column::text("Year", 1),
             Column::text("Source", 4),
-            Column::figure("Factors", "factors"),
+            Column::figure("Factors", ""),
             Column::text("Used in this report", 1),
         ],
         rows: ctx
@@ -1317,6 +1342,9 @@ fn data_gaps(ctx: &Ctx, footprint: &FootprintView) -> Vec<String> {
             missing.join(", ")
         ));
     }
+    gaps.push(format!(
+        "A year's footprint sums the activity returned for it so far: until every quarter of {year} is returned, {year} is not comparable with a full year."
+    ));
     let unconverted = &ctx.inputs.footprint.unconverted;
     if !unconverted.is_empty() {
         gaps.push(format!(
@@ -1336,7 +1364,11 @@ fn data_gaps(ctx: &Ctx, footprint: &FootprintView) -> Vec<String> {
         metrics.len()
     ));
     for f in greenplan_core::quality::unit_flags(ctx.plan()) {
-        gaps.push(f.message);
+        let name = ctx
+            .plan()
+            .metric(&f.metric)
+            .map_or(f.metric.as_str(), |m| m.name.as_str());
+        gaps.push(format!("{name} ({}): {}.", f.period, f.message));
     }
     gaps
 }

@@ -156,6 +156,7 @@ mod tests {
             organisation: None,
             as_at: chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap_or_default(),
             generated: String::new(),
+            purpose: String::new(),
             key_figures: vec![KeyFigure {
                 id: "actions-on-track".into(),
                 label: "On track".into(),

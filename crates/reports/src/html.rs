@@ -70,7 +70,7 @@ fn block(b: &Block) -> HtmlBlock<'_> {
         },
         Block::Chart(c) => HtmlBlock {
             svg: c.svg.clone(),
-            ..HtmlBlock::of("chart", &c.title)
+            ..HtmlBlock::of("chart", &c.caption)
         },
         Block::Table(t) => HtmlBlock {
             columns: t.columns.iter().map(|c| (c.header(), c.figures)).collect(),

@@ -68,6 +68,8 @@ pub struct Report {
     pub as_at: NaiveDate,
     /// When the model was computed ("12 January 2026 14:05").
     pub generated: String,
+    /// Who the report is for and what it covers, for its first page.
+    pub purpose: String,
     pub key_figures: Vec<KeyFigure>,
     pub sections: Vec<Section>,
 }
@@ -133,7 +135,8 @@ pub struct Column {
     pub title: String,
     /// The unit of every figure in the column, shown in the header.
     pub unit: Option<String>,
-    /// Relative width in the PDF (fractions of the free width); figure columns fit their text.
+    /// Relative width in the PDF (fractions of the free width); 0, and figure columns, fit
+    /// their text.
     pub width: u8,
     /// Holds figures: right-aligned, number cells in a spreadsheet.
     pub figures: bool,
@@ -147,6 +150,11 @@ impl Column {
             width,
             figures: false,
         }
+    }
+
+    /// A status or rating column, as wide as its longest label.
+    pub fn rag(title: &str) -> Self {
+        Self::text(title, 0)
     }
 
     pub fn figure(title: &str, unit: &str) -> Self {
@@ -233,6 +241,8 @@ impl Cell {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chart {
     pub title: String,
+    /// The caption under it: the title and how to read it.
+    pub caption: String,
     pub svg: String,
     pub alt: String,
 }

@@ -509,6 +509,7 @@ fn hostile_text_is_printed_as_written() {
         organisation: None,
         as_at: day(2025, 12, 31),
         generated: "1 January 2026 09:00".into(),
+        purpose: hostile.into(),
         key_figures: vec![KeyFigure {
             id: "k".into(),
             label: hostile.into(),
@@ -533,6 +534,7 @@ fn hostile_text_is_printed_as_written() {
                 }),
                 Block::Chart(Chart {
                     title: hostile.into(),
+                    caption: hostile.into(),
                     svg: greenplan_reports::charts::bar_chart(
                         hostile,
                         &[greenplan_reports::charts::Bar {

@@ -42,7 +42,7 @@ impl Site {
         let hash = hash_password(PASSWORD).unwrap();
         for (email, role) in [
             ("admin@derbyshire.nhs.uk", Role::SystemAdmin),
-            ("lead@derbyshire.nhs.uk", Role::OrgAdmin),
+            ("lead@derbyshire.nhs.uk", Role::OrganisationAdmin),
         ] {
             store
                 .add_user(
