@@ -147,16 +147,32 @@ pub fn trajectory_chart(
             esc(yr)
         );
     }
-    let _ = write!(
-        svg,
-        r##"<polyline points="{}" fill="none" stroke="#768692" stroke-width="2" stroke-dasharray="6 4"/>"##,
-        series(trajectory)
-    );
-    let _ = write!(
-        svg,
-        r##"<polyline points="{}" fill="none" stroke="#005eb8" stroke-width="3"/>"##,
-        series(actual)
-    );
+    // A line needs two points; a trajectory of one year is shown as a hollow marker.
+    if trajectory.iter().flatten().count() >= 2 {
+        let _ = write!(
+            svg,
+            r##"<polyline points="{}" fill="none" stroke="#768692" stroke-width="2" stroke-dasharray="6 4"/>"##,
+            series(trajectory)
+        );
+    } else if let Some((i, v)) = trajectory
+        .iter()
+        .enumerate()
+        .find_map(|(i, v)| v.map(|v| (i, v)))
+    {
+        let _ = write!(
+            svg,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="5" fill="none" stroke="#768692" stroke-width="2"/>"##,
+            x(i),
+            y(f(v))
+        );
+    }
+    if actual.iter().flatten().count() >= 2 {
+        let _ = write!(
+            svg,
+            r##"<polyline points="{}" fill="none" stroke="#005eb8" stroke-width="3"/>"##,
+            series(actual)
+        );
+    }
     for (i, v) in actual.iter().enumerate() {
         if let Some(v) = v {
             let _ = write!(
@@ -212,6 +228,17 @@ mod tests {
         assert_eq!(nice_step(16133.0 / 4.0), 5000.0);
         assert_eq!(nice_step(2.2), 2.5);
         assert_eq!(nice_step(0.0), 1.0);
+    }
+
+    #[test]
+    fn a_single_year_draws_markers_not_lines() {
+        let one = [Some(Decimal::from(9))];
+        let svg = trajectory_chart("N2O", &["2024/25".into()], &one, &[Some(Decimal::from(6))]);
+        assert!(!svg.contains("<polyline"));
+        assert_eq!(svg.matches("<circle").count(), 2);
+        let two = [Some(Decimal::from(9)), Some(Decimal::from(8))];
+        let svg = trajectory_chart("N2O", &["a".into(), "b".into()], &two, &two);
+        assert_eq!(svg.matches("<polyline").count(), 2);
     }
 
     #[test]

@@ -635,7 +635,7 @@ fn returns_section(ctx: &Ctx) -> Section {
             Column::text("Organisation", 3),
             Column::text("Code", 1),
             Column::rag("Return"),
-            Column::figure("Rows", "rows"),
+            Column::figure("Rows", ""),
             Column::text("Approval", 2),
             Column::text("Late", 1),
         ],
@@ -981,6 +981,9 @@ impl FootprintView {
         } else {
             blocks.extend(self.against_national(ctx, year));
             blocks.extend(self.by_organisation(year));
+            blocks.push(Block::Heading {
+                text: format!("By NHS category, {year}"),
+            });
             blocks.push(self.by_category(year));
         }
         Section {
