@@ -12,6 +12,7 @@ mod output;
 mod pathway_cmd;
 mod people_cmd;
 mod plan_cmd;
+mod report_cmd;
 mod returns_cmd;
 
 use anyhow::{Context, Result};
@@ -105,6 +106,9 @@ enum Command {
     /// Restore a backup into this database, which must be new and empty (SQLite or
     /// PostgreSQL, whichever made the backup). All or nothing.
     Restore { file: PathBuf },
+    /// Governance reports: the quarterly Delivery Group pack and the annual Board report.
+    #[command(subcommand)]
+    Report(report_cmd::ReportCommand),
     /// The audit trail: every change, who made it, when, before and after.
     Audit {
         /// One record, as KIND:ID (action:MED1, metric:inhaler-carbon, user:EMAIL).
@@ -179,6 +183,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Token(c) => people_cmd::token(&store, c).await,
         Command::Backup { file } => backup(&store, &file).await,
         Command::Restore { file } => restore(&store, &file).await,
+        Command::Report(c) => report_cmd::run(&store, c).await,
         Command::Audit {
             entity,
             limit,

@@ -646,3 +646,55 @@ fn backup_and_restore_from_the_command_line() {
     let err = other.fails(&["restore", backup.to_str().unwrap()]);
     assert!(err.contains("already holds data"), "{err}");
 }
+
+#[test]
+fn reports_are_written_published_shown_and_compared() {
+    let env = Env::with_factors();
+    let csv = env.file(
+        "q3.csv",
+        format!("{HEADER}RTG,,2025-10-01,2025-12-31,natural-gas,1000000,kWh,\n").as_bytes(),
+    );
+    env.ok(&["activity", "import", &csv]);
+    let pdf = env.dir.path().join("board.pdf");
+    env.ok(&[
+        "report",
+        "annual",
+        "--year",
+        "2025/26",
+        "--out",
+        pdf.to_str().unwrap(),
+        "--publish",
+    ]);
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    let xlsx = env.dir.path().join("pack.xlsx");
+    env.ok(&[
+        "report",
+        "quarterly",
+        "--period",
+        "Q3 2025/26",
+        "--org",
+        "RTG",
+        "--out",
+        xlsx.to_str().unwrap(),
+    ]);
+    assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"));
+
+    let list = env.ok(&["report", "list", "--format", "csv"]);
+    assert!(list.contains("Green Plan annual report 2025/26"), "{list}");
+    let again = env.dir.path().join("again.html");
+    env.ok(&["report", "show", "1", "--out", again.to_str().unwrap()]);
+    assert!(std::fs::read_to_string(&again).unwrap().contains("182.9"));
+
+    let more = env.file(
+        "more.csv",
+        format!("{HEADER}RFS,,2025-10-01,2025-12-31,natural-gas,500000,kWh,\n").as_bytes(),
+    );
+    env.ok(&["activity", "import", &more]);
+    let changes = env.ok(&["report", "changes", "1", "--format", "csv"]);
+    assert!(changes.contains("CRHFT"), "{changes}");
+
+    let err = env.fails(&["report", "annual", "--year", "2025/26", "--out", "x.docx"]);
+    assert!(err.contains(".pdf, .html or .xlsx"), "{err}");
+    let err = env.fails(&["report", "show", "9", "--out", "x.pdf"]);
+    assert!(err.contains("no published report 9"), "{err}");
+}

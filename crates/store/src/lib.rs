@@ -19,6 +19,7 @@ mod factors;
 mod medicines;
 mod people;
 mod plan;
+mod reports;
 mod returns;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -35,6 +36,7 @@ pub use people::{
     hash_password, new_token, normalise_email, verify_password,
 };
 pub use plan::{InitOutcome, MetricValue};
+pub use reports::{NewPublishedReport, PublishedReport, ReturnReceived};
 pub use returns::{ReturnRecord, day_of};
 pub use updates::{ActionUpdate, EvidenceFile, MAX_EVIDENCE_BYTES, NewActionUpdate};
 
@@ -104,6 +106,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         include_str!("../migrations/sqlite/0006_medicines.sql"),
         include_str!("../migrations/postgres/0006_medicines.sql"),
+    ),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_reports.sql"),
+        include_str!("../migrations/postgres/0007_reports.sql"),
     ),
 ];
 

@@ -17,6 +17,7 @@ mod charts;
 mod medicines_page;
 mod pages;
 mod periods;
+mod reports_page;
 mod returns;
 
 use axum::Router;
@@ -118,6 +119,12 @@ pub fn router(state: AppState) -> Router {
         .route("/organisations/{code}", get(pages::organisation))
         .route("/footprint.csv", get(pages::footprint_csv))
         .route("/visions", get(pages::visions))
+        .route("/reports", get(reports_page::reports))
+        .route("/reports/quarterly", get(reports_page::quarterly))
+        .route("/reports/annual", get(reports_page::annual))
+        .route("/reports/publish", axum::routing::post(reports_page::publish))
+        .route("/reports/published/{id}", get(reports_page::published))
+        .route("/reports/published/{id}/changes", get(reports_page::changes))
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(assets::app_css))
         .route("/static/nhsuk-frontend-10.6.1.css", get(assets::nhsuk_css))
