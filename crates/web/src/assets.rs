@@ -10,9 +10,12 @@ const NHSUK_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/nhsuk-frontend.m
 const NHSUK_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/nhsuk-frontend.min.js"));
 const APP_CSS: &str = include_str!("../assets/app.css");
 /// Starts the design system's scripts (a module, so no inline script is needed and the
-/// Content-Security-Policy can forbid them). Pages work without it.
+/// Content-Security-Policy can forbid them). Pages work without it. The body is not marked
+/// `nhsuk-frontend-supported`: that switches the header to a single line whose overflow the
+/// script moves into a "More" menu, and greenplan's header (with its sign-out form) wraps
+/// onto a second line instead, with or without scripts.
 const INIT_JS: &str = "import { initAll } from './nhsuk-frontend-10.6.1.js';\n\
-document.body.classList.add('js-enabled', 'nhsuk-frontend-supported');\n\
+document.body.classList.add('js-enabled');\n\
 initAll();\n";
 
 fn file(content_type: &'static str, body: &'static [u8]) -> Response {
