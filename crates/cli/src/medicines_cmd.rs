@@ -325,53 +325,14 @@ fn warn_uncounted(m: &Measures) {
     }
 }
 
-/// The columns of `prescribing measures`, in the documented order.
-pub const MEASURE_COLUMNS: &[&str] = &[
-    "year_month",
-    "level",
-    "org_code",
-    "org_name",
-    "inhaler_items",
-    "mdi_items",
-    "dpi_items",
-    "smi_items",
-    "other_items",
-    "inhalers",
-    "tco2e",
-    "mdi_share_excl_salbutamol",
-    "salbutamol_inhalers",
-    "salbutamol_kgco2e_per_inhaler",
-];
+pub use greenplan_core::prescribing::MEASURE_COLUMNS;
 
 fn opt(v: Option<Decimal>) -> String {
     v.map(plain).unwrap_or_default()
 }
 
 fn measures_listing(m: &Measures) -> Listing {
-    let rows: Vec<Vec<String>> = m
-        .rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.year_month
-                    .map(|m| format!("{:04}{:02}", m.year, m.month))
-                    .unwrap_or_default(),
-                r.level.map(|l| l.slug().to_string()).unwrap_or_default(),
-                r.org_code.clone(),
-                r.org_name.clone(),
-                r.inhaler_items.to_string(),
-                r.mdi_items.to_string(),
-                r.dpi_items.to_string(),
-                r.smi_items.to_string(),
-                r.other_items.to_string(),
-                plain(r.inhalers),
-                plain(r.tco2e),
-                opt(r.mdi_share_excl_salbutamol()),
-                plain(r.salbutamol_inhalers),
-                opt(r.salbutamol_kgco2e_per_inhaler()),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = m.rows.iter().map(|r| r.cells()).collect();
     let json = rows
         .iter()
         .map(|r| {

@@ -162,7 +162,49 @@ pub struct MeasureRow {
     pub low_carbon_kgco2e_excl_salbutamol: Decimal,
 }
 
+/// The columns of a measures table (CSV), in the documented order.
+pub const MEASURE_COLUMNS: [&str; 14] = [
+    "year_month",
+    "level",
+    "org_code",
+    "org_name",
+    "inhaler_items",
+    "mdi_items",
+    "dpi_items",
+    "smi_items",
+    "other_items",
+    "inhalers",
+    "tco2e",
+    "mdi_share_excl_salbutamol",
+    "salbutamol_inhalers",
+    "salbutamol_kgco2e_per_inhaler",
+];
+
 impl MeasureRow {
+    /// The row as text in [`MEASURE_COLUMNS`] order, figures without trailing zeros and an
+    /// empty cell where a share has no items to divide by.
+    pub fn cells(&self) -> Vec<String> {
+        let opt = |v: Option<Decimal>| v.map(plain).unwrap_or_default();
+        vec![
+            self.year_month
+                .map(|m| format!("{:04}{:02}", m.year, m.month))
+                .unwrap_or_default(),
+            self.level.map(|l| l.slug().to_string()).unwrap_or_default(),
+            self.org_code.clone(),
+            self.org_name.clone(),
+            self.inhaler_items.to_string(),
+            self.mdi_items.to_string(),
+            self.dpi_items.to_string(),
+            self.smi_items.to_string(),
+            self.other_items.to_string(),
+            plain(self.inhalers),
+            plain(self.tco2e),
+            opt(self.mdi_share_excl_salbutamol()),
+            plain(self.salbutamol_inhalers),
+            opt(self.salbutamol_kgco2e_per_inhaler()),
+        ]
+    }
+
     /// MDI items ÷ (MDI + DPI + SMI items), outside salbutamol; `None` with no such items.
     pub fn mdi_share_excl_salbutamol(&self) -> Option<Decimal> {
         ratio(

@@ -16,8 +16,7 @@ use greenplan_core::Decimal;
 use greenplan_core::inhaler::InhalerTable;
 use greenplan_core::period::YearMonth;
 use greenplan_core::prescribing::{
-    Level, MeasureRow, Measures, UncountedProduct, by_financial_year, league, measures,
-    over_period, plain,
+    Level, MeasureRow, Measures, UncountedProduct, by_financial_year, league, measures, over_period,
 };
 use greenplan_core::progress::metric_progress;
 use greenplan_core::target::rate;
@@ -200,45 +199,9 @@ pub async fn inhalers(viewer: Viewer, State(state): State<AppState>) -> PageResu
 
 pub async fn inhalers_csv(State(state): State<AppState>) -> PageResult {
     let (_, rows, _) = icb_rows(&state).await?;
-    let columns = [
-        "year_month",
-        "level",
-        "org_code",
-        "org_name",
-        "inhaler_items",
-        "mdi_items",
-        "dpi_items",
-        "smi_items",
-        "other_items",
-        "inhalers",
-        "tco2e",
-        "mdi_share_excl_salbutamol",
-        "salbutamol_inhalers",
-        "salbutamol_kgco2e_per_inhaler",
-    ];
-    let opt = |v: Option<Decimal>| v.map(plain).unwrap_or_default();
     let body = csv_bytes(
-        &columns,
-        rows.iter().map(|r| {
-            vec![
-                r.year_month
-                    .map(|m| format!("{:04}{:02}", m.year, m.month))
-                    .unwrap_or_default(),
-                "icb".into(),
-                r.org_code.clone(),
-                r.org_name.clone(),
-                r.inhaler_items.to_string(),
-                r.mdi_items.to_string(),
-                r.dpi_items.to_string(),
-                r.smi_items.to_string(),
-                r.other_items.to_string(),
-                plain(r.inhalers),
-                plain(r.tco2e),
-                opt(r.mdi_share_excl_salbutamol()),
-                plain(r.salbutamol_inhalers),
-                opt(r.salbutamol_kgco2e_per_inhaler()),
-            ]
-        }),
+        &greenplan_core::prescribing::MEASURE_COLUMNS,
+        rows.iter().map(|r| r.cells()),
     )?;
     Ok(csv_response("inhaler-carbon.csv", body))
 }
