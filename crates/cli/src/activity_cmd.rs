@@ -5,14 +5,13 @@ use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use greenplan_core::Decimal;
 use greenplan_core::factor::FactorSet;
-use greenplan_core::footprint::{
-    Aggregator, Emission, FootprintTable, GroupBy, Resolver, in_footprint,
-};
+use greenplan_core::footprint::{Aggregator, Emission, FootprintTable, GroupBy, in_footprint};
 use greenplan_core::ods::OdsCode;
 use greenplan_core::period::FinancialYear;
 use greenplan_core::quantity::with_thousands;
-use greenplan_ingest::activity::{footprint_of_file, footprint_table_of_file, row_error};
+use greenplan_ingest::activity::{footprint_of_file, footprint_table_of_file};
 use greenplan_ingest::{IngestError, factors};
+use greenplan_service::footprint::{FootprintQuery, for_each_emission};
 use greenplan_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -176,6 +175,7 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
     };
 
     let mut all_factors = store.factor_set(None).await?.factors().to_vec();
+    let mut extra_factors = Vec::new();
     for f in &args.factors {
         let extra =
             if greenplan_ingest::table::is_workbook(f) && !f.to_string_lossy().contains("custom") {
@@ -185,9 +185,10 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
             } else {
                 factors::read_custom_factors(f)?
             };
-        all_factors.extend(extra);
+        extra_factors.extend(extra);
     }
-    let factor_set = FactorSet::new(all_factors);
+    all_factors.extend(extra_factors.iter().cloned());
+    let mut factor_set = FactorSet::new(all_factors);
     let mut editions = store.edition_years().await?;
     for e in factor_set.editions() {
         if !editions.iter().any(|(n, _)| n == e)
@@ -244,23 +245,19 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
             )?;
         }
         None => {
-            let mut resolver =
-                Resolver::new(&factor_set, editions.clone()).pin(args.edition.clone());
-            let mut problems = Vec::new();
-            store
-                .for_each_activity(year, org.as_ref(), |a| {
-                    match resolver.emission(&a) {
-                        Ok(e) => add(e),
-                        Err(p) => problems.push(row_error(&a, p)),
-                    }
-                    Ok(())
-                })
-                .await?;
-            if !problems.is_empty() {
+            let query = FootprintQuery {
+                year,
+                organisation: org.clone(),
+                edition: args.edition.clone(),
+                extra_factors: extra_factors.clone(),
+                inhaler_files: Vec::new(),
+            };
+            let run = for_each_emission(store, &query, &mut add).await?;
+            if !run.unconverted.is_empty() {
                 bail!(
                     "{} stored rows cannot be converted with the loaded factors (was an edition removed?):\n{}",
-                    problems.len(),
-                    problems
+                    run.unconverted.len(),
+                    run.unconverted
                         .iter()
                         .take(20)
                         .map(|p| format!("  {p}"))
@@ -268,6 +265,8 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
                         .join("\n")
                 );
             }
+            // Medicines' own factors are in the computation's set, not in `factor_set`.
+            factor_set = run.factors;
         }
     }
     let table = agg.finish();

@@ -5,13 +5,13 @@ use crate::output::{Format, Listing};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use greenplan_core::Decimal;
-use greenplan_core::anaesthetic::{Agent, GwpSet, gas_months};
+use greenplan_core::anaesthetic::{Agent, GwpSet, gas_months, trust_years};
 use greenplan_core::inhaler::InhalerTable;
-use greenplan_core::period::{FinancialYear, Period, YearMonth};
+use greenplan_core::period::{Period, YearMonth};
 use greenplan_core::prescribing::{
     Level, Measures, Prescribing, by_financial_year, league, measures, over_period, plain,
 };
-use greenplan_ingest::prescribing::{EpdOptions, inhaler_table, read_epd};
+use greenplan_ingest::prescribing::{EpdOptions, read_epd, read_inhaler_file};
 use greenplan_store::{MetricValue, Store};
 use serde_json::json;
 use std::path::PathBuf;
@@ -56,7 +56,14 @@ pub enum PrescribingCommand {
         #[command(flatten)]
         source: SourceArgs,
     },
-    /// The inhaler product table in use.
+    /// Store the ICS's own inhaler product figures (CSV: bnf_code,description,device,
+    /// kgco2e_per_inhaler,doses_per_inhaler,source), replacing any stored before. The web
+    /// pages, reports and the footprint then count inhalers with them.
+    ImportProducts {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// The inhaler product table in use: the shipped one with the stored figures over it.
     Products {
         #[arg(long = "inhaler-factors")]
         inhaler_factors: Vec<PathBuf>,
@@ -71,8 +78,11 @@ pub struct SourceArgs {
     /// Keep only this ICB's rows (ICB_CODE, STP_CODE or AREA_TEAM_CODE), e.g. QJ2.
     #[arg(long)]
     icb: Option<String>,
-    /// Inhaler products replacing or extending the built-in table (CSV:
-    /// bnf_code,description,device,kgco2e_per_inhaler,doses_per_inhaler,source).
+    /// Inhaler products replacing or extending the table in use (CSV:
+    /// bnf_code,description,device,kgco2e_per_inhaler,doses_per_inhaler,source). With
+    /// `import` they are stored as the ICS's own figures (as `import-products` does), so
+    /// that every page and report counts the imported months the same way; with the other
+    /// commands they apply to that command only.
     #[arg(long = "inhaler-factors")]
     inhaler_factors: Vec<PathBuf>,
 }
@@ -109,9 +119,32 @@ impl PeriodArgs {
     }
 }
 
-fn table(files: &[PathBuf]) -> Result<InhalerTable> {
-    let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
-    Ok(inhaler_table(&paths)?)
+/// The table in force (shipped, then stored figures) with `files` over it.
+async fn table(store: &Store, files: &[PathBuf]) -> Result<InhalerTable> {
+    Ok(greenplan_service::footprint::inhaler_table(store, files).await?)
+}
+
+/// Stores the products of `files` as the ICS's own figures (a later file's row wins).
+async fn import_products(store: &Store, files: &[PathBuf]) -> Result<()> {
+    let mut products = Vec::new();
+    for f in files {
+        products.extend(read_inhaler_file(f)?);
+    }
+    let products = InhalerTable::new(products);
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| greenplan_ingest::activity::file_name(f))
+        .collect();
+    store
+        .replace_inhaler_products(&crate::cli_actor(), &names.join(", "), products.products())
+        .await?;
+    println!(
+        "Stored {} inhaler product{} from {} as the ICS's own figures (they replace any stored before).",
+        products.len(),
+        if products.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    );
+    Ok(())
 }
 
 /// Reads EPD files (each on all cores) and merges them.
@@ -159,7 +192,7 @@ pub async fn run(store: &Store, command: PrescribingCommand) -> Result<()> {
             from_file,
             source,
         } => {
-            let table = table(&source.inhaler_factors)?;
+            let table = table(store, &source.inhaler_factors).await?;
             let range = period.range()?;
             let data = load(store, &from_file, &source, &table, range).await?;
             let m = measures(&data, &table, &level, bounds(range));
@@ -173,7 +206,7 @@ pub async fn run(store: &Store, command: PrescribingCommand) -> Result<()> {
             from_file,
             source,
         } => {
-            let table = table(&source.inhaler_factors)?;
+            let table = table(store, &source.inhaler_factors).await?;
             let range = period.range()?;
             let data = load(store, &from_file, &source, &table, range).await?;
             let m = measures(&data, &table, &[level], bounds(range));
@@ -185,10 +218,11 @@ pub async fn run(store: &Store, command: PrescribingCommand) -> Result<()> {
             };
             league_listing(&league(over_period(&m.rows), months)).print(format)
         }
+        PrescribingCommand::ImportProducts { files } => import_products(store, &files).await,
         PrescribingCommand::Products {
             inhaler_factors,
             format,
-        } => products_listing(&table(&inhaler_factors)?).print(format),
+        } => products_listing(&table(store, &inhaler_factors).await?).print(format),
     }
 }
 
@@ -209,9 +243,12 @@ fn bounds(range: (Option<YearMonth>, Option<YearMonth>)) -> Option<(YearMonth, Y
 }
 
 async fn import(store: &Store, files: &[PathBuf], source: &SourceArgs) -> Result<()> {
-    let table = table(&source.inhaler_factors)?;
+    let table = table(store, &source.inhaler_factors).await?;
     let icb = source.icb.as_deref();
     let (data, rows) = tokio::task::block_in_place(|| read_files(files, icb, &table))?;
+    if !source.inhaler_factors.is_empty() {
+        import_products(store, &source.inhaler_factors).await?;
+    }
     let names: Vec<String> = files
         .iter()
         .map(|f| greenplan_ingest::activity::file_name(f))
@@ -540,29 +577,15 @@ fn print_gas_years(
     months: &[greenplan_core::anaesthetic::GasMonth],
     target: Option<&greenplan_core::target::Trajectory>,
 ) {
-    use std::collections::BTreeMap;
-    let mut years: BTreeMap<(String, FinancialYear), (Decimal, Decimal)> = BTreeMap::new();
-    for m in months {
-        let y = years
-            .entry((
-                m.organisation.clone(),
-                FinancialYear::containing(m.month.start()),
-            ))
-            .or_default();
-        y.0 += m.nitrous_oxide_kgco2e();
-        y.1 += m.total_kgco2e;
-    }
     println!(
         "Per financial year (GWP set {}):",
         months.first().map_or("", |m| m.gwp_set.label())
     );
-    let mut previous: Option<(String, Decimal)> = None;
-    for ((org, year), (n2o, total)) in &years {
-        let change = match &previous {
-            Some((p_org, p)) if p_org == org && !p.is_zero() => {
-                let reduction = ((p - *n2o) / p * Decimal::ONE_HUNDRED).round_dp(1);
-                let against = match target.and_then(|t| t.at(*year)) {
-                    Some(t) if reduction >= t => {
+    for y in trust_years(months) {
+        let change = match y.nitrous_oxide_reduction {
+            Some(reduction) => {
+                let against = match target.and_then(|t| t.at(y.year)) {
+                    Some(t) if y.meets(t) == Some(true) => {
                         format!(" (national target {}%: met)", t.normalize())
                     }
                     Some(t) => format!(" (national target {}%: not met)", t.normalize()),
@@ -570,13 +593,14 @@ fn print_gas_years(
                 };
                 format!(", nitrous oxide down {reduction}% on the year before{against}")
             }
-            _ => String::new(),
+            None => String::new(),
         };
         println!(
-            "  {org} {year}: anaesthetic gases {} tCO2e (NHS Carbon Footprint: anaesthetic gases), nitrous oxide {} tCO2e{change}",
-            plain((total / Decimal::ONE_THOUSAND).round_dp(3)),
-            plain((n2o / Decimal::ONE_THOUSAND).round_dp(3)),
+            "  {} {}: anaesthetic gases {} tCO2e (NHS Carbon Footprint: anaesthetic gases), nitrous oxide {} tCO2e{change}",
+            y.organisation,
+            y.year,
+            plain((y.total_kgco2e / Decimal::ONE_THOUSAND).round_dp(3)),
+            plain((y.nitrous_oxide_kgco2e / Decimal::ONE_THOUSAND).round_dp(3)),
         );
-        previous = Some((org.clone(), *n2o));
     }
 }

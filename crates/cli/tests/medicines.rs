@@ -212,3 +212,50 @@ fn anaesthetic_gases_by_hand() {
     let out = env.run(&["anaesthetic-gases", "import", &bad]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad-gases.csv: row 2, column `agent`"));
 }
+
+#[test]
+fn medicines_are_in_the_footprint_with_the_ics_s_own_inhaler_figures() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    env.ok(&["prescribing", "import", &april(&env, 10), "--icb", "QJ2"]);
+    let gases = env.file(
+        "gases.csv",
+        "organisation,month,agent,quantity,unit,supply,basis\n\
+         RTG,2025-04,desflurane,100,ml,,\n\
+         RTG,2025-04,nitrous-oxide,10000,litres,piped,clinical-use\n",
+    );
+    env.ok(&["anaesthetic-gases", "import", &gases]);
+    let by = ["--by", "organisation,scope,category", "--format", "csv"];
+    let (csv, _) = env.ok(&[&["footprint"][..], &by[..]].concat());
+    // QJ2: 331.446 kg, the ICB measure of the same month (see the first test); RTG:
+    // 0.1465 kg of desflurane × 2,540 = 372.11 kg; gas in clinical use is not a second emission.
+    assert_eq!(
+        csv,
+        "organisation,scope,category,tco2e\n\
+         QJ2,Scope 3,inhalers,0.331446\n\
+         RTG,Scope 1,anaesthetic-gases,0.37211\n"
+    );
+    let (explain, _) = env.ok(&["footprint", "--explain", "--format", "csv"]);
+    assert!(explain.contains("English Prescribing Dataset"), "{explain}");
+    assert!(explain.contains("Ventolin"), "{explain}");
+    assert!(
+        explain.contains("Association of Anaesthetists"),
+        "{explain}"
+    );
+
+    // The ICS's own figure for Ventolin Evohaler (10 kg) is stored and counts everywhere.
+    let mine = env.file(
+        "mine.csv",
+        "bnf_code,description,device,kgco2e_per_inhaler,doses_per_inhaler,source\n\
+         0301011R0BEAIAP,Ventolin 100micrograms/dose Evohaler,MDI,10,200,our own audit 2025\n",
+    );
+    let (out, _) = env.ok(&["prescribing", "import-products", &mine]);
+    assert!(out.contains("Stored 1 inhaler product"), "{out}");
+    let (listing, _) = env.ok(&["prescribing", "products", "--format", "csv"]);
+    assert!(listing.contains("our own audit 2025"), "{listing}");
+    // 10 × 10 + 44.016 + 4.83 = 148.846 kg.
+    let (csv, _) = env.ok(&[&["footprint"][..], &by[..]].concat());
+    assert!(csv.contains("QJ2,Scope 3,inhalers,0.148846\n"), "{csv}");
+    let (out, _) = env.ok(&["prescribing", "measures", "--format", "csv"]);
+    assert!(out.contains(",0.148846,"), "{out}");
+}

@@ -7,7 +7,7 @@
 //! implicit. Physical constants (liquid densities, gas density, cylinder sizes) are below with
 //! their sources.
 
-use crate::period::YearMonth;
+use crate::period::{FinancialYear, YearMonth};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -387,6 +387,72 @@ pub fn gas_months(uses: &[GasUse], set: GwpSet) -> Result<Vec<GasMonth>, GasErro
     Ok(out.into_values().collect())
 }
 
+/// One trust's financial year of gas returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrustYear {
+    pub organisation: String,
+    pub year: FinancialYear,
+    /// Months with a return.
+    pub months: u32,
+    pub total_kgco2e: Decimal,
+    pub nitrous_oxide_kgco2e: Decimal,
+    /// Piped nitrous oxide bought but not given to patients, kg, over the months that
+    /// returned both.
+    pub piped_n2o_loss_kg: Option<Decimal>,
+    /// Percentage fall in nitrous oxide kgCO2e on the trust's year before (one decimal place,
+    /// half to even); `None` for a trust's first year or after a year without any.
+    pub nitrous_oxide_reduction: Option<Decimal>,
+}
+
+impl TrustYear {
+    /// Whether the fall in nitrous oxide meets a target reduction (a percentage).
+    pub fn meets(&self, target_reduction: Decimal) -> Option<bool> {
+        self.nitrous_oxide_reduction.map(|r| r >= target_reduction)
+    }
+}
+
+/// Sums each trust's months per financial year, with the fall in nitrous oxide on the year
+/// before (the national target is a percentage reduction).
+pub fn trust_years(months: &[GasMonth]) -> Vec<TrustYear> {
+    let mut years: BTreeMap<(String, FinancialYear), TrustYear> = BTreeMap::new();
+    for m in months {
+        let year = FinancialYear::containing(m.month.start());
+        let y = years
+            .entry((m.organisation.clone(), year))
+            .or_insert_with(|| TrustYear {
+                organisation: m.organisation.clone(),
+                year,
+                months: 0,
+                total_kgco2e: Decimal::ZERO,
+                nitrous_oxide_kgco2e: Decimal::ZERO,
+                piped_n2o_loss_kg: None,
+                nitrous_oxide_reduction: None,
+            });
+        y.months += 1;
+        y.total_kgco2e += m.total_kgco2e;
+        y.nitrous_oxide_kgco2e += m.nitrous_oxide_kgco2e();
+        if let Some((loss, _)) = m.piped_loss() {
+            y.piped_n2o_loss_kg = Some(y.piped_n2o_loss_kg.unwrap_or_default() + loss);
+        }
+    }
+    let mut out: Vec<TrustYear> = years.into_values().collect();
+    for i in 1..out.len() {
+        let (before, after) = out.split_at_mut(i);
+        let (p, y) = (&before[i - 1], &mut after[0]);
+        if p.organisation == y.organisation
+            && p.year.0 + 1 == y.year.0
+            && !p.nitrous_oxide_kgco2e.is_zero()
+        {
+            y.nitrous_oxide_reduction = Some(
+                ((p.nitrous_oxide_kgco2e - y.nitrous_oxide_kgco2e) / p.nitrous_oxide_kgco2e
+                    * Decimal::ONE_HUNDRED)
+                    .round_dp(1),
+            );
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,6 +519,32 @@ mod tests {
         let rcoa = gas_months(&uses[..1], GwpSet::Rcoa).unwrap();
         assert_eq!(rcoa[0].total_kgco2e, d("155.8"));
         assert_eq!(rcoa[0].gwp_set, GwpSet::Rcoa);
+    }
+
+    #[test]
+    fn trust_years_and_the_fall_in_nitrous_oxide() {
+        let at = |month: u32, year: i32, kg: &str| GasUse {
+            month: YearMonth::new(year, month).unwrap(),
+            ..use_of("nitrous-oxide", kg, "kg", None, Basis::Purchased)
+        };
+        // 2024/25: 10 + 30 kg = 40 kg × 298 = 11,920 kgCO2e over 2 months (April, March);
+        // 2025/26: 30 kg = 8,940 kgCO2e, down (11,920 − 8,940) ÷ 11,920 = 25.0%.
+        let months = gas_months(
+            &[at(4, 2024, "10"), at(3, 2025, "30"), at(4, 2025, "30")],
+            GwpSet::Aoa,
+        )
+        .unwrap();
+        let years = trust_years(&months);
+        assert_eq!(years.len(), 2);
+        assert_eq!(years[0].year, FinancialYear(2024));
+        assert_eq!(years[0].months, 2);
+        assert_eq!(years[0].nitrous_oxide_kgco2e, d("11920"));
+        assert_eq!(years[0].nitrous_oxide_reduction, None);
+        assert_eq!(years[1].nitrous_oxide_kgco2e, d("8940"));
+        assert_eq!(years[1].nitrous_oxide_reduction, Some(d("25.0")));
+        assert_eq!(years[1].meets(d("25")), Some(true));
+        assert_eq!(years[1].meets(d("25.1")), Some(false));
+        assert_eq!(years[0].meets(d("1")), None);
     }
 
     #[test]

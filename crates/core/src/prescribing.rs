@@ -362,6 +362,33 @@ fn line_measure(table: &InhalerTable, code: &str, q: &PrescribedQuantity) -> Opt
     Some(m)
 }
 
+/// Inhalers of each product per month over the practices of one ICB (all practices when
+/// `icb` is `None`): the quantities the carbon footprint's "inhalers" category is made of.
+/// Doses become inhalers per practice line, exactly as [`measures`] does, so the footprint's
+/// kgCO2e (inhalers × the product's kgCO2e) equals the ICB measure's tCO2e × 1,000. Products
+/// that cannot be counted are left out here as there (and reported by [`measures`]).
+pub fn inhalers_by_product(
+    data: &Prescribing,
+    table: &InhalerTable,
+    icb: Option<&str>,
+) -> BTreeMap<(YearMonth, String), Decimal> {
+    let mut out: BTreeMap<(YearMonth, String), Decimal> = BTreeMap::new();
+    for ((month, practice, code), q) in &data.lines {
+        let in_icb = icb.is_none_or(|icb| {
+            data.practices
+                .get(&(*month, practice.clone()))
+                .is_some_and(|p| p.icb_code.eq_ignore_ascii_case(icb))
+        });
+        let Some(p) = table.get(code).filter(|_| in_icb) else {
+            continue;
+        };
+        if let Some(inhalers) = q.inhalers(p.doses_per_inhaler) {
+            *out.entry((*month, code.clone())).or_default() += inhalers;
+        }
+    }
+    out
+}
+
 /// Sums measure rows per organisation over every month they cover (for a period's figures).
 pub fn over_period(rows: &[MeasureRow]) -> Vec<MeasureRow> {
     let mut by_org: BTreeMap<(Option<Level>, String), MeasureRow> = BTreeMap::new();
@@ -580,6 +607,46 @@ mod tests {
             );
         }
         p
+    }
+
+    #[test]
+    fn inhalers_by_product_are_the_icb_measure_in_kilograms() {
+        let mut p = data(&[
+            ("C81001", "0301011R0AAAPAP", 10, "1", "10"),
+            ("C81003", "0301011R0AAAPAP", 2, "400", "800"),
+            ("C81002", "0302000V0BBABAB", 6, "1", "6"),
+            ("C81002", "0301011U0AAAAAA", 5, "1", "5"),
+        ]);
+        // A practice of another ICB is left out of QJ2's figure.
+        let m = YearMonth::new(2025, 4).unwrap();
+        p.lines.insert(
+            (m, "Y00001".into(), "0301011R0AAAPAP".into()),
+            PrescribedQuantity::line(1, d("1"), d("7")),
+        );
+        p.practices.insert(
+            (m, "Y00001".into()),
+            PracticeInfo {
+                icb_code: "QHM".into(),
+                ..PracticeInfo::default()
+            },
+        );
+        let by = inhalers_by_product(&p, &table(), Some("QJ2"));
+        // Salbutamol: 10 inhalers + 800 doses ÷ 200 = 14; Relvar 6; the unknown code none.
+        assert_eq!(
+            by.into_iter().collect::<Vec<_>>(),
+            vec![
+                ((m, "0301011R0AAAPAP".to_string()), d("14")),
+                ((m, "0302000V0BBABAB".to_string()), d("6")),
+            ]
+        );
+        let icb = measures(&p, &table(), &[Level::Icb], None)
+            .rows
+            .into_iter()
+            .find(|r| r.org_code == "QJ2")
+            .unwrap();
+        // 14 × 25.24 + 6 × 0.8 = 358.16 kg.
+        assert_eq!(icb.tco2e * Decimal::ONE_THOUSAND, d("358.16"));
+        assert_eq!(inhalers_by_product(&p, &table(), None).len(), 2);
     }
 
     #[test]

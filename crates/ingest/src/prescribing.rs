@@ -47,13 +47,18 @@ pub const INHALER_OPTIONAL: &[&str] = &["propellant", "class_default"];
 pub fn inhaler_table(extra: &[&Path]) -> Result<InhalerTable, IngestError> {
     let mut table = InhalerTable::new(read_inhalers("built-in inhaler table", BUILT_IN_INHALERS)?);
     for path in extra {
-        let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        table.extend(read_inhalers(&crate::activity::file_name(path), &text)?);
+        table.extend(read_inhaler_file(path)?);
     }
     Ok(table)
+}
+
+/// Reads a user's inhaler product CSV (the columns of [`INHALER_COLUMNS`]).
+pub fn read_inhaler_file(path: &Path) -> Result<Vec<InhalerProduct>, IngestError> {
+    let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_inhalers(&crate::activity::file_name(path), &text)
 }
 
 /// Reads an inhaler product CSV; every bad row is reported.

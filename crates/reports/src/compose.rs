@@ -1312,8 +1312,34 @@ fn editions_table(ctx: &Ctx) -> Block {
                     Cell::text(if used.contains(&e.name) { "Yes" } else { "No" }),
                 ]
             })
+            .chain(
+                used.iter()
+                    .filter(|u| !ctx.inputs.editions.iter().any(|e| &e.name == *u))
+                    .map(|u| {
+                        vec![
+                            Cell::text(u.clone()),
+                            Cell::text(String::new()),
+                            Cell::text(medicines_factor_source(u)),
+                            Cell::text(String::new()),
+                            Cell::text("Yes"),
+                        ]
+                    }),
+            )
             .collect(),
     })
+}
+
+/// What the factors of medicines' own editions are (they are not conversion factor files).
+fn medicines_factor_source(edition: &str) -> String {
+    if edition == greenplan_service::footprint::INHALER_EDITION {
+        "Inhaler product table: kgCO2e per inhaler of each BNF presentation, shipped with greenplan (data/inhalers) with the ICS's own figures over it; each product's source is listed by `greenplan prescribing products`".into()
+    } else if let Some(set) = edition.strip_prefix("gwp-") {
+        format!(
+            "Global warming potentials (GWP100, set `{set}`) of anaesthetic gases, for trusts' gas returns"
+        )
+    } else {
+        String::new()
+    }
 }
 
 fn data_gaps(ctx: &Ctx, footprint: &FootprintView) -> Vec<String> {

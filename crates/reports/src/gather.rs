@@ -4,9 +4,9 @@
 use crate::ReportError;
 use crate::inputs::{FootprintData, Inputs, ReportPeriod, ReturnsStatus};
 use chrono::{Months, NaiveDate, NaiveDateTime};
-use greenplan_core::footprint::{Resolver, in_footprint};
 use greenplan_core::ods::OdsCode;
 use greenplan_core::plan::{ActionStatus, OrganisationKind};
+use greenplan_service::footprint::{FootprintQuery, for_each_emission};
 use greenplan_store::Store;
 use std::collections::BTreeMap;
 
@@ -168,36 +168,17 @@ fn returns_status(
     }
 }
 
-/// The footprint of every stored activity row, by year, organisation and category.
+/// The footprint of everything stored (returns and medicines), by year, organisation and
+/// category.
 async fn footprint(store: &Store) -> Result<FootprintData, ReportError> {
-    let factors = store.factor_set(None).await?;
-    let editions = store.edition_years().await?;
-    let mut resolver = Resolver::new(&factors, editions);
     let mut sums: BTreeMap<_, greenplan_core::Decimal> = BTreeMap::new();
-    let mut unconverted = Vec::new();
-    let mut used = Vec::new();
-    let rows = store
-        .for_each_activity(None, None, |a| {
-            match resolver.emission(&a) {
-                Ok(e) if in_footprint(&e) => {
-                    *sums
-                        .entry((e.year, e.organisation.clone(), e.category))
-                        .or_default() += e.kgco2e;
-                    if let Some(ed) = resolver.edition_for(&a)
-                        && !used.iter().any(|u: &String| **u == *ed)
-                    {
-                        used.push(ed.to_string());
-                    }
-                }
-                Ok(_) => {}
-                Err(p) => unconverted.push(format!(
-                    "{} row {} ({}): {}",
-                    a.origin.source, a.origin.row, p.column, p.message
-                )),
-            }
-            Ok(())
-        })
-        .await?;
+    let run = for_each_emission(store, &FootprintQuery::default(), |e| {
+        *sums
+            .entry((e.year, e.organisation.clone(), e.category))
+            .or_default() += e.kgco2e;
+    })
+    .await?;
+    let (rows, unconverted, used) = (run.rows, run.unconverted, run.editions_used);
     Ok(FootprintData {
         lines: sums
             .into_iter()

@@ -33,6 +33,8 @@ use greenplan_store::{NewPublishedReport, PublishedReport, Store, StoreError};
 pub enum ReportError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the footprint could not be computed: {0}")]
+    Footprint(#[from] greenplan_service::footprint::FootprintError),
     #[error("no plan is loaded: run `greenplan init` first")]
     NoPlan,
     #[error(

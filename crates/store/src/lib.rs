@@ -112,6 +112,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_reports.sql"),
         include_str!("../migrations/postgres/0007_reports.sql"),
     ),
+    (
+        13,
+        include_str!("../migrations/sqlite/0013_inhaler_products.sql"),
+        include_str!("../migrations/postgres/0013_inhaler_products.sql"),
+    ),
 ];
 
 /// A connection pool to the greenplan database.

@@ -8,7 +8,7 @@
 use crate::{Result, Store, StoreError, corrupt, now};
 use greenplan_core::Decimal;
 use greenplan_core::anaesthetic::{Basis, GasUse, Supply};
-use greenplan_core::inhaler::PrescribedQuantity;
+use greenplan_core::inhaler::{InhalerProduct, PrescribedQuantity};
 use greenplan_core::period::YearMonth;
 use greenplan_core::prescribing::{PracticeInfo, Prescribing};
 use serde::Serialize;
@@ -352,6 +352,81 @@ impl Store {
                     } else {
                         Basis::Purchased
                     },
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces the ICS's own inhaler product figures with `products` (from `file`), in one
+    /// transaction with an audit entry holding how many rows there were before and after.
+    pub async fn replace_inhaler_products(
+        &self,
+        actor: &str,
+        file: &str,
+        products: &[InhalerProduct],
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        let before = sqlx::query("DELETE FROM inhaler_products")
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let at = now();
+        for p in products {
+            sqlx::query("INSERT INTO inhaler_products (bnf_code, description, device, propellant, kgco2e_per_inhaler, doses_per_inhaler, source, class_default, file, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                .bind(&p.bnf_code)
+                .bind(&p.description)
+                .bind(p.device.to_string())
+                .bind(p.propellant.as_deref())
+                .bind(p.kgco2e_per_inhaler.normalize().to_string())
+                .bind(p.doses_per_inhaler.map(|d| d.normalize().to_string()))
+                .bind(&p.source)
+                .bind(i64::from(p.class_default))
+                .bind(file)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "replace",
+            "inhaler-products",
+            "local",
+            None,
+            Some(&serde_json::json!({ "products": before })),
+            Some(&serde_json::json!({ "file": file, "products": products.len() })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The ICS's own inhaler product figures (none until a file is imported).
+    pub async fn inhaler_products(&self) -> Result<Vec<InhalerProduct>> {
+        let rows = sqlx::query("SELECT bnf_code, description, device, propellant, kgco2e_per_inhaler, doses_per_inhaler, source, class_default FROM inhaler_products ORDER BY bnf_code")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let decimal = |text: String| -> Result<Decimal> {
+                    text.parse()
+                        .map_err(|e| corrupt("inhaler product figure", e))
+                };
+                Ok(InhalerProduct {
+                    bnf_code: r.try_get("bnf_code")?,
+                    description: r.try_get("description")?,
+                    device: r
+                        .try_get::<String, _>("device")?
+                        .parse()
+                        .map_err(|e| corrupt("inhaler device", e))?,
+                    propellant: r.try_get("propellant")?,
+                    kgco2e_per_inhaler: decimal(r.try_get("kgco2e_per_inhaler")?)?,
+                    doses_per_inhaler: r
+                        .try_get::<Option<String>, _>("doses_per_inhaler")?
+                        .map(decimal)
+                        .transpose()?,
+                    source: r.try_get("source")?,
+                    class_default: r.try_get::<i64, _>("class_default")? != 0,
                 })
             })
             .collect()

@@ -14,6 +14,7 @@ mod audit_page;
 mod auth;
 mod cache;
 mod charts;
+mod gases_page;
 mod medicines_page;
 mod pages;
 mod periods;
@@ -112,6 +113,8 @@ pub fn router(state: AppState) -> Router {
         .route("/medicines/inhalers.csv", get(medicines_page::inhalers_csv))
         .route("/medicines/inhalers/league", get(medicines_page::inhaler_league))
         .route("/medicines/inhalers/practices/{code}", get(medicines_page::inhaler_practice))
+        .route("/medicines/anaesthetic-gases", get(gases_page::anaesthetic_gases))
+        .route("/medicines/anaesthetic-gases.csv", get(gases_page::anaesthetic_gases_csv))
         .route("/metrics/{id}", get(pages::metric))
         .route("/metrics/{id}/values", axum::routing::post(pages::post_metric_value))
         .route("/metrics/{id}/values.csv", get(pages::metric_csv))

@@ -11,7 +11,6 @@ use crate::pages::{
 };
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use greenplan_core::Decimal;
 use greenplan_core::inhaler::InhalerTable;
 use greenplan_core::period::YearMonth;
@@ -24,14 +23,10 @@ use greenplan_core::target::rate;
 /// The plan's metric the ICB's inhaler carbon is rated against.
 const INHALER_METRIC: &str = "inhaler-carbon";
 
-fn table() -> Result<InhalerTable, PageError> {
-    greenplan_ingest::prescribing::inhaler_table(&[]).map_err(|e| {
-        tracing::error!(error = %e, "inhaler table");
-        PageError(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The inhaler product table could not be read.".into(),
-        )
-    })
+/// The inhaler product table in force: the shipped one with the ICS's own figures over it.
+async fn table(state: &AppState) -> Result<InhalerTable, PageError> {
+    let none: &[&std::path::Path] = &[];
+    Ok(greenplan_service::footprint::inhaler_table(&state.store, none).await?)
 }
 
 fn month_label(m: Option<YearMonth>) -> String {
@@ -104,7 +99,7 @@ async fn icb_rows(state: &AppState) -> Result<(String, Vec<MeasureRow>, Measures
     if data.lines.is_empty() {
         data = state.store.load_prescribing(None, None).await?;
     }
-    let m = measures(&data, &table()?, &[Level::Icb], None);
+    let m = measures(&data, &table(state).await?, &[Level::Icb], None);
     let codes: std::collections::BTreeSet<&str> =
         m.rows.iter().map(|r| r.org_code.as_str()).collect();
     if !codes.contains(icb.as_str()) && codes.len() == 1 {
@@ -262,7 +257,7 @@ pub async fn inhaler_league(
         Some((from, to)) => state.store.load_prescribing(Some(from), Some(to)).await?,
         None => Default::default(),
     };
-    let m = measures(&data, &table()?, &[level], None);
+    let m = measures(&data, &table(&state).await?, &[level], None);
     let months = period.map_or(0, |(from, to)| {
         ((to.year - from.year) * 12 + to.month as i32 - from.month as i32 + 1) as u32
     });
@@ -323,7 +318,7 @@ pub async fn inhaler_practice(
     Path(code): Path<String>,
 ) -> PageResult {
     let data = state.store.load_prescribing(None, None).await?;
-    let m = measures(&data, &table()?, &[Level::Practice], None);
+    let m = measures(&data, &table(&state).await?, &[Level::Practice], None);
     let rows: Vec<MeasureRow> = m
         .rows
         .into_iter()

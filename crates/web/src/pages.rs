@@ -11,13 +11,13 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 use greenplan_core::Decimal;
 use greenplan_core::category::{Footprint, NhsCategory};
-use greenplan_core::factor::FactorSet;
-use greenplan_core::footprint::{Aggregator, FootprintTable, GroupBy, Resolver, in_footprint};
+use greenplan_core::footprint::{Aggregator, FootprintTable, GroupBy};
 use greenplan_core::period::{FinancialYear, Quarter};
 use greenplan_core::plan::{Action, Plan};
 use greenplan_core::progress::{MetricProgress, metric_progress};
 use greenplan_core::quantity::with_thousands;
 use greenplan_core::target::Rating;
+use greenplan_service::footprint::{FootprintError, FootprintQuery, for_each_emission};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -67,6 +67,21 @@ impl From<greenplan_store::StoreError> for PageError {
     fn from(e: greenplan_store::StoreError) -> Self {
         tracing::error!(error = %e, "store error");
         PageError(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong reading the plan. Please try again; if it persists, tell your system administrator.".into())
+    }
+}
+
+impl From<FootprintError> for PageError {
+    fn from(e: FootprintError) -> Self {
+        match e {
+            FootprintError::Store(e) => e.into(),
+            FootprintError::File(e) => {
+                tracing::error!(error = %e, "inhaler product table");
+                PageError(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The inhaler product table could not be read.".into(),
+                )
+            }
+        }
     }
 }
 
@@ -238,24 +253,14 @@ pub async fn footprint(state: &AppState) -> Result<Option<Arc<FootprintTable>>, 
         }
         cached.revision
     };
-    let factors: FactorSet = state.store.factor_set(None).await?;
-    let editions = state.store.edition_years().await?;
-    let mut resolver = Resolver::new(&factors, editions);
     let mut agg = Aggregator::new(&[GroupBy::Organisation, GroupBy::Category], false);
-    let mut rows = 0u64;
-    state
-        .store
-        .for_each_activity(None, None, |a| {
-            rows += 1;
-            if let Ok(e) = resolver.emission(&a)
-                && in_footprint(&e)
-            {
-                agg.add(0, &e);
-            }
-            Ok(())
-        })
-        .await?;
-    let table = (rows > 0).then(|| Arc::new(agg.finish()));
+    let mut emissions = 0u64;
+    for_each_emission(&state.store, &FootprintQuery::default(), |e| {
+        emissions += 1;
+        agg.add(0, &e);
+    })
+    .await?;
+    let table = (emissions > 0).then(|| Arc::new(agg.finish()));
     let mut cached = state.cache.0.lock().await;
     // Keep it only if nothing was written meanwhile: otherwise the next request recomputes.
     if cached.revision == revision {

@@ -114,4 +114,66 @@ async fn inhaler_pages_show_the_trend_league_and_practices() {
     assert!(body.contains("THE OTHER SURGERY"), "{body}");
     let (status, _) = get(&app, "/medicines/inhalers/practices/X99999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The ICB's inhalers are the footprint's "inhalers" category: 3,783.25 + 282.6 kg.
+    let (status, csv) = get(&app, "/footprint.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.contains("QJ2,inhalers,4.06585,4.06585\n"), "{csv}");
+}
+
+#[tokio::test]
+async fn anaesthetic_gases_page_rates_each_trust_against_the_nitrous_oxide_target() {
+    use greenplan_core::anaesthetic::{Basis, GasUse};
+    use greenplan_core::period::YearMonth;
+    let db = TestDatabase::new();
+    let store = Store::connect(&db.url).await.unwrap();
+    store.init_plan(&built_in_plan().unwrap()).await.unwrap();
+    let app = router(AppState::new(store.clone()));
+    let (status, body) = get(&app, "/medicines/anaesthetic-gases").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("No anaesthetic gas returns have been imported yet"),
+        "{body}"
+    );
+
+    let n2o = |year: i32, month: u32, kg: &str| GasUse {
+        organisation: "RTG".into(),
+        month: YearMonth::new(year, month).unwrap(),
+        agent: "nitrous-oxide".parse().unwrap(),
+        quantity: kg.parse().unwrap(),
+        unit: "kg".parse().unwrap(),
+        supply: None,
+        basis: Basis::Purchased,
+    };
+    store
+        .replace_gas_returns(
+            "test",
+            "gases.csv",
+            &[(2, n2o(2024, 4, "100")), (3, n2o(2025, 4, "60"))],
+        )
+        .await
+        .unwrap();
+    // AoA: 100 kg × 298 = 29.8 t in 2024/25; 60 kg × 298 = 17.88 t in 2025/26, 40.0% less.
+    let (status, body) = get(&app, "/medicines/anaesthetic-gases").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("University Hospitals of Derby and Burton"),
+        "{body}"
+    );
+    assert!(body.contains(">29.8</td>"), "{body}");
+    assert!(body.contains(">17.9</td>"), "{body}");
+    assert!(body.contains(">40%</td>"), "{body}");
+    assert!(!body.contains("style="), "no inline styles under the CSP");
+    // The RCoA set: 60 kg × 265 = 15.9 t.
+    let (_, body) = get(&app, "/medicines/anaesthetic-gases?gwp=rcoa").await;
+    assert!(body.contains(">15.9</td>"), "{body}");
+    let (status, csv) = get(&app, "/medicines/anaesthetic-gases.csv?gwp=rcoa").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.contains("RTG,2025/26,1,15900,15900,40,,rcoa\n"),
+        "{csv}"
+    );
+    // In the footprint with the AoA set: 29.8 t and 17.88 t.
+    let (_, csv) = get(&app, "/footprint.csv").await;
+    assert!(csv.contains("RTG,anaesthetic-gases,47.68,47.68\n"), "{csv}");
 }

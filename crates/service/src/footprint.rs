@@ -1,0 +1,327 @@
+//! The footprint of everything greenplan holds, computed one way for the web app, the command
+//! line and the reports: the activity rows of organisations' returns, resolved against the
+//! conversion factors, and the medicines the ICS keeps as data of their own — the ICB's
+//! inhalers from the English Prescribing Dataset ("inhalers") and trusts' anaesthetic gas
+//! returns ("anaesthetic gases").
+//!
+//! Medicines become activity rows too, each against a factor of its own kept beside the
+//! official ones (an inhaler product's kgCO2e per inhaler; a gas's GWP per kg), so a medicines
+//! figure goes through the same arithmetic and `--explain` traces it to its month, product or
+//! trust and to the figure's source like any other.
+
+use greenplan_core::activity::{Activity, RowRef};
+use greenplan_core::anaesthetic::{Basis, GasUse, GwpSet};
+use greenplan_core::category::{NhsCategory, Scope};
+use greenplan_core::factor::{Factor, FactorSet, GasParts};
+use greenplan_core::footprint::{Emission, Resolver, in_footprint};
+use greenplan_core::inhaler::InhalerTable;
+use greenplan_core::ods::OdsCode;
+use greenplan_core::period::FinancialYear;
+use greenplan_core::prescribing::inhalers_by_product;
+use greenplan_core::unit::{Unit, UnitKind};
+use greenplan_store::{Store, StoreError};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The edition name of the inhaler product factors (built-in table plus the ICS's own).
+pub const INHALER_EDITION: &str = "inhaler-products";
+/// The GWP set the footprint counts anaesthetic gases with (the Association of
+/// Anaesthetists', as `greenplan anaesthetic-gases report` does by default).
+pub const FOOTPRINT_GWP_SET: GwpSet = GwpSet::Aoa;
+
+/// Why the footprint could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum FootprintError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    File(#[from] greenplan_ingest::IngestError),
+}
+
+/// Which part of the footprint to compute.
+#[derive(Debug, Clone, Default)]
+pub struct FootprintQuery {
+    pub year: Option<FinancialYear>,
+    pub organisation: Option<OdsCode>,
+    /// Convert every activity row with this edition of the official factors (like for like
+    /// across years). Medicines keep their own factors.
+    pub edition: Option<String>,
+    /// Factors to use beside the stored ones (`greenplan footprint --factors`).
+    pub extra_factors: Vec<Factor>,
+    /// Inhaler product files to layer over the stored table for this computation only.
+    pub inhaler_files: Vec<std::path::PathBuf>,
+}
+
+/// What a computation read besides the emissions it handed over.
+#[derive(Debug)]
+pub struct FootprintRun {
+    /// Every factor an emission's `factor` index may point at.
+    pub factors: FactorSet,
+    /// Activity rows read from returns.
+    pub rows: u64,
+    /// Rows that could not be converted, each as `file row N (column): why`.
+    pub unconverted: Vec<String>,
+    /// Factor editions the emissions were computed with, in the order first used.
+    pub editions_used: Vec<String>,
+}
+
+/// Hands every emission of the query to `each` (only those inside the footprint: biogenic CO2
+/// is reported beside it, never in it) and says what was read.
+pub async fn for_each_emission(
+    store: &Store,
+    query: &FootprintQuery,
+    mut each: impl FnMut(Emission),
+) -> Result<FootprintRun, FootprintError> {
+    let table = inhaler_table(store, &query.inhaler_files).await?;
+    let medicines = medicines_activity(store, &table).await?;
+    let mut factors = store.factor_set(None).await?.factors().to_vec();
+    factors.extend(query.extra_factors.iter().cloned());
+    factors.extend(medicines.factors);
+    let factors = FactorSet::new(factors);
+    let mut editions = store.edition_years().await?;
+    for e in factors.editions() {
+        if !editions.iter().any(|(n, _)| n == e)
+            && let Some(y) = e.rsplit('-').next().and_then(|y| y.parse().ok())
+        {
+            editions.push((e.to_string(), y));
+        }
+    }
+    let wanted = |e: &Emission| {
+        query.year.is_none_or(|y| e.year == y)
+            && query
+                .organisation
+                .as_ref()
+                .is_none_or(|o| &e.organisation == o)
+            && in_footprint(e)
+    };
+    let mut editions_used: Vec<String> = Vec::new();
+    let mut note_edition = |name: Option<Arc<str>>| {
+        if let Some(name) = name
+            && !editions_used.iter().any(|u| **u == *name)
+        {
+            editions_used.push(name.to_string());
+        }
+    };
+    let mut unconverted = Vec::new();
+    let mut returns = Resolver::new(&factors, editions.clone()).pin(query.edition.clone());
+    let rows = store
+        .for_each_activity(query.year, query.organisation.as_ref(), |a| {
+            match returns.emission(&a) {
+                Ok(e) if wanted(&e) => {
+                    note_edition(returns.edition_for(&a));
+                    each(e);
+                }
+                Ok(_) => {}
+                Err(p) => unconverted.push(format!(
+                    "{} row {} ({}): {}",
+                    a.origin.source, a.origin.row, p.column, p.message
+                )),
+            }
+            Ok(())
+        })
+        .await?;
+    // Medicines name their own editions, which `--edition` must not override.
+    let mut own = Resolver::new(&factors, editions);
+    for a in &medicines.activity {
+        match own.emission(a) {
+            Ok(e) if wanted(&e) => {
+                note_edition(own.edition_for(a));
+                each(e);
+            }
+            Ok(_) => {}
+            Err(p) => unconverted.push(format!(
+                "{} row {} ({}): {}",
+                a.origin.source, a.origin.row, p.column, p.message
+            )),
+        }
+    }
+    unconverted.extend(medicines.problems);
+    Ok(FootprintRun {
+        factors,
+        rows,
+        unconverted,
+        editions_used,
+    })
+}
+
+/// The inhaler product table in force: the one shipped with greenplan, the ICS's own figures
+/// stored over it, then `files` over both (for one computation).
+pub async fn inhaler_table(
+    store: &Store,
+    files: &[impl AsRef<Path>],
+) -> Result<InhalerTable, FootprintError> {
+    let mut table = greenplan_ingest::prescribing::inhaler_table(&[])?;
+    table.extend(store.inhaler_products().await?);
+    for f in files {
+        table.extend(greenplan_ingest::prescribing::read_inhaler_file(
+            f.as_ref(),
+        )?);
+    }
+    Ok(table)
+}
+
+/// Medicines as activity rows, with the factors they are converted with.
+struct MedicinesActivity {
+    factors: Vec<Factor>,
+    activity: Vec<Activity>,
+    problems: Vec<String>,
+}
+
+async fn medicines_activity(
+    store: &Store,
+    table: &InhalerTable,
+) -> Result<MedicinesActivity, FootprintError> {
+    let mut out = MedicinesActivity {
+        factors: Vec::new(),
+        activity: Vec::new(),
+        problems: Vec::new(),
+    };
+    if let Some(plan) = store.load_plan().await? {
+        inhaler_activity(store, table, &plan.info.icb, &mut out).await?;
+    }
+    gas_activity(&store.gas_returns(None).await?, &mut out);
+    Ok(out)
+}
+
+/// The plan's ICB's inhalers: one row per month and product, from the stored prescribing.
+async fn inhaler_activity(
+    store: &Store,
+    table: &InhalerTable,
+    icb: &OdsCode,
+    out: &mut MedicinesActivity,
+) -> Result<(), FootprintError> {
+    let data = store.load_icb_prescribing(icb.as_str()).await?;
+    let source: Arc<str> = Arc::from("English Prescribing Dataset (stored months)");
+    let mut used = std::collections::BTreeSet::new();
+    for (row, ((month, code), inhalers)) in inhalers_by_product(&data, table, Some(icb.as_str()))
+        .into_iter()
+        .enumerate()
+    {
+        used.insert(code.clone());
+        out.activity.push(Activity {
+            origin: RowRef {
+                source: source.clone(),
+                row: row as u64 + 1,
+            },
+            organisation: icb.clone(),
+            site: None,
+            period_start: month.start(),
+            period_end: month.end(),
+            activity: inhaler_activity_name(table, &code),
+            quantity: inhalers,
+            unit: Unit::new(UnitKind::Count),
+            edition: Some(INHALER_EDITION.into()),
+            category: Some(NhsCategory::Inhalers),
+            market_factor: None,
+            notes: Some(format!("{month}: BNF {code}")),
+        });
+    }
+    for code in used {
+        let Some(p) = table.get(&code) else { continue };
+        out.factors.push(Factor {
+            edition: INHALER_EDITION.into(),
+            scope: Scope::Scope3,
+            levels: vec!["Inhalers".into(), p.description.clone()],
+            column_text: None,
+            unit_text: "inhaler".into(),
+            unit: Unit::new(UnitKind::Count),
+            kgco2e: p.kgco2e_per_inhaler,
+            gases: GasParts::default(),
+            activity: Some(inhaler_activity_name(table, &code)),
+            category: Some(NhsCategory::Inhalers),
+            source: format!(
+                "{} ({}{}): {}",
+                p.description,
+                p.device,
+                if p.class_default {
+                    ", class default"
+                } else {
+                    ""
+                },
+                p.source
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The factor's name, which `--explain` shows: the product as well as its code.
+fn inhaler_activity_name(table: &InhalerTable, bnf_code: &str) -> String {
+    let description = table.get(bnf_code).map_or("", |p| p.description.as_str());
+    format!("inhaler: {description} (BNF {bnf_code})")
+}
+
+/// Trusts' purchased anaesthetic gases: one row per return line, kg of the agent × its GWP.
+fn gas_activity(uses: &[GasUse], out: &mut MedicinesActivity) {
+    let set = FOOTPRINT_GWP_SET;
+    let edition = format!("gwp-{}", set.slug());
+    let source: Arc<str> = Arc::from("anaesthetic gas returns (stored)");
+    let mut agents = Vec::new();
+    for (row, u) in uses.iter().enumerate() {
+        if u.basis != Basis::Purchased {
+            continue; // clinical use is a check on losses, not a second emission
+        }
+        let problem = |message: String| {
+            format!(
+                "{source} row {} ({}, {}): {message}",
+                row + 1,
+                u.organisation,
+                u.month
+            )
+        };
+        let organisation = match OdsCode::parse(&u.organisation) {
+            Ok(o) => o,
+            Err(e) => {
+                out.problems.push(problem(e.to_string()));
+                continue;
+            }
+        };
+        let kg = match u.kg() {
+            Ok(kg) => kg,
+            Err(e) => {
+                out.problems.push(problem(e.to_string()));
+                continue;
+            }
+        };
+        if !agents.contains(&u.agent) {
+            agents.push(u.agent);
+        }
+        out.activity.push(Activity {
+            origin: RowRef {
+                source: source.clone(),
+                row: row as u64 + 1,
+            },
+            organisation,
+            site: None,
+            period_start: u.month.start(),
+            period_end: u.month.end(),
+            activity: gas_activity_name(u.agent.slug(), set),
+            quantity: kg,
+            unit: Unit::new(UnitKind::Kilogram),
+            edition: Some(edition.clone()),
+            category: Some(NhsCategory::AnaestheticGases),
+            market_factor: None,
+            notes: Some(format!("{} {} {}", u.quantity, u.unit, u.agent.slug())),
+        });
+    }
+    for agent in agents {
+        out.factors.push(Factor {
+            edition: edition.clone(),
+            scope: Scope::Scope1,
+            levels: vec!["Anaesthetic gases".into(), agent.slug().into()],
+            column_text: None,
+            unit_text: "kg".into(),
+            unit: Unit::new(UnitKind::Kilogram),
+            kgco2e: set.gwp(agent),
+            gases: GasParts::default(),
+            activity: Some(gas_activity_name(agent.slug(), set)),
+            category: Some(NhsCategory::AnaestheticGases),
+            source: format!("GWP100, {}", set.label()),
+        });
+    }
+}
+
+/// The factor's name, which `--explain` shows: the agent and the GWP set.
+fn gas_activity_name(agent: &str, set: GwpSet) -> String {
+    format!("anaesthetic gas: {agent} (GWP100, {})", set.label())
+}
