@@ -212,7 +212,8 @@ const INHALER_WORDS: &[&str] = &[
     "breezhaler",
     "easi-breathe",
     "rotacaps",
-    "diskhaler",
+    // Diskhaler devices and their refill disks ("Ventodisks 200microgram").
+    "disk",
     "novolizer",
     "forspiro",
     "aerosphere",
@@ -295,15 +296,19 @@ mod tests {
     #[test]
     fn inhalers_are_told_from_other_chapter_3_products() {
         assert!(looks_like_inhaler(
-            "0301020Q0BBAAAA",
-            "Spiriva Respimat 2.5micrograms/dose solution for inhalation cartridge with device"
+            "0301020Q0BBACAC",
+            "Spiriva Respimat 2.5micrograms/dose inhalation solution cartridge with device"
         ));
         assert!(looks_like_inhaler(
             "0301011R0AAAPAP",
             "Salbutamol 100micrograms/dose inhaler CFC free"
         ));
+        assert!(looks_like_inhaler(
+            "0301011R0BLABAK",
+            "Ventodisks 200microgram"
+        ));
         assert!(!looks_like_inhaler(
-            "0301011R0AAAAAA",
+            "0301011R0AAAXAX",
             "Salbutamol 2.5mg/2.5ml nebuliser liquid unit dose vials"
         ));
         assert!(!looks_like_inhaler(

@@ -582,7 +582,7 @@ mod tests {
             product("0301011R0BWAABZ", Device::Dpi, "0.62", 200),
             product("0302000C0BPABBF", Device::Mdi, "10", 200),
             product("0302000V0BBABAB", Device::Dpi, "0.8", 30),
-            product("0301020Q0BBAAAA", Device::Smi, "0.8", 60),
+            product("0301020Q0BBACAC", Device::Smi, "0.8", 60),
         ])
     }
 

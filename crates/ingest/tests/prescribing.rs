@@ -80,8 +80,8 @@ fn month(icb: (&str, &str)) -> String {
         row(
             "C81001",
             "QJ2",
-            "0301011U0AAAAAA",
-            "Salmeterol 25micrograms/dose inhaler CFC free",
+            "0302000C0BFABAB",
+            "Beclazone 100 inhaler",
             "1",
             "1",
             "1",
@@ -98,7 +98,7 @@ fn month(icb: (&str, &str)) -> String {
         row(
             "C81002",
             "QJ2",
-            "0301011R0AAAAAA",
+            "0301011R0AAAXAX",
             "Salbutamol 2.5mg/2.5ml nebuliser liquid unit dose vials",
             "20",
             "1",
@@ -167,9 +167,10 @@ fn check_icb(path: &Path) {
     assert_eq!(r.mdi_share_excl_salbutamol(), Some(d("0.333333")));
     assert_eq!(r.salbutamol_inhalers, d("5"));
     assert_eq!(r.salbutamol_kgco2e_per_inhaler(), Some(d("27.052")));
-    // The salmeterol inhaler is not in the table: reported, not dropped silently.
+    // The Beclazone inhaler (a discontinued brand) is not in the table: reported, not
+    // dropped silently.
     assert_eq!(m.uncounted.len(), 1);
-    assert_eq!(m.uncounted[0].bnf_code, "0301011U0AAAAAA");
+    assert_eq!(m.uncounted[0].bnf_code, "0302000C0BFABAB");
     assert_eq!(m.uncounted[0].items, 1);
 }
 
@@ -393,12 +394,16 @@ fn a_users_table_extends_and_overrides_the_built_in_one() {
         dir.path(),
         "mine.csv",
         b"bnf_code,description,device,kgco2e_per_inhaler,doses_per_inhaler,source\n\
-          0301011U0AAAAAA,Salmeterol 25micrograms/dose inhaler CFC free,MDI,20,120,local audit 2025\n\
+          0302000C0BFABAB,Beclazone 100 inhaler,MDI,20,200,local audit 2025\n\
           0301011R0BEAIAP,Ventolin 100micrograms/dose Evohaler,MDI,30,200,supplier 2025\n",
     );
+    let built_in = inhaler_table(&[]).unwrap();
+    assert!(built_in.get("0302000C0BFABAB").is_none());
     let table = inhaler_table(&[factors.as_path()]).unwrap();
+    // One code added, one replaced.
+    assert_eq!(table.len(), built_in.len() + 1);
     assert_eq!(
-        table.get("0301011U0AAAAAA").unwrap().kgco2e_per_inhaler,
+        table.get("0302000C0BFABAB").unwrap().kgco2e_per_inhaler,
         d("20")
     );
     assert_eq!(
