@@ -151,19 +151,19 @@ test('a contract is added and a waste return imported', async () => {
   const page = await signIn(DCHS);
   await page.goto('/registers/procurement-contracts/new');
   await page.getByLabel('Organisation').selectOption('RY8');
-  await page.getByLabel('Contract').fill('Community equipment');
-  await page.getByLabel('Supplier').fill('Medequip');
-  await page.getByLabel('Category').selectOption('medical-equipment');
+  await page.getByLabel('Contract', { exact: true }).fill('Community equipment');
+  await page.getByLabel('Supplier', { exact: true }).fill('Medequip');
+  await page.getByLabel('Category', { exact: true }).selectOption('medical-equipment');
   await page.getByLabel('Annual value').fill('7500000');
-  await page.getByLabel('Start').fill('2026-01-10');
+  await page.getByLabel('Start', { exact: true }).fill('2026-01-10');
   await page.getByLabel('PPN 06/20 weighting applied').selectOption('yes');
-  await page.getByLabel('PPN 06/20 weighting', { exact: true }).fill('10');
+  await page.getByLabel('PPN 06/20 weighting (optional)').fill('10');
   await page.getByLabel('Carbon Reduction Plan received').selectOption('no');
   await page.getByLabel('Sustainability KPIs in the contract').selectOption('yes');
   await page.getByLabel('Evergreen assessment').selectOption('level-1');
   await page.getByRole('button', { name: 'Add the record' }).click();
   await page.waitForURL(/\/registers\/procurement-contracts$/);
-  await page.getByRole('cell', { name: 'Community equipment' }).waitFor();
+  await page.getByRole('cell', { name: 'Community equipment', exact: true }).waitFor();
 
   await page.goto('/registers/waste-streams/import');
   const csv = 'organisation,period_start,period_end,stream,route,tonnes,transport_miles\nRY8,2025-04-01,2025-06-30,clinical-infectious,alternative-treatment,12.5,340\n';
