@@ -431,8 +431,28 @@ fn form_values(body: &[u8]) -> (String, HashMap<String, String>) {
     (csrf, values)
 }
 
-/// Validates a submitted form; on problems, the form again with each field's error.
-fn checked(
+/// Validates a submitted form against the register and the plan's organisations.
+fn validate(
+    register: &'static Register,
+    plan: &Plan,
+    values: &HashMap<String, String>,
+) -> Result<Record, Vec<register::FieldError>> {
+    let record = register.parse(|k| values.get(k).map(String::as_str))?;
+    match record
+        .organisation()
+        .filter(|o| plan.organisations.iter().any(|p| &p.code == o))
+    {
+        Some(_) => Ok(record),
+        None => Err(vec![register::FieldError {
+            field: "organisation",
+            message: "Organisation: choose one of the plan's organisations".into(),
+        }]),
+    }
+}
+
+/// The form again, with each field's problem beside it and a summary linking to them.
+#[allow(clippy::too_many_arguments)] // what the form page needs; a struct would only rename them
+fn form_again(
     viewer: &Viewer,
     register: &'static Register,
     plan: &Plan,
@@ -440,43 +460,27 @@ fn checked(
     action: String,
     id: Option<i64>,
     values: &HashMap<String, String>,
-) -> Result<Record, PageResult> {
-    let record = register
-        .parse(|k| values.get(k).map(String::as_str))
-        .and_then(|r| {
-            match r
-                .organisation()
-                .filter(|o| plan.organisations.iter().any(|p| &p.code == o))
-            {
-                Some(_) => Ok(r),
-                None => Err(vec![register::FieldError {
-                    field: "organisation",
-                    message: "Organisation: choose one of the plan's organisations".into(),
-                }]),
-            }
-        });
-    record.map_err(|problems| {
-        let errors: HashMap<&str, String> = problems
+    problems: &[register::FieldError],
+) -> PageResult {
+    let errors: HashMap<&str, String> = problems
+        .iter()
+        .map(|p| (p.field, p.message.clone()))
+        .collect();
+    let page = FormPage {
+        title: format!("{} – check the form", register.title),
+        chrome: Chrome::of(viewer),
+        register,
+        action,
+        id,
+        fields: form_fields(register, plan, access, values, &errors),
+        errors: problems
             .iter()
-            .map(|p| (p.field, p.message.clone()))
-            .collect();
-        let page = FormPage {
-            title: format!("{} – check the form", register.title),
-            chrome: Chrome::of(viewer),
-            register,
-            action,
-            id,
-            fields: form_fields(register, plan, access, values, &errors),
-            errors: problems
-                .iter()
-                .map(|p| (p.field.to_string(), p.message.clone()))
-                .collect(),
-        };
-        html(page).map(|mut r| {
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            r
-        })
-    })
+            .map(|p| (p.field.to_string(), p.message.clone()))
+            .collect(),
+    };
+    let mut r = html(page)?;
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
 }
 
 pub async fn add(
@@ -491,17 +495,20 @@ pub async fn add(
     let user = viewer.form_writer(&headers, &csrf, "add a record")?;
     let plan = crate::pages::plan(&state).await?;
     let action = format!("/registers/{}/new", register.slug);
-    let record = match checked(
-        &viewer,
-        register,
-        &plan,
-        &user.access,
-        action,
-        None,
-        &values,
-    ) {
+    let record = match validate(register, &plan, &values) {
         Ok(r) => r,
-        Err(page) => return page,
+        Err(problems) => {
+            return form_again(
+                &viewer,
+                register,
+                &plan,
+                &user.access,
+                action,
+                None,
+                &values,
+                &problems,
+            );
+        }
     };
     if !may_write(Some(&user.access), &record) {
         return Err(cannot_write(register));
@@ -572,17 +579,20 @@ pub async fn edit(
     }
     let plan = crate::pages::plan(&state).await?;
     let action = format!("/registers/{}/{id}/edit", register.slug);
-    let record = match checked(
-        &viewer,
-        register,
-        &plan,
-        &user.access,
-        action,
-        Some(id),
-        &values,
-    ) {
+    let record = match validate(register, &plan, &values) {
         Ok(r) => r,
-        Err(page) => return page,
+        Err(problems) => {
+            return form_again(
+                &viewer,
+                register,
+                &plan,
+                &user.access,
+                action,
+                Some(id),
+                &values,
+                &problems,
+            );
+        }
     };
     if !may_write(Some(&user.access), &record) {
         return Err(cannot_write(register));

@@ -10,6 +10,7 @@ use super::{
     Choice, Field, FieldError, FieldKind, Figure, FigureMaker, MetricPeriod, ORGANISATION, Record,
     Register, share, years_and_quarters, years_of,
 };
+use crate::period::FinancialYear;
 use crate::quantity::with_thousands;
 use rust_decimal::Decimal;
 
@@ -233,17 +234,60 @@ fn area_share(
 fn sites_where(
     sites: &[Site<'_>],
     pick: impl Fn(&Site<'_>) -> bool,
-    deadline: &str,
+    year: FinancialYear,
+    deadline: i32,
 ) -> (Decimal, Decimal, String) {
     let chosen: Vec<&Site<'_>> = sites.iter().filter(|s| pick(s)).collect();
     let area: Decimal = chosen.iter().map(|s| s.floor_area).sum();
     let names: Vec<&str> = chosen.iter().map(|s| s.name).collect();
+    let rating = DeadlineRating::of(chosen.len(), year, deadline);
     let working = if chosen.is_empty() {
-        format!("none: the {deadline} deadline is met")
+        format!("none: {rating}")
     } else {
-        format!("{} ({}); to end by {deadline}", names.join(", "), m2(area))
+        format!("{} ({}): {rating}", names.join(", "), m2(area))
     };
     (Decimal::from(chosen.len()), area, working)
+}
+
+/// Where sites still on a fuel stand against its phase-out deadline (a calendar year).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineRating {
+    /// None remain.
+    Met { deadline: i32 },
+    /// Some remain, with whole financial years left before the deadline.
+    Open { deadline: i32, years_left: i32 },
+    /// Some remain and the deadline has passed.
+    Missed { deadline: i32 },
+}
+
+impl DeadlineRating {
+    pub fn of(remaining: usize, year: FinancialYear, deadline: i32) -> Self {
+        match (remaining, years_to_deadline(year, deadline)) {
+            (0, _) => Self::Met { deadline },
+            (_, Some(years_left)) => Self::Open {
+                deadline,
+                years_left,
+            },
+            (_, None) => Self::Missed { deadline },
+        }
+    }
+}
+
+impl std::fmt::Display for DeadlineRating {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Met { deadline } => write!(f, "the {deadline} deadline is met"),
+            Self::Open {
+                deadline,
+                years_left,
+            } => write!(
+                f,
+                "to end by {deadline}, {years_left} financial year{} left",
+                if *years_left == 1 { "" } else { "s" }
+            ),
+            Self::Missed { deadline } => write!(f, "the {deadline} deadline is missed"),
+        }
+    }
 }
 
 const HDP: FigureMaker = FigureMaker::new(
@@ -301,30 +345,27 @@ fn site_metrics(records: &[Record], period: MetricPeriod) -> Vec<Figure> {
     let fossil = |s: &Site<'_>| s.is_fossil();
     let oil = |s: &Site<'_>| s.heating == "oil";
     out.extend(FOSSIL_SITES.each_scope(&of_year, period, |rs| {
-        let (n, _, w) = sites_where(&typed(rs), fossil, "2032");
+        let (n, _, w) = sites_where(&typed(rs), fossil, year, 2032);
         Some((n, w))
     }));
     out.extend(FOSSIL_AREA.each_scope(&of_year, period, |rs| {
-        let (_, a, w) = sites_where(&typed(rs), fossil, "2032");
+        let (_, a, w) = sites_where(&typed(rs), fossil, year, 2032);
         Some((a, w))
     }));
     out.extend(OIL_SITES.each_scope(&of_year, period, |rs| {
-        let (n, _, w) = sites_where(&typed(rs), oil, "2028");
+        let (n, _, w) = sites_where(&typed(rs), oil, year, 2028);
         Some((n, w))
     }));
     out.extend(OIL_AREA.each_scope(&of_year, period, |rs| {
-        let (_, a, w) = sites_where(&typed(rs), oil, "2028");
+        let (_, a, w) = sites_where(&typed(rs), oil, year, 2028);
         Some((a, w))
     }));
     out
 }
 
-/// The deadline rating of sites still on a fuel: met when none remain, otherwise how many
-/// financial years are left before the deadline year (`None`: missed).
-pub fn years_to_deadline(
-    year: crate::period::FinancialYear,
-    deadline_calendar_year: i32,
-) -> Option<i32> {
+/// Whole financial years after `year` that end before the deadline calendar year is out
+/// (2023/24 to 2028: 2024/25 … 2027/28, four); `None` once it has passed.
+pub fn years_to_deadline(year: FinancialYear, deadline_calendar_year: i32) -> Option<i32> {
     let left = deadline_calendar_year - year.0 - 1;
     (left >= 0).then_some(left)
 }

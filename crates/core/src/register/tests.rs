@@ -69,6 +69,24 @@ fn estate_shares_are_by_floor_area() {
     assert_eq!(figure(&f, "fossil-heated-area", None, Y2324), dec("15000"));
     assert_eq!(figure(&f, "oil-heated-sites", None, Y2324), dec("1"));
     assert_eq!(figure(&f, "oil-heated-area", Some("RXM"), Y2324), dec("0"));
+    let oil = |org: Option<&str>| {
+        f.iter()
+            .find(|x| {
+                x.key == "oil-heated-sites" && x.organisation.as_ref().map(OdsCode::as_str) == org
+            })
+            .unwrap()
+            .working
+            .clone()
+    };
+    assert_eq!(
+        oil(None),
+        "B (5,000 m²): to end by 2028, 4 financial years left"
+    );
+    assert_eq!(oil(Some("RXM")), "none: the 2028 deadline is met");
+    assert_eq!(
+        estates::DeadlineRating::of(2, FinancialYear(2028), 2028).to_string(),
+        "the 2028 deadline is missed"
+    );
     let led = f
         .iter()
         .find(|x| x.key == "led-share" && x.organisation.is_none())
