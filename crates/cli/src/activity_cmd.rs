@@ -265,6 +265,22 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
                         .join("\n")
                 );
             }
+            if !run.not_counted.is_empty() {
+                eprintln!(
+                    "note: {} register record{} or medicines line{} could not be converted and {} left out:",
+                    run.not_counted.len(),
+                    if run.not_counted.len() == 1 { "" } else { "s" },
+                    if run.not_counted.len() == 1 { "" } else { "s" },
+                    if run.not_counted.len() == 1 {
+                        "is"
+                    } else {
+                        "are"
+                    },
+                );
+                for p in run.not_counted.iter().take(20) {
+                    eprintln!("  {p}");
+                }
+            }
             // Medicines' own factors are in the computation's set, not in `factor_set`.
             factor_set = run.factors;
         }

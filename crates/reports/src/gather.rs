@@ -178,7 +178,8 @@ async fn footprint(store: &Store) -> Result<FootprintData, ReportError> {
             .or_default() += e.kgco2e;
     })
     .await?;
-    let (rows, unconverted, used) = (run.rows, run.unconverted, run.editions_used);
+    let unconverted = run.unconverted.into_iter().chain(run.not_counted).collect();
+    let (rows, used) = (run.rows, run.editions_used);
     Ok(FootprintData {
         lines: sums
             .into_iter()

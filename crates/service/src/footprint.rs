@@ -1,6 +1,6 @@
 //! The footprint of everything greenplan holds, computed one way for the web app, the command
-//! line and the reports: the activity rows of organisations' returns, resolved against the
-//! conversion factors, and the medicines the ICS keeps as data of their own — the ICB's
+//! line and the reports: the activity rows of organisations' returns and of the registers
+//! (fleet, waste, spend), resolved against the conversion factors, and the medicines the ICS keeps as data of their own — the ICB's
 //! inhalers from the English Prescribing Dataset ("inhalers") and trusts' anaesthetic gas
 //! returns ("anaesthetic gases").
 //!
@@ -9,7 +9,7 @@
 //! figure goes through the same arithmetic and `--explain` traces it to its month, product or
 //! trust and to the figure's source like any other.
 
-use greenplan_core::activity::{Activity, RowRef};
+use greenplan_core::activity::{Activity, RowProblem, RowRef};
 use greenplan_core::anaesthetic::{Basis, GasUse, GwpSet};
 use greenplan_core::category::{NhsCategory, Scope};
 use greenplan_core::factor::{Factor, FactorSet, GasParts};
@@ -59,8 +59,10 @@ pub struct FootprintRun {
     pub factors: FactorSet,
     /// Activity rows read from returns.
     pub rows: u64,
-    /// Rows that could not be converted, each as `file row N (column): why`.
+    /// Returned activity rows that could not be converted, each as `file row N (column): why`.
     pub unconverted: Vec<String>,
+    /// Register records and medicines that could not be converted (left out, as above).
+    pub not_counted: Vec<String>,
     /// Factor editions the emissions were computed with, in the order first used.
     pub editions_used: Vec<String>,
 }
@@ -112,14 +114,25 @@ pub async fn for_each_emission(
                     each(e);
                 }
                 Ok(_) => {}
-                Err(p) => unconverted.push(format!(
-                    "{} row {} ({}): {}",
-                    a.origin.source, a.origin.row, p.column, p.message
-                )),
+                Err(p) => unconverted.push(problem(&a, &p)),
             }
             Ok(())
         })
         .await?;
+    // Registers carry activity too (fleet mileage and fuel, waste, spend): converted with the
+    // official factors like returns. A record the factors cannot convert (a waste route with
+    // no official factor, say) is reported, but does not stop the rest.
+    let mut not_counted = Vec::new();
+    for a in store.register_footprint_activities(query.year).await? {
+        match returns.emission(&a) {
+            Ok(e) if wanted(&e) => {
+                note_edition(returns.edition_for(&a));
+                each(e);
+            }
+            Ok(_) => {}
+            Err(p) => not_counted.push(problem(&a, &p)),
+        }
+    }
     // Medicines name their own editions, which `--edition` must not override.
     let mut own = Resolver::new(&factors, editions);
     for a in &medicines.activity {
@@ -129,19 +142,24 @@ pub async fn for_each_emission(
                 each(e);
             }
             Ok(_) => {}
-            Err(p) => unconverted.push(format!(
-                "{} row {} ({}): {}",
-                a.origin.source, a.origin.row, p.column, p.message
-            )),
+            Err(p) => not_counted.push(problem(a, &p)),
         }
     }
-    unconverted.extend(medicines.problems);
+    not_counted.extend(medicines.problems);
     Ok(FootprintRun {
         factors,
         rows,
         unconverted,
+        not_counted,
         editions_used,
     })
+}
+
+fn problem(a: &Activity, p: &RowProblem) -> String {
+    format!(
+        "{} row {} ({}): {}",
+        a.origin.source, a.origin.row, p.column, p.message
+    )
 }
 
 /// The inhaler product table in force: the one shipped with greenplan, the ICS's own figures
