@@ -15,5 +15,6 @@ pub mod pathway_file;
 pub mod plan_file;
 pub mod prescribing;
 pub mod table;
+pub mod travel_survey;
 
 pub use error::{IngestError, RowError};
