@@ -161,6 +161,10 @@ test('an organiser runs a staff travel survey that three people answer', async (
   assert.match(await bySite.locator('tr', { hasText: 'London Road Community Hospital' }).filter({ hasText: 'Cycle' }).textContent(), /44\.4%/);
   assert.match(await page.locator('svg.chart title').first().textContent(), /Mode share/);
   await page.getByText(/In the footprint \(NHS Carbon Footprint Plus\): Staff travel survey 2025 \(Staff commuting, 2025\/26\)/).waitFor();
+  // Emissions, scaled × 300 ÷ 3: car 10 km × 2 × 5 days × 46 weeks × 100 = 460,000 km ×
+  // 0.1666385879194631 = 76,653.75 kg; bus 2 miles = 3.218688 km × 2 × 3 × 46 × 100 =
+  // 88,835.7888 passenger-km × 0.10215039463087248 = 9,074.61 kg; cycling and walking 0.
+  assert.match(await page.locator('#emissions-total').textContent(), /85\.73 tCO2e a year/);
   // Barriers: the weather (2) is ranked above the others (1 each).
   const barriers = await page.locator('table').filter({ hasText: 'What stops you walking or cycling' }).locator('tbody tr').allTextContents();
   assert.match(barriers[0], /The weather\s*2/);

@@ -196,6 +196,10 @@ struct RespondPage {
     )>,
     questions: Vec<ChoiceBox>,
     problems: Vec<(String, String)>,
+    /// The problem with each field, shown beside it (empty: none).
+    site_error: String,
+    distance_error: String,
+    postcode_error: String,
 }
 
 #[derive(Template)]
@@ -257,6 +261,15 @@ fn respond_page(
     problems: Vec<(String, String)>,
 ) -> RespondPage {
     let miles = form.distance_unit != "km";
+    let error_of = |field: &str| {
+        problems
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default()
+    };
+    let (site_error, distance_error, postcode_error) =
+        (error_of("site"), error_of("distance"), error_of("postcode"));
     let days = WEEKDAYS
         .iter()
         .zip(&form.days)
@@ -295,6 +308,9 @@ fn respond_page(
         days,
         form,
         problems,
+        site_error,
+        distance_error,
+        postcode_error,
     }
 }
 

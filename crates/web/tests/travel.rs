@@ -134,6 +134,10 @@ async fn a_respondent_answers_once_without_signing_in() {
         bad.body
     );
     assert!(bad.body.contains("value=\"10\""));
+    assert!(
+        bad.body.contains("id=\"postcode-error\""),
+        "the problem is shown by its field"
+    );
 
     let ok = site.post(&respond, None, Some(&origin()), ANSWERS).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
