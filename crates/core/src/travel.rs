@@ -629,7 +629,7 @@ pub fn mode_share<'a>(responses: impl IntoIterator<Item = &'a Answers>) -> ModeS
             share: Decimal::from(n) / Decimal::from(days),
         })
         .collect();
-    lines.sort_by(|a, b| b.days.cmp(&a.days));
+    lines.sort_by_key(|l| std::cmp::Reverse(l.days));
     ModeShare {
         respondents,
         days,
@@ -700,7 +700,7 @@ pub fn ranked<'a>(
         .zip(counts)
         .filter(|(_, n)| *n > 0)
         .collect();
-    out.sort_by(|a, b| b.1.cmp(&a.1));
+    out.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     out
 }
 

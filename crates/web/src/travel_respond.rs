@@ -176,6 +176,9 @@ fn boxes(q: &Question, form: &AnswerForm) -> ChoiceBox {
     }
 }
 
+/// The options of a select: (value, label, selected).
+type Options = Vec<(&'static str, &'static str, bool)>;
+
 #[derive(Template)]
 #[template(path = "travel_respond.html")]
 struct RespondPage {
@@ -189,11 +192,7 @@ struct RespondPage {
     form: AnswerForm,
     miles: bool,
     /// (field id, label, options: (value, label, selected)).
-    days: Vec<(
-        String,
-        &'static str,
-        Vec<(&'static str, &'static str, bool)>,
-    )>,
+    days: Vec<(String, &'static str, Options)>,
     questions: Vec<ChoiceBox>,
     problems: Vec<(String, String)>,
     /// The problem with each field, shown beside it (empty: none).
