@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::charts::{Bar, bar_chart};
 use crate::pages::{Chrome, PageError, PageResult, html, long_date, not_found_error, number, plan};
+use crate::travel::{organisation_name, refused};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -27,7 +28,7 @@ use greenplan_core::pathway::CareActivityFactor;
 use greenplan_core::period::FinancialYear;
 use greenplan_core::travel::Mode;
 use greenplan_core::unit::Unit;
-use greenplan_store::{DigitalScheme, NewDigitalScheme, StoreError};
+use greenplan_store::{DigitalScheme, NewDigitalScheme};
 
 /// Journey rows and device rows the form offers.
 const JOURNEY_ROWS: usize = 3;
@@ -134,11 +135,6 @@ fn organiser_of(viewer: &Viewer, organisation: &OdsCode) -> bool {
         .user
         .as_ref()
         .is_some_and(|u| u.access.can_contribute_for(organisation))
-}
-
-fn organisation_name(plan: &greenplan_core::plan::Plan, code: &OdsCode) -> String {
-    plan.organisation(code)
-        .map_or_else(|| code.to_string(), |o| o.name.clone())
 }
 
 // ---------------------------------------------------------------- the portfolio
@@ -701,13 +697,6 @@ async fn form_page(
         organisations,
         problems,
     })
-}
-
-fn refused(e: StoreError) -> PageError {
-    match e {
-        StoreError::Rejected(m) => PageError(StatusCode::UNPROCESSABLE_ENTITY, m),
-        other => other.into(),
-    }
 }
 
 /// The form for a new scheme.

@@ -43,7 +43,8 @@ pub fn percent_of(share: Decimal) -> String {
     )
 }
 
-fn organisation_name(plan: &greenplan_core::plan::Plan, code: &OdsCode) -> String {
+/// An organisation's name as the plan gives it (its code if the plan does not know it).
+pub(crate) fn organisation_name(plan: &greenplan_core::plan::Plan, code: &OdsCode) -> String {
     plan.organisation(code)
         .map_or_else(|| code.to_string(), |o| o.name.clone())
 }
@@ -75,7 +76,8 @@ async fn survey_or_404(state: &AppState, id: i64) -> Result<TravelSurvey, PageEr
         .ok_or_else(|| not_found_error("travel survey"))
 }
 
-fn refused(e: StoreError) -> PageError {
+/// A store refusal as a 422 page with its message; other errors as usual.
+pub(crate) fn refused(e: StoreError) -> PageError {
     match e {
         StoreError::Rejected(m) => PageError(StatusCode::UNPROCESSABLE_ENTITY, m),
         other => other.into(),
