@@ -267,14 +267,13 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
             }
             if !run.not_counted.is_empty() {
                 eprintln!(
-                    "note: {} register record{} or medicines line{} could not be converted and {} left out:",
+                    "note: {} line{} from registers, travel surveys or medicines could not be converted, so {} left out:",
                     run.not_counted.len(),
                     if run.not_counted.len() == 1 { "" } else { "s" },
-                    if run.not_counted.len() == 1 { "" } else { "s" },
                     if run.not_counted.len() == 1 {
-                        "is"
+                        "it is"
                     } else {
-                        "are"
+                        "they are"
                     },
                 );
                 for p in run.not_counted.iter().take(20) {

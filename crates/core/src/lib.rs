@@ -11,6 +11,7 @@ pub mod access;
 pub mod activity;
 pub mod anaesthetic;
 pub mod category;
+pub mod digital;
 pub mod factor;
 pub mod footprint;
 pub mod inhaler;
@@ -25,6 +26,7 @@ pub mod quantity;
 pub mod register;
 pub mod returns;
 pub mod target;
+pub mod travel;
 pub mod unit;
 
 pub use rust_decimal::Decimal;

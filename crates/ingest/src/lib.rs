@@ -16,5 +16,6 @@ pub mod plan_file;
 pub mod prescribing;
 pub mod register_file;
 pub mod table;
+pub mod travel_survey;
 
 pub use error::{IngestError, RowError};

@@ -1,6 +1,7 @@
 //! The footprint of everything greenplan holds, computed one way for the web app, the command
-//! line and the reports: the activity rows of organisations' returns and of the registers
-//! (fleet, waste, spend), resolved against the conversion factors, and the medicines the ICS keeps as data of their own — the ICB's
+//! line and the reports: the activity rows of organisations' returns, of the registers
+//! (fleet, waste, spend) and of closed travel surveys (commuting, patient and visitor travel),
+//! resolved against the conversion factors, and the medicines the ICS keeps as data of their own — the ICB's
 //! inhalers from the English Prescribing Dataset ("inhalers") and trusts' anaesthetic gas
 //! returns ("anaesthetic gases").
 //!
@@ -61,7 +62,8 @@ pub struct FootprintRun {
     pub rows: u64,
     /// Returned activity rows that could not be converted, each as `file row N (column): why`.
     pub unconverted: Vec<String>,
-    /// Register records and medicines that could not be converted (left out, as above).
+    /// Register records, survey responses and medicines that could not be converted (left out,
+    /// as above).
     pub not_counted: Vec<String>,
     /// Factor editions the emissions were computed with, in the order first used.
     pub editions_used: Vec<String>,
@@ -123,7 +125,10 @@ pub async fn for_each_emission(
     // official factors like returns. A record the factors cannot convert (a waste route with
     // no official factor, say) is reported, but does not stop the rest.
     let mut not_counted = Vec::new();
-    for a in store.register_footprint_activities(query.year).await? {
+    let mut derived = store.register_footprint_activities(query.year).await?;
+    // Closed travel surveys: staff commuting and patient and visitor travel, scaled to headcount.
+    derived.extend(store.travel_footprint_activities(query.year).await?);
+    for a in derived {
         match returns.emission(&a) {
             Ok(e) if wanted(&e) => {
                 note_edition(returns.edition_for(&a));

@@ -15,6 +15,7 @@ mod activities;
 mod admin;
 mod audit;
 mod backup;
+mod digital;
 mod factors;
 mod medicines;
 mod people;
@@ -24,12 +25,14 @@ mod reports;
 mod returns;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod travel;
 mod updates;
 
 pub use activities::{ActivityImport, ImportSummary, StagedUpload};
 pub use admin::MilestoneDone;
 pub use audit::AuditEntry;
 pub use backup::BackupSummary;
+pub use digital::{DigitalScheme, NewDigitalScheme};
 pub use factors::EditionInfo;
 pub use medicines::{PrescribingMonth, month_code};
 pub use people::{
@@ -40,6 +43,10 @@ pub use plan::{InitOutcome, MetricValue};
 pub use registers::{StoredRecord, register_points};
 pub use reports::{NewPublishedReport, PublishedReport, ReturnReceived};
 pub use returns::{ReturnRecord, day_of};
+pub use travel::{
+    MAX_TOKENS_PER_BATCH, NewTravelSurvey, ResponseRefused, SurveyStatus, TravelResponse,
+    TravelSurvey, survey_activities,
+};
 pub use updates::{ActionUpdate, EvidenceFile, MAX_EVIDENCE_BYTES, NewActionUpdate};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -113,6 +120,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         include_str!("../migrations/sqlite/0007_reports.sql"),
         include_str!("../migrations/postgres/0007_reports.sql"),
+    ),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_travel_and_digital.sql"),
+        include_str!("../migrations/postgres/0009_travel_and_digital.sql"),
     ),
     (
         10,

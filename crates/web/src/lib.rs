@@ -14,6 +14,7 @@ mod audit_page;
 mod auth;
 mod cache;
 mod charts;
+mod digital;
 mod gases_page;
 mod medicines_page;
 mod pages;
@@ -22,6 +23,9 @@ mod registers_files;
 mod registers_page;
 mod reports_page;
 mod returns;
+mod tools;
+mod travel;
+mod travel_respond;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -145,6 +149,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/nhsuk-frontend-10.6.1.js", get(assets::nhsuk_js))
         .route("/static/init.js", get(assets::init_js))
         .route("/assets/images/{name}", get(assets::image))
+        .merge(tools::routes())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_login))
         .layer(SetResponseHeaderLayer::overriding(
@@ -166,7 +171,8 @@ async fn require_login(
     let path = request.uri().path();
     let open = matches!(path, "/login" | "/healthz")
         || path.starts_with("/static/")
-        || path.starts_with("/assets/");
+        || path.starts_with("/assets/")
+        || tools::is_public(path);
     if state.config.require_login && !open {
         let signed_in = match auth::cookie(request.headers(), auth::SESSION_COOKIE) {
             Some(token) => state
