@@ -40,6 +40,13 @@ pub async fn init(
                 parsed.info.title
             ),
         }
+        let seeded = greenplan_service::tools::seed_care_pathways(store).await?;
+        if seeded.factors + seeded.examples > 0 {
+            eprintln!(
+                "Saved {} care-activity factors and {} example pathway scenarios.",
+                seeded.factors, seeded.examples
+            );
+        }
     } else {
         eprintln!("Database ready, with no plan.");
     }

@@ -23,6 +23,8 @@ pub mod progress;
 pub mod quality;
 pub mod quantity;
 pub mod returns;
+pub mod scheme;
+pub mod sia;
 pub mod target;
 pub mod unit;
 

@@ -3,6 +3,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod tools;
+
 use greenplan_core::activity::Activity;
 use greenplan_core::footprint::FootprintTable;
 use greenplan_core::ods::OdsCode;

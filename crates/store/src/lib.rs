@@ -17,10 +17,12 @@ mod audit;
 mod backup;
 mod factors;
 mod medicines;
+mod pathways;
 mod people;
 mod plan;
 mod reports;
 mod returns;
+mod schemes;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod updates;
@@ -31,6 +33,7 @@ pub use audit::AuditEntry;
 pub use backup::BackupSummary;
 pub use factors::EditionInfo;
 pub use medicines::{PrescribingMonth, month_code};
+pub use pathways::{SavedScenario, SeedOutcome};
 pub use people::{
     SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, SignedIn, UserSummary, check_password_strength,
     hash_password, new_token, normalise_email, verify_password,
@@ -111,6 +114,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         include_str!("../migrations/sqlite/0007_reports.sql"),
         include_str!("../migrations/postgres/0007_reports.sql"),
+    ),
+    (
+        8,
+        include_str!("../migrations/sqlite/0008_schemes_and_pathways.sql"),
+        include_str!("../migrations/postgres/0008_schemes_and_pathways.sql"),
     ),
 ];
 

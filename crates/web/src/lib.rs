@@ -19,6 +19,10 @@ mod pages;
 mod periods;
 mod reports_page;
 mod returns;
+mod scenarios_page;
+mod schemes_page;
+mod sia_page;
+mod tools;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -131,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/nhsuk-frontend-10.6.1.js", get(assets::nhsuk_js))
         .route("/static/init.js", get(assets::init_js))
         .route("/assets/images/{name}", get(assets::image))
+        .merge(tools::routes())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_login))
         .layer(SetResponseHeaderLayer::overriding(

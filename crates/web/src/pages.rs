@@ -566,6 +566,7 @@ struct ActionPage {
     statuses: Vec<(String, String, bool)>,
     form: UpdateForm,
     error: String,
+    links: crate::tools::ActionLinks,
 }
 
 /// A posted progress update, as shown on the action page.
@@ -788,6 +789,7 @@ async fn action_page(
         })
         .collect();
     Ok(ActionPage {
+        links: crate::tools::action_links(state, &action.id).await?,
         chrome: Chrome::of(viewer),
         can_update,
         updates,
@@ -1039,6 +1041,7 @@ pub struct ValueRow {
 struct MetricPage {
     title: String,
     chrome: Chrome,
+    register: Option<crate::tools::RegisterFigures>,
     history: Vec<HistoryRow>,
     metric: greenplan_core::plan::Metric,
     row: MetricRow,
@@ -1225,6 +1228,7 @@ async fn metric_page(
         }
     };
     Ok(MetricPage {
+        register: crate::tools::register_figures(state, &metric).await?,
         history: history_of(state, "metric", &id).await?,
         chrome: Chrome::of(viewer),
         record_for,
