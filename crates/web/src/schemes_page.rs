@@ -695,10 +695,23 @@ fn export_rows(schemes: &[Scheme]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// A cell of people's text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`)
+/// gets a leading apostrophe, so opening the CSV in Excel never runs what someone typed.
+fn not_a_formula(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
 /// The register (not archived) as CSV.
 pub async fn export_csv(State(state): State<AppState>) -> PageResult {
     let schemes = state.store.schemes(false).await?;
-    let body = csv_bytes(&COLUMNS, export_rows(&schemes).into_iter())?;
+    let rows = export_rows(&schemes)
+        .into_iter()
+        .map(|r| r.into_iter().map(not_a_formula).collect());
+    let body = csv_bytes(&COLUMNS, rows)?;
     Ok(csv_response("greenplan-schemes.csv", body))
 }
 

@@ -468,7 +468,7 @@ async fn a_scheme_csv_with_bad_rows_is_refused_whole_with_each_row_named() {
     assert!(site.store.schemes(true).await.unwrap().is_empty());
 
     let (ct, body) = upload(
-        "Name,Owner,Organisation,Stage,Start,Actions\r\nA,Jo,RTG,Business case,01/04/2025,CT1; CT2\r\nB,Ann,RTG,idea,,\r\n",
+        "Name,Owner,Organisation,Stage,Start,Actions\r\nA,Jo,RTG,Business case,01/04/2025,CT1; CT2\r\nB,=HYPERLINK(\"x\"),RTG,idea,,\r\n",
     );
     let reply = site
         .post_multipart("/tools/schemes/import", &cookie, &ct, body)
@@ -483,6 +483,12 @@ async fn a_scheme_csv_with_bad_rows_is_refused_whole_with_each_row_named() {
         csv.body
             .contains("1,A,Jo,RTG,business-case,2025-04-01,,CT1; CT2,,no,\n"),
         "{}",
+        csv.body
+    );
+    assert!(
+        csv.body
+            .contains("2,B,\"'=HYPERLINK(\"\"x\"\")\",RTG,idea,"),
+        "a typed formula is not run: {}",
         csv.body
     );
     let xlsx = site.get("/tools/schemes.xlsx", None).await;
