@@ -228,6 +228,9 @@ async fn a_contributor_drafts_and_submits_an_admin_reviews_and_the_scheme_is_tag
     );
 }
 
+/// (person, the form posted to, its fields, the status expected)
+type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, StatusCode);
+
 /// Who may change what: each row is (person, what they try, the status expected).
 #[tokio::test]
 async fn one_trust_cannot_change_anothers_records_and_viewers_only_read() {
@@ -285,7 +288,7 @@ async fn one_trust_cannot_change_anothers_records_and_viewers_only_read() {
         ("kgco2e", "9"),
         ("source", "plan"),
     ];
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, StatusCode)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "viewer@uhdb.nhs.uk",
             "/tools/schemes",
