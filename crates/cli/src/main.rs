@@ -208,6 +208,8 @@ async fn serve(
     {
         factors_cmd::import_dir(store, &dir).await?;
     }
+    // Databases made before the tools existed get the care-activity library on start.
+    greenplan_service::tools::seed_care_pathways(store).await?;
     if store.user_count().await? == 0 {
         eprintln!(
             "No one can sign in yet. Create the first system administrator with:\n  \

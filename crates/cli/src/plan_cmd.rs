@@ -50,6 +50,13 @@ pub async fn init(
                 eprintln!("Loaded {n} example register records (data/registers).");
             }
         }
+        let seeded = greenplan_service::tools::seed_care_pathways(store).await?;
+        if seeded.factors + seeded.examples > 0 {
+            eprintln!(
+                "Saved {} care-activity factors and {} example pathway scenarios.",
+                seeded.factors, seeded.examples
+            );
+        }
     } else {
         eprintln!("Database ready, with no plan.");
     }

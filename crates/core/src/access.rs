@@ -125,6 +125,16 @@ impl Access {
         self.can_contribute_for(organisation.unwrap_or(&plan.info.icb))
     }
 
+    /// May review `organisation`'s submissions (a Sustainability Impact Assessment): its
+    /// organisation admins, or a system admin.
+    pub fn can_review_for(&self, organisation: &OdsCode) -> bool {
+        self.is_system_admin()
+            || self
+                .memberships
+                .iter()
+                .any(|m| &m.organisation == organisation && m.role == Role::OrganisationAdmin)
+    }
+
     /// May add people to `organisation` with `role`.
     pub fn can_manage_users_of(&self, organisation: &OdsCode, role: Role) -> bool {
         self.is_system_admin()

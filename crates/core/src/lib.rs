@@ -25,6 +25,8 @@ pub mod quality;
 pub mod quantity;
 pub mod register;
 pub mod returns;
+pub mod scheme;
+pub mod sia;
 pub mod target;
 pub mod travel;
 pub mod unit;

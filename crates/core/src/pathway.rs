@@ -9,7 +9,7 @@
 //! constants here.
 
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The carbon of one unit of a care activity.
@@ -30,8 +30,59 @@ pub struct CareActivityFactor {
     pub verified: bool,
 }
 
+/// What is wrong with a care-activity factor someone entered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FactorProblem {
+    #[error("give the care activity a name")]
+    NoName,
+    #[error("say what one unit is (for example: conveyance, bed day)")]
+    NoUnit,
+    #[error("say where the figure comes from (a paper, a report, a plan)")]
+    NoSource,
+    #[error("kgCO2e per unit cannot be negative")]
+    Negative,
+    #[error("the range {low} to {high} should hold the factor {kgco2e}")]
+    OutsideRange {
+        kgco2e: Decimal,
+        low: Decimal,
+        high: Decimal,
+    },
+    #[error("give both ends of the range, or neither")]
+    HalfRange,
+}
+
+impl CareActivityFactor {
+    /// Checks a factor before it is stored: the library is data people edit, so every figure
+    /// keeps a source and a range that holds it.
+    pub fn check(&self) -> Result<(), FactorProblem> {
+        if self.name.trim().is_empty() {
+            return Err(FactorProblem::NoName);
+        }
+        if self.unit.trim().is_empty() {
+            return Err(FactorProblem::NoUnit);
+        }
+        if self.source.trim().is_empty() {
+            return Err(FactorProblem::NoSource);
+        }
+        if self.kgco2e.is_sign_negative() && !self.kgco2e.is_zero() {
+            return Err(FactorProblem::Negative);
+        }
+        match (self.low, self.high) {
+            (Some(low), Some(high)) if !(low <= self.kgco2e && self.kgco2e <= high) => {
+                Err(FactorProblem::OutsideRange {
+                    kgco2e: self.kgco2e,
+                    low,
+                    high,
+                })
+            }
+            (Some(_), None) | (None, Some(_)) => Err(FactorProblem::HalfRange),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// How a care activity's count changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Change {
     /// So many fewer (e.g. conveyances avoided).
@@ -51,14 +102,14 @@ impl Change {
 }
 
 /// A figure a document printed for one line, to set beside the computed one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Published {
     pub kgco2e: Option<Decimal>,
     pub equivalents: Option<Decimal>,
 }
 
 /// One line of a scenario.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScenarioLine {
     pub activity: String,
     pub change: Change,
@@ -66,7 +117,7 @@ pub struct ScenarioLine {
 }
 
 /// A pathway change to evaluate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scenario {
     pub name: String,
     pub description: Option<String>,

@@ -15,6 +15,7 @@ pub mod pathway_file;
 pub mod plan_file;
 pub mod prescribing;
 pub mod register_file;
+pub mod scheme_file;
 pub mod table;
 pub mod travel_survey;
 

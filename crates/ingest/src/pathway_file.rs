@@ -174,6 +174,22 @@ fn decimal(v: &toml::Value) -> Option<Decimal> {
     }
 }
 
+/// The example scenarios shipped with greenplan, saved into a new database beside the
+/// library: (example id, file name, TOML).
+pub const BUILT_IN_EXAMPLES: &[(&str, &str, &str)] = &[(
+    "team-up",
+    "data/pathways/team-up-falls.toml",
+    include_str!("../../../data/pathways/team-up-falls.toml"),
+)];
+
+/// The built-in example scenarios, by example id.
+pub fn built_in_examples() -> Result<Vec<(String, Scenario)>, IngestError> {
+    BUILT_IN_EXAMPLES
+        .iter()
+        .map(|(id, file, text)| Ok((id.to_string(), scenario_of_text(file, text)?)))
+        .collect()
+}
+
 /// Reads a scenario file.
 pub fn read_scenario(path: &Path) -> Result<Scenario, IngestError> {
     let file = path.display().to_string();
@@ -181,11 +197,16 @@ pub fn read_scenario(path: &Path) -> Result<Scenario, IngestError> {
         path: path.to_path_buf(),
         source,
     })?;
+    scenario_of_text(&file, &text)
+}
+
+/// Reads a scenario held in memory; `file` names it in errors.
+pub fn scenario_of_text(file: &str, text: &str) -> Result<Scenario, IngestError> {
     let invalid = |message: String| IngestError::Invalid {
-        file: file.clone(),
+        file: file.to_string(),
         message,
     };
-    let raw: ScenarioFile = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    let raw: ScenarioFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
     if raw.line.is_empty() {
         return Err(invalid(
             "the scenario has no [[line]]: add one per care activity that changes".into(),

@@ -222,6 +222,7 @@ pub fn quarterly(inputs: &Inputs, quarter: Quarter) -> Report {
         overdue_and_due(&ctx, quarter),
         metrics_section(&ctx, "metrics", "Metrics, off track first"),
         returns_section(&ctx),
+        scenarios_section(&ctx),
     ];
     Report {
         kind: ReportKind::Quarterly,
@@ -829,6 +830,7 @@ pub fn annual(inputs: &Inputs, year: FinancialYear) -> Report {
         footprint.section(&ctx, year),
         metrics_section(&ctx, "metrics", "Metrics and ratings"),
         case_studies(&ctx),
+        scenarios_section(&ctx),
         visions(&ctx),
         methods(&ctx, &footprint),
     ];
@@ -1197,6 +1199,59 @@ fn case_studies(ctx: &Ctx) -> Section {
     Section {
         id: "case-studies".into(),
         title: "Case studies".into(),
+        blocks,
+    }
+}
+
+/// The saved care pathway scenarios and the carbon each saves (the organisation's own when the
+/// report is for one organisation).
+fn scenarios_section(ctx: &Ctx) -> Section {
+    let rows: Vec<Vec<Cell>> = ctx
+        .inputs
+        .scenarios
+        .iter()
+        .filter(|s| {
+            ctx.inputs
+                .organisation
+                .as_ref()
+                .is_none_or(|o| o == &s.organisation)
+        })
+        .map(|s| {
+            vec![
+                Cell::text(s.name.clone()),
+                Cell::text(ctx.org_name(&s.organisation)),
+                Cell::text(s.actions.join(", ")),
+                s.kgco2e_saved.map_or(Cell::Empty, Cell::figure),
+                Cell::text(s.note.clone()),
+            ]
+        })
+        .collect();
+    let blocks = if rows.is_empty() {
+        vec![Block::Note {
+            text: "No care pathway scenarios have been saved.".into(),
+        }]
+    } else {
+        vec![
+            Block::Paragraph {
+                text: "Carbon saved by changes to care pathways, from counts of care activities avoided (or before and after) and the care-activity factor library, as the scenario pages compute it.".into(),
+            },
+            Block::Table(Table {
+                id: "pathway-scenarios".into(),
+                title: "Care pathway scenarios".into(),
+                columns: vec![
+                    Column::text("Scenario", 3),
+                    Column::text("Organisation", 2),
+                    Column::text("Actions", 1),
+                    Column::figure("Saved", "kgCO2e"),
+                    Column::text("Equivalent", 2),
+                ],
+                rows,
+            }),
+        ]
+    };
+    Section {
+        id: "pathway-scenarios".into(),
+        title: "Care pathway scenarios".into(),
         blocks,
     }
 }

@@ -2,7 +2,7 @@
 //! footprint of stored activity, the factor editions and which returns have come in.
 
 use crate::ReportError;
-use crate::inputs::{FootprintData, Inputs, ReportPeriod, ReturnsStatus};
+use crate::inputs::{FootprintData, Inputs, ReportPeriod, ReturnsStatus, ScenarioSaving};
 use chrono::{Months, NaiveDate, NaiveDateTime};
 use greenplan_core::ods::OdsCode;
 use greenplan_core::plan::{ActionStatus, OrganisationKind};
@@ -95,8 +95,41 @@ pub async fn gather(
         returns,
         returns_due: due,
         organisation,
+        scenarios: scenarios(store).await?,
         now,
     })
+}
+
+/// Every saved care pathway scenario, computed with the stored library.
+async fn scenarios(store: &Store) -> Result<Vec<ScenarioSaving>, ReportError> {
+    let library = store.care_activity_factors().await?;
+    Ok(store
+        .pathway_scenarios()
+        .await?
+        .into_iter()
+        .map(|s| {
+            let result = greenplan_core::pathway::evaluate(&s.scenario, &library);
+            ScenarioSaving {
+                name: s.scenario.name,
+                organisation: s.organisation,
+                actions: s.scenario.actions,
+                kgco2e_saved: result.as_ref().ok().map(|r| r.total_kgco2e_saved),
+                note: match result {
+                    Ok(r) => match (r.total_equivalents, r.equivalent) {
+                        (Some(n), Some(unit)) => format!(
+                            "= {} {unit}s",
+                            greenplan_core::quantity::with_thousands(
+                                n.normalize(),
+                                n.normalize().scale()
+                            )
+                        ),
+                        _ => String::new(),
+                    },
+                    Err(e) => format!("cannot be computed: {e}"),
+                },
+            }
+        })
+        .collect())
 }
 
 /// The status an action had before its first update (the stored plan holds the latest one):

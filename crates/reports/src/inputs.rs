@@ -77,6 +77,20 @@ pub struct FootprintData {
     pub editions_used: Vec<String>,
 }
 
+/// A saved care pathway scenario, computed with the current care-activity library (as its
+/// page shows it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioSaving {
+    pub name: String,
+    pub organisation: OdsCode,
+    /// Priority actions it supports.
+    pub actions: Vec<String>,
+    /// `None` when the scenario cannot be computed with the current library.
+    pub kgco2e_saved: Option<Decimal>,
+    /// "= 4,075.4 GP home visits", or why it cannot be computed.
+    pub note: String,
+}
+
 /// Everything a report is computed from.
 #[derive(Debug, Clone)]
 pub struct Inputs {
@@ -91,6 +105,8 @@ pub struct Inputs {
     pub returns_due: Option<NaiveDate>,
     /// Limit the report to one organisation.
     pub organisation: Option<OdsCode>,
+    /// Saved care pathway scenarios.
+    pub scenarios: Vec<ScenarioSaving>,
     /// Now, local time: the report shows the state as at the earlier of now and the period end.
     pub now: NaiveDateTime,
 }

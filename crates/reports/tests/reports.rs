@@ -642,3 +642,47 @@ async fn the_pack_shows_recorded_returns_and_approvals() {
         "not yet due on 1 February"
     );
 }
+
+/// Saved care pathway scenarios are listed with the carbon they save: the Team Up example,
+/// 188 × 56 + 690 × 37.9 = 36,679 kgCO2e = 4,075.4 GP home visits; it is the ICB's, so a
+/// trust's own report leaves it out.
+#[tokio::test]
+async fn the_reports_list_the_saved_pathway_scenarios() {
+    let db = TestDatabase::new();
+    let store = loaded(&db).await;
+    store
+        .seed_care_pathways(
+            &greenplan_ingest::pathway_file::built_in_factors().unwrap(),
+            &greenplan_ingest::pathway_file::built_in_examples().unwrap(),
+        )
+        .await
+        .unwrap();
+    for (kind, period) in [
+        (ReportKind::Quarterly, "Q3 2025/26"),
+        (ReportKind::Annual, "2025/26"),
+    ] {
+        let request = ReportRequest::parse(kind, period, None).unwrap();
+        let report = greenplan_reports::build(&store, &request, at(2026, 4, 20))
+            .await
+            .unwrap();
+        let scenarios = table(&report, "pathway-scenarios");
+        assert_eq!(scenarios.rows.len(), 1, "{period}");
+        let row = &scenarios.rows[0];
+        assert_eq!(row[0].display(), "Team Up: Enhanced Falls Response, 2024");
+        assert_eq!(row[2].display(), "CT1");
+        assert_eq!(row[3], Cell::figure("36679".parse().unwrap()));
+        assert_eq!(row[4].display(), "= 4,075.4 GP home visits");
+    }
+    let request = ReportRequest::parse(ReportKind::Annual, "2025/26", Some("RTG")).unwrap();
+    let report = greenplan_reports::build(&store, &request, at(2026, 4, 20))
+        .await
+        .unwrap();
+    let section = report
+        .sections
+        .iter()
+        .find(|s| s.id == "pathway-scenarios")
+        .unwrap();
+    assert!(
+        matches!(&section.blocks[0], Block::Note { text } if text.contains("No care pathway scenarios"))
+    );
+}

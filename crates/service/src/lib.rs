@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod footprint;
+pub mod tools;
 
 use greenplan_core::activity::Activity;
 use greenplan_core::footprint::FootprintTable;

@@ -18,11 +18,13 @@ mod backup;
 mod digital;
 mod factors;
 mod medicines;
+mod pathways;
 mod people;
 mod plan;
 mod registers;
 mod reports;
 mod returns;
+mod schemes;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod travel;
@@ -35,6 +37,7 @@ pub use backup::BackupSummary;
 pub use digital::{DigitalScheme, NewDigitalScheme};
 pub use factors::EditionInfo;
 pub use medicines::{PrescribingMonth, month_code};
+pub use pathways::{SavedScenario, SeedOutcome};
 pub use people::{
     SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, SignedIn, UserSummary, check_password_strength,
     hash_password, new_token, normalise_email, verify_password,
@@ -120,6 +123,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         include_str!("../migrations/sqlite/0007_reports.sql"),
         include_str!("../migrations/postgres/0007_reports.sql"),
+    ),
+    (
+        8,
+        include_str!("../migrations/sqlite/0008_schemes_and_pathways.sql"),
+        include_str!("../migrations/postgres/0008_schemes_and_pathways.sql"),
     ),
     (
         9,

@@ -93,6 +93,33 @@ async fn filled(store: &Store) {
     import.commit("rtg.csv").await.unwrap();
     let ret = store.returns_for(quarter).await.unwrap()[0].id;
     store.approve_return("lead@icb", ret).await.unwrap();
+    // The tools: the care-activity library and the Team Up scenario, a scheme and its SIA.
+    store
+        .seed_care_pathways(
+            &greenplan_ingest::pathway_file::built_in_factors().unwrap(),
+            &greenplan_ingest::pathway_file::built_in_examples().unwrap(),
+        )
+        .await
+        .unwrap();
+    let scheme = store
+        .add_schemes(
+            "pat@uhdb.nhs.uk",
+            &[greenplan_core::scheme::SchemeDetails {
+                name: "Virtual ward".into(),
+                owner: "Pat".into(),
+                organisation: rtg.clone(),
+                stage: greenplan_core::scheme::Stage::Delivery,
+                start: Some("2025-04-01".parse().unwrap()),
+                end: None,
+                actions: vec!["CT1".into()],
+                description: String::new(),
+            }],
+        )
+        .await
+        .unwrap()[0];
+    let mut sia = greenplan_core::sia::Assessment::blank(rtg, "Virtual ward", "pat@uhdb.nhs.uk", 0);
+    sia.scheme = Some(scheme);
+    store.save_sia("pat@uhdb.nhs.uk", &sia).await.unwrap();
 }
 
 /// Everything a backup holds except its header (which names the backend and the time).
@@ -122,6 +149,10 @@ async fn every_table_round_trips() {
         "\"sessions\"",
         "\"activities\"",
         "\"metric_values\"",
+        "\"care_activity_factors\"",
+        "\"schemes\"",
+        "\"sias\"",
+        "\"pathway_scenarios\"",
     ] {
         assert!(before.contains(table), "{table} is backed up");
     }

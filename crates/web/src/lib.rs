@@ -24,8 +24,12 @@ mod registers_page;
 mod reports_page;
 mod returns;
 mod tools;
+mod travel_routes;
 mod travel;
 mod travel_respond;
+mod scenarios_page;
+mod schemes_page;
+mod sia_page;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -150,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/init.js", get(assets::init_js))
         .route("/assets/images/{name}", get(assets::image))
         .merge(tools::routes())
+        .merge(travel_routes::routes())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_login))
         .layer(SetResponseHeaderLayer::overriding(
@@ -172,7 +177,7 @@ async fn require_login(
     let open = matches!(path, "/login" | "/healthz")
         || path.starts_with("/static/")
         || path.starts_with("/assets/")
-        || tools::is_public(path);
+        || travel_routes::is_public(path);
     if state.config.require_login && !open {
         let signed_in = match auth::cookie(request.headers(), auth::SESSION_COOKIE) {
             Some(token) => state

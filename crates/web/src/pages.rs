@@ -571,6 +571,7 @@ struct ActionPage {
     statuses: Vec<(String, String, bool)>,
     form: UpdateForm,
     error: String,
+    links: crate::tools::ActionLinks,
 }
 
 /// A posted progress update, as shown on the action page.
@@ -793,6 +794,7 @@ async fn action_page(
         })
         .collect();
     Ok(ActionPage {
+        links: crate::tools::action_links(state, &action.id).await?,
         chrome: Chrome::of(viewer),
         can_update,
         updates,
@@ -1044,6 +1046,7 @@ pub struct ValueRow {
 struct MetricPage {
     title: String,
     chrome: Chrome,
+    register: Option<crate::tools::RegisterFigures>,
     history: Vec<HistoryRow>,
     metric: greenplan_core::plan::Metric,
     row: MetricRow,
@@ -1230,6 +1233,7 @@ async fn metric_page(
         }
     };
     Ok(MetricPage {
+        register: crate::tools::register_figures(state, &metric).await?,
         history: history_of(state, "metric", &id).await?,
         chrome: Chrome::of(viewer),
         record_for,

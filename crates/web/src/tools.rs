@@ -1,77 +1,527 @@
-//! The routes of the tools the plan's actions ask for, kept out of the main router so the
-//! tools can grow without touching it: travel surveys (TT1) and the green digital benefits
-//! framework (DT1). The public survey pages are the only pages a respondent reaches without
-//! signing in, even where reading needs a login ([`is_public`]).
+//! The tools the plan's clinical transformation actions ask for, under one "Tools" page: the
+//! care-activity factor library and saved care pathway scenarios (`scenarios_page`), the
+//! scheme register with its "Greener NHS" tag (`schemes_page`) and Sustainability Impact
+//! Assessments (`sia_page`). Handlers are thin: they check `greenplan_core::access` and the
+//! CSRF token, call one store function (which audits) and render.
 
-use crate::{AppState, digital, travel, travel_respond};
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::pages::{
+    Chrome, HistoryRow, PageError, PageResult, history_of, html, not_found_error, number, plan,
+};
+use askama::Template;
 use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
+use greenplan_core::Decimal;
+use greenplan_core::ods::OdsCode;
+use greenplan_core::pathway::CareActivityFactor;
+use greenplan_core::plan::{Metric, Plan};
+use greenplan_core::quantity::parse_decimal;
+use greenplan_store::{SignedIn, StoreError};
 
-/// Paths anyone may reach, whatever the deployment's login rule: a survey's open link and
-/// the questions behind a single-use token.
-pub fn is_public(path: &str) -> bool {
-    path.starts_with("/tools/travel-surveys/take/")
-        || path.starts_with("/tools/travel-surveys/respond/")
+/// The tools' routes, merged into the application's router.
+pub fn routes() -> Router<AppState> {
+    use crate::{scenarios_page as sc, schemes_page as sh, sia_page as sia};
+    Router::new()
+        .route("/tools", get(index))
+        .route("/tools/care-activities", get(factors))
+        .route(
+            "/tools/care-activities/{id}",
+            get(edit_factor_page).post(edit_factor),
+        )
+        .route("/tools/scenarios", get(sc::list).post(sc::create))
+        .route("/tools/scenarios/new", get(sc::new_page))
+        .route("/tools/scenarios/{id}", get(sc::show).post(sc::update))
+        .route("/tools/scenarios/{id}/edit", get(sc::edit_page))
+        .route("/tools/schemes", get(sh::list).post(sh::create))
+        .route("/tools/schemes/new", get(sh::new_page))
+        .route("/tools/schemes.csv", get(sh::export_csv))
+        .route("/tools/schemes.xlsx", get(sh::export_xlsx))
+        .route(
+            "/tools/schemes/import",
+            post(sh::import).layer(axum::extract::DefaultBodyLimit::max(sh::MAX_IMPORT_BYTES)),
+        )
+        .route("/tools/schemes/{id}", get(sh::show).post(sh::update))
+        .route("/tools/schemes/{id}/edit", get(sh::edit_page))
+        .route("/tools/schemes/{id}/archive", post(sh::archive))
+        .route("/tools/schemes/{id}/reason", post(sh::record_reason))
+        .route("/tools/sias", get(sia::list).post(sia::create))
+        .route("/tools/sias/new", get(sia::new_page))
+        .route("/tools/sias/{id}", get(sia::show).post(sia::update))
+        .route("/tools/sias/{id}/edit", get(sia::edit_page))
+        .route("/tools/sias/{id}/submit", post(sia::submit))
+        .route("/tools/sias/{id}/review", post(sia::review))
+        .route("/static/print.css", get(print_css))
 }
 
-/// The tools' routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/tools/travel-surveys",
-            get(travel::surveys_page).post(travel::create_survey),
-        )
-        .route("/tools/travel-surveys/{id}", get(travel::survey_page))
-        .route("/tools/travel-surveys/{id}/open", post(travel::open_survey))
-        .route(
-            "/tools/travel-surveys/{id}/close",
-            post(travel::close_survey),
-        )
-        .route(
-            "/tools/travel-surveys/{id}/invitations",
-            post(travel::invitations),
-        )
-        .route(
-            "/tools/travel-surveys/{id}/import",
-            post(travel::import_responses).layer(axum::extract::DefaultBodyLimit::max(
-                travel::MAX_IMPORT_BYTES,
-            )),
-        )
-        .route(
-            "/tools/travel-surveys/{id}/analysis",
-            get(travel::survey_analysis),
-        )
-        .route(
-            "/tools/travel-surveys/{id}/mode-share.csv",
-            get(travel::survey_share_csv),
-        )
-        .route(
-            "/tools/travel-surveys/organisations/{code}/analysis",
-            get(travel::organisation_analysis),
-        )
-        .route(
-            "/tools/travel-surveys/organisations/{code}/mode-share.csv",
-            get(travel::organisation_share_csv),
-        )
-        .route(
-            "/tools/travel-surveys/take/{link}",
-            get(travel_respond::take).post(travel_respond::start),
-        )
-        .route(
-            "/tools/travel-surveys/respond/{token}",
-            get(travel_respond::questions).post(travel_respond::answer),
-        )
-        .route(
-            "/tools/digital-benefits",
-            get(digital::portfolio_page).post(digital::add_scheme),
-        )
-        .route("/tools/digital-benefits/new", get(digital::new_scheme_page))
-        .route(
-            "/tools/digital-benefits/{id}",
-            get(digital::scheme_page).post(digital::edit_scheme),
-        )
-        .route(
-            "/tools/digital-benefits/{id}/edit",
-            get(digital::edit_scheme_page),
-        )
+const PRINT_CSS: &str = include_str!("../assets/print.css");
+
+/// The print stylesheet every page links with `media="print"`: a printed SIA (or any page)
+/// without the header, navigation, forms and footer.
+async fn print_css() -> axum::response::Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        PRINT_CSS,
+    )
+        .into_response()
+}
+
+// ------------------------------------------------------------------ shared helpers
+
+/// A store refusal becomes a 422 with its message (first letter capitalised); anything else
+/// a 500.
+pub(crate) fn refused(e: StoreError) -> PageError {
+    match e {
+        StoreError::Rejected(m) => PageError(StatusCode::UNPROCESSABLE_ENTITY, sentence(&m)),
+        other => other.into(),
+    }
+}
+
+/// "the x" → "The x."
+pub(crate) fn sentence(m: &str) -> String {
+    let mut c = m.chars();
+    let mut s = match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect::<String>(),
+        None => String::new(),
+    };
+    if !s.ends_with('.') {
+        s.push('.');
+    }
+    s
+}
+
+/// A form shown again with what to fix (422).
+pub(crate) fn shown_again<T: Template>(page: T) -> PageResult {
+    let mut page = html(page)?;
+    *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(page)
+}
+
+pub(crate) fn see_other(to: &str) -> PageResult {
+    Ok(Redirect::to(to).into_response())
+}
+
+/// 403 with a message.
+pub(crate) fn forbidden(message: &str) -> PageError {
+    PageError(StatusCode::FORBIDDEN, message.to_string())
+}
+
+/// The signed-in person, for pages that only make sense signed in (GET forms).
+pub(crate) fn signed_in<'a>(viewer: &'a Viewer, what: &str) -> Result<&'a SignedIn, PageError> {
+    viewer
+        .user
+        .as_ref()
+        .ok_or_else(|| PageError(StatusCode::UNAUTHORIZED, format!("Sign in to {what}.")))
+}
+
+/// May `viewer` change records of `organisation` (its contributors and above)?
+pub(crate) fn can_edit(viewer: &Viewer, organisation: &OdsCode) -> bool {
+    viewer
+        .user
+        .as_ref()
+        .is_some_and(|u| u.access.can_contribute_for(organisation))
+}
+
+/// Refuses a write to another organisation's record, or by a viewer.
+pub(crate) fn require_contributor(
+    user: &SignedIn,
+    organisation: &OdsCode,
+    what: &str,
+) -> Result<(), PageError> {
+    if user.access.can_contribute_for(organisation) {
+        Ok(())
+    } else {
+        Err(forbidden(&format!(
+            "You cannot change {what} of {organisation}: only its contributors can. Ask your organisation admin if you should."
+        )))
+    }
+}
+
+/// Organisation choices for a form: (code, name, selected), those `user` contributes for.
+pub(crate) fn organisation_choices(
+    plan: &Plan,
+    user: &SignedIn,
+    chosen: &str,
+) -> Vec<(String, String, bool)> {
+    user.access
+        .contributing_organisations(plan)
+        .into_iter()
+        .filter_map(|c| plan.organisation(c))
+        .map(|o| {
+            (
+                o.code.to_string(),
+                o.name.clone(),
+                o.code.as_str() == chosen,
+            )
+        })
+        .collect()
+}
+
+/// An organisation's name for a list.
+pub(crate) fn organisation_name(plan: &Plan, code: &OdsCode) -> String {
+    plan.organisation(code)
+        .map_or_else(|| code.to_string(), |o| o.display_name().to_string())
+}
+
+/// Action ids written by a person ("ct1, CT2") → the plan's ids, or what to fix.
+pub(crate) fn action_ids(text: &str, plan: &Plan) -> Result<Vec<String>, String> {
+    let mut ids = Vec::new();
+    for a in text
+        .split([',', ';', ' '])
+        .map(|a| a.trim().to_uppercase())
+        .filter(|a| !a.is_empty())
+    {
+        if !plan.actions.iter().any(|x| x.id == a) {
+            return Err(format!(
+                "Linked actions: {a} is not a priority action of the plan. Use ids such as CT1, separated by commas."
+            ));
+        }
+        if !ids.contains(&a) {
+            ids.push(a);
+        }
+    }
+    Ok(ids)
+}
+
+/// Reads a urlencoded body into (name, value) pairs, keeping repeated names.
+pub(crate) fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The value of `name` in a form ("" when absent).
+pub(crate) fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Checks the CSRF token of a urlencoded form and finds who sends it.
+pub(crate) fn writer(
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+    what: &str,
+) -> Result<SignedIn, PageError> {
+    viewer.form_writer(headers, field(pairs, "csrf_token"), what)
+}
+
+// ------------------------------------------------------------------ the Tools page
+
+#[derive(Template)]
+#[template(path = "tools.html")]
+struct ToolsPage {
+    title: String,
+    chrome: Chrome,
+}
+
+pub async fn index(viewer: Viewer) -> PageResult {
+    html(ToolsPage {
+        title: "Tools".into(),
+        chrome: Chrome::of(&viewer),
+    })
+}
+
+// ------------------------------------------------------------------ the factor library
+
+/// A factor as a row of the library page.
+pub struct FactorRow {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub kgco2e: String,
+    pub range: String,
+    pub source: String,
+    pub year: String,
+    pub verified: bool,
+}
+
+impl FactorRow {
+    fn of(f: &CareActivityFactor) -> Self {
+        Self {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            unit: f.unit.clone(),
+            kgco2e: number(f.kgco2e),
+            range: match (f.low, f.high) {
+                (Some(l), Some(h)) => format!("{} to {}", number(l), number(h)),
+                _ => String::new(),
+            },
+            source: f.source.clone(),
+            year: f.year.map(|y| y.to_string()).unwrap_or_default(),
+            verified: f.verified,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "care_activities.html")]
+struct FactorsPage {
+    title: String,
+    chrome: Chrome,
+    rows: Vec<FactorRow>,
+}
+
+pub async fn factors(viewer: Viewer, State(state): State<AppState>) -> PageResult {
+    let rows = state
+        .store
+        .care_activity_factors()
+        .await?
+        .iter()
+        .map(FactorRow::of)
+        .collect();
+    html(FactorsPage {
+        title: "Care-activity factors".into(),
+        chrome: Chrome::of(&viewer),
+        rows,
+    })
+}
+
+/// The factor form as sent (kept to show it again with what to fix).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct FactorForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    kgco2e: String,
+    #[serde(default)]
+    low: String,
+    #[serde(default)]
+    high: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    verified: String,
+}
+
+impl FactorForm {
+    fn of(f: &CareActivityFactor) -> Self {
+        let text = |v: Option<Decimal>| v.map(|v| v.normalize().to_string()).unwrap_or_default();
+        Self {
+            csrf_token: String::new(),
+            name: f.name.clone(),
+            unit: f.unit.clone(),
+            kgco2e: f.kgco2e.normalize().to_string(),
+            low: text(f.low),
+            high: text(f.high),
+            source: f.source.clone(),
+            year: f.year.map(|y| y.to_string()).unwrap_or_default(),
+            verified: if f.verified {
+                "yes".into()
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    /// The factor the form describes, or what to fix.
+    fn factor(&self, id: &str) -> Result<CareActivityFactor, String> {
+        let figure = |label: &str, t: &str| -> Result<Option<Decimal>, String> {
+            match t.trim() {
+                "" => Ok(None),
+                t => parse_decimal(t).map(Some).ok_or_else(|| {
+                    format!(
+                        "{label}: `{t}` is not a number. Write kgCO2e per unit, for example 37.9."
+                    )
+                }),
+            }
+        };
+        let kgco2e = figure("kgCO2e per unit", &self.kgco2e)?
+            .ok_or("Give kgCO2e per unit, for example 37.9.")?;
+        let year = match self.year.trim() {
+            "" => None,
+            y => Some(
+                y.parse::<i32>()
+                    .ok()
+                    .filter(|y| (1950..=2100).contains(y))
+                    .ok_or_else(|| format!("Year: `{y}` is not a year, for example 2025."))?,
+            ),
+        };
+        let f = CareActivityFactor {
+            id: id.to_string(),
+            name: self.name.trim().to_string(),
+            unit: self.unit.trim().to_string(),
+            kgco2e,
+            low: figure("Low end of the range", &self.low)?,
+            high: figure("High end of the range", &self.high)?,
+            source: self.source.trim().to_string(),
+            year,
+            verified: !self.verified.is_empty(),
+        };
+        f.check().map_err(|e| sentence(&e.to_string()))?;
+        Ok(f)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "care_activity_edit.html")]
+struct EditFactorPage {
+    title: String,
+    chrome: Chrome,
+    id: String,
+    form: FactorForm,
+    error: String,
+    history: Vec<HistoryRow>,
+}
+
+/// Only a system administrator edits the library: its figures are every scenario's.
+fn library_editor(user: &SignedIn) -> Result<(), PageError> {
+    if user.access.can_run_the_plan() {
+        Ok(())
+    } else {
+        Err(forbidden(
+            "Only the ICB's system administrators can change the care-activity factors.",
+        ))
+    }
+}
+
+async fn factor_of(state: &AppState, id: &str) -> Result<CareActivityFactor, PageError> {
+    state
+        .store
+        .care_activity_factors()
+        .await?
+        .into_iter()
+        .find(|f| f.id == id)
+        .ok_or_else(|| not_found_error("care-activity factor"))
+}
+
+pub async fn edit_factor_page(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> PageResult {
+    library_editor(signed_in(&viewer, "edit the care-activity factors")?)?;
+    let f = factor_of(&state, &id).await?;
+    html(EditFactorPage {
+        title: format!("Edit {}", f.name),
+        chrome: Chrome::of(&viewer),
+        form: FactorForm::of(&f),
+        history: history_of(&state, "care-activity-factor", &id).await?,
+        id,
+        error: String::new(),
+    })
+}
+
+pub async fn edit_factor(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<FactorForm>,
+) -> PageResult {
+    let user = viewer.form_writer(&headers, &form.csrf_token, "edit the care-activity factors")?;
+    library_editor(&user)?;
+    factor_of(&state, &id).await?;
+    let factor = match form.factor(&id) {
+        Ok(f) => f,
+        Err(error) => {
+            return shown_again(EditFactorPage {
+                title: "Edit care-activity factor".into(),
+                chrome: Chrome::of(&viewer),
+                history: history_of(&state, "care-activity-factor", &id).await?,
+                id,
+                form,
+                error,
+            });
+        }
+    };
+    state
+        .store
+        .update_care_activity_factor(&user.email, &factor)
+        .await
+        .map_err(refused)?;
+    state.cache.invalidate().await;
+    see_other("/tools/care-activities")
+}
+
+// ------------------------------------------------------------------ on plan pages
+
+/// Scenarios and schemes linked to a priority action, for its page.
+#[derive(Default)]
+pub struct ActionLinks {
+    /// (id, name, kgCO2e saved as text)
+    pub scenarios: Vec<(i64, String, String)>,
+    /// (id, name, Greener NHS)
+    pub schemes: Vec<(i64, String, bool)>,
+}
+
+/// What the tools hold about action `id`.
+pub async fn action_links(state: &AppState, id: &str) -> Result<ActionLinks, PageError> {
+    let library = state.store.care_activity_factors().await?;
+    let scenarios = state
+        .store
+        .pathway_scenarios()
+        .await?
+        .into_iter()
+        .filter(|s| s.scenario.actions.iter().any(|a| a == id))
+        .map(|s| {
+            let saved = greenplan_core::pathway::evaluate(&s.scenario, &library)
+                .map(|r| format!("{} kgCO2e saved", number(r.total_kgco2e_saved)))
+                .unwrap_or_else(|e| format!("cannot be computed: {e}"));
+            (s.id, s.scenario.name, saved)
+        })
+        .collect();
+    let schemes = state
+        .store
+        .schemes(false)
+        .await?
+        .into_iter()
+        .filter(|s| s.details.actions.iter().any(|a| a == id))
+        .map(|s| (s.id, s.details.name.clone(), s.is_greener_nhs()))
+        .collect();
+    Ok(ActionLinks { scenarios, schemes })
+}
+
+/// The scheme register's figures for a metric page, where the metric is the plan's one
+/// about schemes and the SIA: one row per financial year of the plan.
+pub struct RegisterFigures {
+    /// (period, new schemes, duly considered, by an SIA, share)
+    pub rows: Vec<(String, u32, u32, u32, String)>,
+}
+
+/// The figures for `metric`'s page, if it is the plan's scheme metric.
+pub async fn register_figures(
+    state: &AppState,
+    metric: &Metric,
+) -> Result<Option<RegisterFigures>, PageError> {
+    if !greenplan_core::scheme::is_scheme_metric(&metric.name) {
+        return Ok(None);
+    }
+    let plan = plan(state).await?;
+    let schemes = state.store.schemes(true).await?;
+    let rows = (plan.info.first_year.0..=plan.info.last_year.0)
+        .filter_map(|y| {
+            crate::schemes_page::consideration_rows(
+                &schemes,
+                greenplan_core::period::FinancialYear(y),
+            )
+            .pop()
+        })
+        .collect();
+    Ok(Some(RegisterFigures { rows }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_read_as_sentences() {
+        assert_eq!(sentence("say why"), "Say why.");
+        assert_eq!(sentence("Done."), "Done.");
+    }
 }
