@@ -23,13 +23,13 @@ mod registers_files;
 mod registers_page;
 mod reports_page;
 mod returns;
-mod tools;
-mod travel_routes;
-mod travel;
-mod travel_respond;
 mod scenarios_page;
 mod schemes_page;
 mod sia_page;
+mod tools;
+mod travel;
+mod travel_respond;
+mod travel_routes;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
