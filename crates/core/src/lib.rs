@@ -22,6 +22,7 @@ pub mod prescribing;
 pub mod progress;
 pub mod quality;
 pub mod quantity;
+pub mod register;
 pub mod returns;
 pub mod target;
 pub mod unit;
