@@ -34,7 +34,10 @@ pub fn metric_progress<'a>(
         .filter_map(|v| v.period.end().map(|end| (end, v.period, v.value)))
         .max_by_key(|(end, _, _)| *end)
         .map(|(_, p, v)| (p, v));
-    let baseline = metric.baseline.clone().or_else(|| measured_baseline(metric, &own));
+    let baseline = metric
+        .baseline
+        .clone()
+        .or_else(|| measured_baseline(metric, &own));
     let targets: Vec<_> = metric.targets.iter().map(|t| t.target.clone()).collect();
     let (trajectory, no_trajectory) = if targets.is_empty() {
         (None, Some("no target set".to_string()))
@@ -168,7 +171,11 @@ mod tests {
         assert_eq!(metric_progress(&metric, &[]).rating, Rating::NotRated);
         // The quarter ending 31 March 2026 is the latest in 2025/26: baseline 20, so 2026/27
         // asks for 22 and 21 is 1 short, within the 5% band (1.1): at risk.
-        let values = [point("Q3 2025/26", 18), point("Q4 2025/26", 20), point("2026/27", 21)];
+        let values = [
+            point("Q3 2025/26", 18),
+            point("Q4 2025/26", 20),
+            point("2026/27", 21),
+        ];
         let p = metric_progress(&metric, &values);
         assert_eq!(p.expected, Some(Decimal::from(22)));
         assert_eq!(p.rating, Rating::AtRisk);

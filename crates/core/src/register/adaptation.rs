@@ -9,19 +9,37 @@
 //! a flow, so its period figures count the reviews that fall due in the period.
 
 use super::{
-    Choice, Field, FieldError, FieldKind, Figure, FigureMaker, MetricPeriod, ORGANISATION,
-    Record, Register, end_not_before_start, years_and_quarters,
+    Choice, Field, FieldError, FieldKind, Figure, FigureMaker, MetricPeriod, ORGANISATION, Record,
+    Register, end_not_before_start, years_and_quarters,
 };
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
 pub const HAZARDS: &[Choice] = &[
-    Choice { slug: "flooding", label: "Flooding" },
-    Choice { slug: "heatwave", label: "Heatwave" },
-    Choice { slug: "cold", label: "Cold weather" },
-    Choice { slug: "storm", label: "Storm" },
-    Choice { slug: "supply-chain", label: "Supply chain disruption" },
-    Choice { slug: "other", label: "Other" },
+    Choice {
+        slug: "flooding",
+        label: "Flooding",
+    },
+    Choice {
+        slug: "heatwave",
+        label: "Heatwave",
+    },
+    Choice {
+        slug: "cold",
+        label: "Cold weather",
+    },
+    Choice {
+        slug: "storm",
+        label: "Storm",
+    },
+    Choice {
+        slug: "supply-chain",
+        label: "Supply chain disruption",
+    },
+    Choice {
+        slug: "other",
+        label: "Other",
+    },
 ];
 
 pub const RISKS: Register = Register {
@@ -39,7 +57,8 @@ pub const RISKS: Register = Register {
             .hint("1 rare, 2 unlikely, 3 possible, 4 likely, 5 almost certain"),
         Field::new("impact", "Impact", FieldKind::Whole)
             .hint("1 negligible, 2 minor, 3 moderate, 4 major, 5 catastrophic"),
-        Field::new("owner", "Owner", FieldKind::Text).hint("The role that owns the risk, e.g. Head of EPRR"),
+        Field::new("owner", "Owner", FieldKind::Text)
+            .hint("The role that owns the risk, e.g. Head of EPRR"),
         Field::new("controls", "Controls and mitigations", FieldKind::Text).optional(),
         Field::new("review_date", "Review date", FieldKind::Date),
     ],
@@ -52,15 +71,25 @@ pub const RISKS: Register = Register {
 
 fn risk_check(r: &Record) -> Vec<FieldError> {
     [
-        ("likelihood", "Likelihood", "1 rare, 2 unlikely, 3 possible, 4 likely, 5 almost certain"),
-        ("impact", "Impact", "1 negligible, 2 minor, 3 moderate, 4 major, 5 catastrophic"),
+        (
+            "likelihood",
+            "Likelihood",
+            "1 rare, 2 unlikely, 3 possible, 4 likely, 5 almost certain",
+        ),
+        (
+            "impact",
+            "Impact",
+            "1 negligible, 2 minor, 3 moderate, 4 major, 5 catastrophic",
+        ),
     ]
     .into_iter()
     .filter_map(|(field, label, scale)| {
         let value = r.whole(field)?;
         (!(1..=5).contains(&value)).then(|| FieldError {
             field,
-            message: format!("{label}: {value} is not on the scale; give a whole number from 1 to 5 ({scale})"),
+            message: format!(
+                "{label}: {value} is not on the scale; give a whole number from 1 to 5 ({scale})"
+            ),
         })
     })
     .collect()
@@ -159,7 +188,10 @@ fn risk_metrics(records: &[Record], period: MetricPeriod) -> Vec<Figure> {
         .filter(|r| r.date("review_date").is_some_and(|d| period.contains(d)))
         .collect();
     let mut out = REVIEWS_DUE.each_scope(&due, period, |rs| {
-        Some((rs.len().into(), format!("risks whose review falls in {period}")))
+        Some((
+            rs.len().into(),
+            format!("risks whose review falls in {period}"),
+        ))
     });
     out.extend(SERIOUS_DUE.each_scope(&due, period, |rs| {
         let serious = rs
@@ -167,7 +199,10 @@ fn risk_metrics(records: &[Record], period: MetricPeriod) -> Vec<Figure> {
             .filter_map(|r| Risk::of(r))
             .filter(|r| r.band() >= Band::High)
             .count();
-        Some((serious.into(), format!("{serious} of {} reviews due", rs.len())))
+        Some((
+            serious.into(),
+            format!("{serious} of {} reviews due", rs.len()),
+        ))
     }));
     out
 }
@@ -219,7 +254,9 @@ pub fn heat_map(risks: &[Risk<'_>]) -> Vec<HeatRow> {
         let Some(column) = HAZARDS.iter().position(|h| h.slug == r.hazard) else {
             continue;
         };
-        let row = sites.entry(r.site.trim()).or_insert_with(|| vec![None; HAZARDS.len()]);
+        let row = sites
+            .entry(r.site.trim())
+            .or_insert_with(|| vec![None; HAZARDS.len()]);
         let cell = row[column].get_or_insert(HeatCell {
             score: 0,
             band: Band::Low,
@@ -304,7 +341,9 @@ pub const ADMISSIONS: Register = Register {
 };
 
 fn admissions_check(r: &Record) -> Vec<FieldError> {
-    end_not_before_start(r, "period_start", "period_end").into_iter().collect()
+    end_not_before_start(r, "period_start", "period_end")
+        .into_iter()
+        .collect()
 }
 
 fn admissions_periods(records: &[Record]) -> Vec<MetricPeriod> {
@@ -313,12 +352,32 @@ fn admissions_periods(records: &[Record]) -> Vec<MetricPeriod> {
 
 /// One figure per hazard, in [`HAZARDS`] order.
 const ADMISSION_FIGURES: [FigureMaker; 6] = [
-    FigureMaker::new("admissions-flooding", "Admissions during flooding", "admissions"),
-    FigureMaker::new("admissions-heatwave", "Admissions during heatwaves", "admissions"),
-    FigureMaker::new("admissions-cold", "Admissions during cold weather", "admissions"),
+    FigureMaker::new(
+        "admissions-flooding",
+        "Admissions during flooding",
+        "admissions",
+    ),
+    FigureMaker::new(
+        "admissions-heatwave",
+        "Admissions during heatwaves",
+        "admissions",
+    ),
+    FigureMaker::new(
+        "admissions-cold",
+        "Admissions during cold weather",
+        "admissions",
+    ),
     FigureMaker::new("admissions-storm", "Admissions during storms", "admissions"),
-    FigureMaker::new("admissions-supply-chain", "Admissions during supply chain disruption", "admissions"),
-    FigureMaker::new("admissions-other", "Admissions during other extreme weather", "admissions"),
+    FigureMaker::new(
+        "admissions-supply-chain",
+        "Admissions during supply chain disruption",
+        "admissions",
+    ),
+    FigureMaker::new(
+        "admissions-other",
+        "Admissions during other extreme weather",
+        "admissions",
+    ),
 ];
 
 fn admissions_metrics(records: &[Record], period: MetricPeriod) -> Vec<Figure> {
@@ -350,7 +409,13 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
-    fn risk(site: &str, hazard: &str, likelihood: &str, impact: &str, review: &str) -> Result<Record, Vec<FieldError>> {
+    fn risk(
+        site: &str,
+        hazard: &str,
+        likelihood: &str,
+        impact: &str,
+        review: &str,
+    ) -> Result<Record, Vec<FieldError>> {
         let row = [
             ("organisation", "RTG"),
             ("site", site),
@@ -368,8 +433,14 @@ mod tests {
     #[test]
     fn scores_fall_in_the_five_by_five_bands() {
         use Band::*;
-        let bands: Vec<_> = [1, 3, 4, 6, 8, 12, 15, 25].into_iter().map(Band::of).collect();
-        assert_eq!(bands, [Low, Low, Moderate, Moderate, High, High, Extreme, Extreme]);
+        let bands: Vec<_> = [1, 3, 4, 6, 8, 12, 15, 25]
+            .into_iter()
+            .map(Band::of)
+            .collect();
+        assert_eq!(
+            bands,
+            [Low, Low, Moderate, Moderate, High, High, Extreme, Extreme]
+        );
     }
 
     #[test]
@@ -389,8 +460,22 @@ mod tests {
         assert_eq!(map[0].site, "Florence Nightingale");
         let derby = &map[1].cells;
         // Columns: flooding, heatwave, cold, storm, supply chain, other.
-        assert_eq!(derby[1], Some(HeatCell { score: 20, band: Band::Extreme, risks: 2 }));
-        assert_eq!(derby[0], Some(HeatCell { score: 6, band: Band::Moderate, risks: 1 }));
+        assert_eq!(
+            derby[1],
+            Some(HeatCell {
+                score: 20,
+                band: Band::Extreme,
+                risks: 2
+            })
+        );
+        assert_eq!(
+            derby[0],
+            Some(HeatCell {
+                score: 6,
+                band: Band::Moderate,
+                risks: 1
+            })
+        );
         assert_eq!(derby[2], None);
         assert_eq!(map[0].cells[2].map(|c| c.band), Some(Band::Low));
     }
@@ -407,8 +492,15 @@ mod tests {
         // 20 extreme, 6 moderate, 9 high; only the review due 31 December has passed.
         assert_eq!((s.low, s.moderate, s.high, s.extreme), (0, 1, 1, 1));
         assert_eq!(s.overdue_reviews, 1);
-        let q4 = risk_metrics(&records, MetricPeriod::Quarter(crate::period::Quarter::parse("Q4 2025/26").unwrap()));
-        let system = |key| q4.iter().find(|f| f.key == key && f.organisation.is_none()).map(|f| f.value);
+        let q4 = risk_metrics(
+            &records,
+            MetricPeriod::Quarter(crate::period::Quarter::parse("Q4 2025/26").unwrap()),
+        );
+        let system = |key| {
+            q4.iter()
+                .find(|f| f.key == key && f.organisation.is_none())
+                .map(|f| f.value)
+        };
         assert_eq!(system("risk-reviews-due"), Some(Decimal::from(2)));
         assert_eq!(system("serious-risk-reviews-due"), Some(Decimal::from(1)));
     }
@@ -442,10 +534,17 @@ mod tests {
             a("2026-07-01", "2026-07-05", "heatwave", "99").unwrap(),
         ];
         let year = admissions_metrics(&records, MetricPeriod::Year(FinancialYear(2025)));
-        let system = |key| year.iter().find(|f| f.key == key && f.organisation.is_none()).map(|f| f.value);
+        let system = |key| {
+            year.iter()
+                .find(|f| f.key == key && f.organisation.is_none())
+                .map(|f| f.value)
+        };
         assert_eq!(system("admissions-heatwave"), Some(Decimal::from(65)));
         assert_eq!(system("admissions-cold"), Some(Decimal::from(60)));
         assert_eq!(system("admissions-flooding"), None);
-        assert_eq!(a("2026-01-12", "2026-01-05", "cold", "1").unwrap_err()[0].field, "period_end");
+        assert_eq!(
+            a("2026-01-12", "2026-01-05", "cold", "1").unwrap_err()[0].field,
+            "period_end"
+        );
     }
 }

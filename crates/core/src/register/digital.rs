@@ -9,8 +9,8 @@
 //! Derby City. Devices are flows: a period's figure sums the returns ending within it.
 
 use super::{
-    Choice, Field, FieldError, FieldKind, Figure, FigureMaker, MetricPeriod, ORGANISATION,
-    Record, Register, end_not_before_start, share, years_and_quarters,
+    Choice, Field, FieldError, FieldKind, Figure, FigureMaker, MetricPeriod, ORGANISATION, Record,
+    Register, end_not_before_start, share, years_and_quarters,
 };
 use crate::quantity::with_thousands;
 use chrono::NaiveDate;
@@ -18,8 +18,14 @@ use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
 pub const SERVICES: &[Choice] = &[
-    Choice { slug: "nhs-app", label: "NHS App" },
-    Choice { slug: "patient-engagement-portal", label: "Patient Engagement Portal" },
+    Choice {
+        slug: "nhs-app",
+        label: "NHS App",
+    },
+    Choice {
+        slug: "patient-engagement-portal",
+        label: "Patient Engagement Portal",
+    },
 ];
 
 pub const SIGN_UP: Register = Register {
@@ -45,7 +51,10 @@ pub const SIGN_UP: Register = Register {
 };
 
 fn sign_up_check(r: &Record) -> Vec<FieldError> {
-    let (registered, eligible) = (r.whole("registered").unwrap_or(0), r.whole("eligible").unwrap_or(0));
+    let (registered, eligible) = (
+        r.whole("registered").unwrap_or(0),
+        r.whole("eligible").unwrap_or(0),
+    );
     if eligible == 0 {
         vec![FieldError {
             field: "eligible",
@@ -91,9 +100,16 @@ impl<'r> SignUp<'r> {
 
 /// Sign-up to `service` in `period`: each place's latest count within the period, summed:
 /// (registered, eligible, places).
-pub fn sign_up(counts: &[SignUp<'_>], service: &str, period: MetricPeriod) -> Option<(u64, u64, usize)> {
+pub fn sign_up(
+    counts: &[SignUp<'_>],
+    service: &str,
+    period: MetricPeriod,
+) -> Option<(u64, u64, usize)> {
     let mut latest: BTreeMap<String, &SignUp<'_>> = BTreeMap::new();
-    for c in counts.iter().filter(|c| c.service == service && period.contains(c.as_at)) {
+    for c in counts
+        .iter()
+        .filter(|c| c.service == service && period.contains(c.as_at))
+    {
         let slot = latest.entry(c.place.trim().to_lowercase()).or_insert(c);
         if c.as_at > slot.as_at {
             *slot = c;
@@ -151,7 +167,8 @@ pub const DEVICES: Register = Register {
     fields: &[
         ORGANISATION,
         Field::new("period_start", "Period start", FieldKind::Date),
-        Field::new("period_end", "Period end", FieldKind::Date).hint("e.g. the quarter's last day, 2025-06-30"),
+        Field::new("period_end", "Period end", FieldKind::Date)
+            .hint("e.g. the quarter's last day, 2025-06-30"),
         Field::new("repurposed", "Devices repurposed", FieldKind::Whole)
             .hint("Wiped and reused within the NHS, or donated"),
         Field::new("recycled", "Devices recycled", FieldKind::Whole)
@@ -167,8 +184,13 @@ pub const DEVICES: Register = Register {
 };
 
 fn device_check(r: &Record) -> Vec<FieldError> {
-    let mut errors: Vec<FieldError> = end_not_before_start(r, "period_start", "period_end").into_iter().collect();
-    let total: u64 = ["repurposed", "recycled", "disposed"].iter().filter_map(|k| r.whole(k)).sum();
+    let mut errors: Vec<FieldError> = end_not_before_start(r, "period_start", "period_end")
+        .into_iter()
+        .collect();
+    let total: u64 = ["repurposed", "recycled", "disposed"]
+        .iter()
+        .filter_map(|k| r.whole(k))
+        .sum();
     if total == 0 {
         errors.push(FieldError {
             field: "repurposed",
@@ -207,7 +229,10 @@ fn device_metrics(records: &[Record], period: MetricPeriod) -> Vec<Figure> {
         out.extend(maker.each_scope(&all, period, |rs| {
             let by = routes(rs, period)?;
             let total: u64 = by.iter().sum();
-            Some((share(by[i].into(), total.into())?, format!("{} of {total} devices", by[i])))
+            Some((
+                share(by[i].into(), total.into())?,
+                format!("{} of {total} devices", by[i]),
+            ))
         }));
     }
     out
@@ -223,7 +248,12 @@ mod tests {
         register.parse(|k| row.iter().find(|(key, _)| *key == k).map(|(_, v)| *v))
     }
 
-    fn app(place: &str, as_at: &str, registered: &str, eligible: &str) -> Result<Record, Vec<FieldError>> {
+    fn app(
+        place: &str,
+        as_at: &str,
+        registered: &str,
+        eligible: &str,
+    ) -> Result<Record, Vec<FieldError>> {
         parse(
             &SIGN_UP,
             &[
@@ -255,11 +285,20 @@ mod tests {
         // Latest count per place: 132,000 + 40,000 = 172,000 of 300,000 = 57.333…% → 57.3%,
         // not the mean of 60% and 50%.
         let figures = sign_up_metrics(&records, q3);
-        assert_eq!(value(&figures, "nhs-app-share", None), Some(Decimal::new(573, 1)));
+        assert_eq!(
+            value(&figures, "nhs-app-share", None),
+            Some(Decimal::new(573, 1))
+        );
         assert_eq!(value(&figures, "portal-share", None), None);
-        let f = figures.iter().find(|f| f.key == "nhs-app-share" && f.organisation.is_none()).unwrap();
+        let f = figures
+            .iter()
+            .find(|f| f.key == "nhs-app-share" && f.organisation.is_none())
+            .unwrap();
         assert_eq!(f.plan_metric, Some("nhs-app-registration"));
-        assert!(f.working.starts_with("172,000 of 300,000 eligible in 2 places"));
+        assert!(
+            f.working
+                .starts_with("172,000 of 300,000 eligible in 2 places")
+        );
     }
 
     #[test]
@@ -267,10 +306,18 @@ mod tests {
         let errors = app("Erewash", "2024-12-31", "9", "8").unwrap_err();
         assert_eq!(errors[0].field, "registered");
         assert!(errors[0].message.contains("9 is more than the 8 eligible"));
-        assert_eq!(app("Erewash", "2024-12-31", "0", "0").unwrap_err()[0].field, "eligible");
+        assert_eq!(
+            app("Erewash", "2024-12-31", "0", "0").unwrap_err()[0].field,
+            "eligible"
+        );
     }
 
-    fn devices(org: &str, start: &str, end: &str, counts: [&str; 3]) -> Result<Record, Vec<FieldError>> {
+    fn devices(
+        org: &str,
+        start: &str,
+        end: &str,
+        counts: [&str; 3],
+    ) -> Result<Record, Vec<FieldError>> {
         parse(
             &DEVICES,
             &[
@@ -292,9 +339,18 @@ mod tests {
         ];
         // 200 repurposed, 160 recycled, 40 disposed of, of 400: 50%, 40%, 10%.
         let year = device_metrics(&records, MetricPeriod::Year(FinancialYear(2025)));
-        assert_eq!(value(&year, "devices-repurposed-share", None), Some(50.into()));
-        assert_eq!(value(&year, "devices-recycled-share", Some("RTG")), Some(40.into()));
-        assert_eq!(value(&year, "devices-disposed-share", None), Some(10.into()));
+        assert_eq!(
+            value(&year, "devices-repurposed-share", None),
+            Some(50.into())
+        );
+        assert_eq!(
+            value(&year, "devices-recycled-share", Some("RTG")),
+            Some(40.into())
+        );
+        assert_eq!(
+            value(&year, "devices-disposed-share", None),
+            Some(10.into())
+        );
         assert!(device_metrics(&records, MetricPeriod::Year(FinancialYear(2024))).is_empty());
     }
 

@@ -24,11 +24,15 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
+pub mod adaptation;
+pub mod digital;
 pub mod estates;
 pub mod fleet;
 pub mod footprint;
+pub mod primary_care;
 pub mod procurement;
 pub mod waste;
+pub mod workforce;
 
 /// Every register, in the order the index page lists them.
 pub const ALL: &[&Register] = &[
@@ -41,6 +45,15 @@ pub const ALL: &[&Register] = &[
     &fleet::CHARGE_POINTS,
     &procurement::CONTRACTS,
     &procurement::SPEND,
+    &workforce::SESSIONS,
+    &workforce::CORE_TRAINING,
+    &workforce::CHAMPIONS,
+    &digital::SIGN_UP,
+    &digital::DEVICES,
+    &primary_care::PRACTICES,
+    &adaptation::RISKS,
+    &adaptation::EXERCISES,
+    &adaptation::ADMISSIONS,
 ];
 
 /// The register with this slug.

@@ -9,8 +9,8 @@
 //! the end of 2025/26 ([`network_progress`]), so the rating follows once the practices are in.
 
 use super::{
-    Field, FieldError, FieldKind, Figure, FigureMaker, MetricPeriod, ORGANISATION, Record,
-    Register, end_not_before_start,
+    Field, FieldError, FieldKind, Figure, FigureMaker, MetricPeriod, Record, Register,
+    end_not_before_start,
 };
 use crate::ods::OdsCode;
 use crate::period::{FinancialYear, Period, Quarter};
@@ -24,8 +24,9 @@ pub const PRACTICES: Register = Register {
     area: "estates-and-facilities",
     summary: "GP practices: list size and surgeries, when each joined (or left) the Greener Practice Network and Green Impact for Health, and whether it has a travel plan.",
     fields: &[
-        Field::new("organisation", "Organisation", FieldKind::Organisation)
-            .hint("Who keeps the record: the ICB (QJ2), or the trust that runs the practice, e.g. RFS"),
+        Field::new("organisation", "Organisation", FieldKind::Organisation).hint(
+            "Who keeps the record: the ICB (QJ2), or the trust that runs the practice, e.g. RFS",
+        ),
         Field::new("practice", "Practice code", FieldKind::Text)
             .hint("The practice's ODS code, e.g. C81001"),
         Field::new("name", "Practice name", FieldKind::Text),
@@ -33,9 +34,24 @@ pub const PRACTICES: Register = Register {
         Field::new("list_size", "List size", FieldKind::Whole).hint("Registered patients"),
         Field::new("surgeries", "Surgeries", FieldKind::Whole)
             .hint("Main and branch surgeries the practice runs from"),
-        Field::new("gpn_joined", "Joined the Greener Practice Network", FieldKind::Date).optional(),
-        Field::new("gpn_left", "Left the Greener Practice Network", FieldKind::Date).optional(),
-        Field::new("gifh_joined", "Joined Green Impact for Health", FieldKind::Date).optional(),
+        Field::new(
+            "gpn_joined",
+            "Joined the Greener Practice Network",
+            FieldKind::Date,
+        )
+        .optional(),
+        Field::new(
+            "gpn_left",
+            "Left the Greener Practice Network",
+            FieldKind::Date,
+        )
+        .optional(),
+        Field::new(
+            "gifh_joined",
+            "Joined Green Impact for Health",
+            FieldKind::Date,
+        )
+        .optional(),
         Field::new("gifh_left", "Left Green Impact for Health", FieldKind::Date).optional(),
         Field::new("travel_plan", "Travel plan produced", FieldKind::Date)
             .optional()
@@ -87,16 +103,26 @@ pub fn member_on(r: &Record, (joined, left): (&str, &str), date: NaiveDate) -> b
 
 /// Members of a network on the last day of `period`.
 pub fn members(rs: &[&Record], network: (&str, &str), period: MetricPeriod) -> u64 {
-    rs.iter().filter(|r| member_on(r, network, period.end())).count() as u64
+    rs.iter()
+        .filter(|r| member_on(r, network, period.end()))
+        .count() as u64
 }
 
-const DATES: [&str; 5] = ["gpn_joined", "gpn_left", "gifh_joined", "gifh_left", "travel_plan"];
+const DATES: [&str; 5] = [
+    "gpn_joined",
+    "gpn_left",
+    "gifh_joined",
+    "gifh_left",
+    "travel_plan",
+];
 
 /// Every financial year from the first date recorded to the last, each followed by its
 /// quarters up to the last date's quarter: membership is a standing count, so years with no
 /// joining or leaving still have a figure.
 fn practice_periods(records: &[Record]) -> Vec<MetricPeriod> {
-    let dates = records.iter().flat_map(|r| DATES.iter().filter_map(|k| r.date(k)));
+    let dates = records
+        .iter()
+        .flat_map(|r| DATES.iter().filter_map(|k| r.date(k)));
     let (Some(first), Some(last)) = (dates.clone().min(), dates.max()) else {
         return Vec::new();
     };
@@ -120,10 +146,16 @@ const GPN_MEMBERS: FigureMaker = FigureMaker::new(
     "count",
 )
 .feeds("greener-practice-network-practices");
-const GIFH_MEMBERS: FigureMaker =
-    FigureMaker::new("green-impact-for-health", "Practices in Green Impact for Health", "count");
-const TRAVEL_PLANS: FigureMaker =
-    FigureMaker::new("practice-travel-plans", "Practices with a travel plan", "count");
+const GIFH_MEMBERS: FigureMaker = FigureMaker::new(
+    "green-impact-for-health",
+    "Practices in Green Impact for Health",
+    "count",
+);
+const TRAVEL_PLANS: FigureMaker = FigureMaker::new(
+    "practice-travel-plans",
+    "Practices with a travel plan",
+    "count",
+);
 const PRACTICE_COUNT: FigureMaker = FigureMaker::new("practices", "GP practices", "count");
 const SURGERIES: FigureMaker = FigureMaker::new("surgeries", "Surgeries", "count");
 
@@ -140,7 +172,10 @@ fn practice_metrics(records: &[Record], period: MetricPeriod) -> Vec<Figure> {
         Some((n.into(), of(n, rs)))
     }));
     out.extend(TRAVEL_PLANS.each_scope(&all, period, |rs| {
-        let n = rs.iter().filter(|r| r.date("travel_plan").is_some_and(|d| d <= end)).count() as u64;
+        let n = rs
+            .iter()
+            .filter(|r| r.date("travel_plan").is_some_and(|d| d <= end))
+            .count() as u64;
         Some((n.into(), of(n, rs)))
     }));
     out.extend(PRACTICE_COUNT.each_scope(&all, period, |rs| {
@@ -180,7 +215,9 @@ pub fn network_progress(
     let baseline = members(&all, GPN, MetricPeriod::Year(BASELINE_YEAR));
     let line = trajectory(
         Some(&Baseline {
-            period: Period::FinancialYear { year: BASELINE_YEAR },
+            period: Period::FinancialYear {
+                year: BASELINE_YEAR,
+            },
             value: baseline.into(),
         }),
         targets,
@@ -198,7 +235,11 @@ pub fn network_progress(
 mod tests {
     use super::*;
 
-    fn practice(code: &str, gpn: (&str, &str), travel_plan: &str) -> Result<Record, Vec<FieldError>> {
+    fn practice(
+        code: &str,
+        gpn: (&str, &str),
+        travel_plan: &str,
+    ) -> Result<Record, Vec<FieldError>> {
         let row = [
             ("organisation", "QJ2"),
             ("practice", code),
@@ -226,7 +267,10 @@ mod tests {
     }
 
     fn count(figures: &[Figure], key: &str) -> Option<Decimal> {
-        figures.iter().find(|f| f.key == key && f.organisation.is_none()).map(|f| f.value)
+        figures
+            .iter()
+            .find(|f| f.key == key && f.organisation.is_none())
+            .map(|f| f.value)
     }
 
     #[test]
@@ -234,24 +278,44 @@ mod tests {
         let p = practices();
         let year = |y| MetricPeriod::Year(FinancialYear(y));
         let quarter = |raw| MetricPeriod::Quarter(Quarter::parse(raw).unwrap());
-        assert_eq!(count(&practice_metrics(&p, year(2025)), "greener-practice-network"), Some(10.into()));
-        assert_eq!(count(&practice_metrics(&p, year(2026)), "greener-practice-network"), Some(11.into()));
+        assert_eq!(
+            count(
+                &practice_metrics(&p, year(2025)),
+                "greener-practice-network"
+            ),
+            Some(10.into())
+        );
+        assert_eq!(
+            count(
+                &practice_metrics(&p, year(2026)),
+                "greener-practice-network"
+            ),
+            Some(11.into())
+        );
         // In Q3 2025/26 the practice that left on 31 January still counts.
         let q3 = practice_metrics(&p, quarter("Q3 2025/26"));
         assert_eq!(count(&q3, "greener-practice-network"), Some(11.into()));
         assert_eq!(count(&q3, "practice-travel-plans"), Some(0.into()));
-        assert_eq!(count(&practice_metrics(&p, year(2025)), "practice-travel-plans"), Some(1.into()));
+        assert_eq!(
+            count(&practice_metrics(&p, year(2025)), "practice-travel-plans"),
+            Some(1.into())
+        );
         assert_eq!(count(&q3, "green-impact-for-health"), Some(0.into()));
     }
 
     #[test]
     fn periods_run_from_the_first_date_to_the_last_quarter() {
         let periods = practice_periods(&practices());
-        assert_eq!(periods.first(), Some(&MetricPeriod::Year(FinancialYear(2025))));
+        assert_eq!(
+            periods.first(),
+            Some(&MetricPeriod::Year(FinancialYear(2025)))
+        );
         // The last date is 1 September 2026: Q2 2026/27 is the last quarter.
         assert_eq!(
             periods.last(),
-            Some(&MetricPeriod::Quarter(Quarter::parse("Q2 2026/27").unwrap()))
+            Some(&MetricPeriod::Quarter(
+                Quarter::parse("Q2 2026/27").unwrap()
+            ))
         );
         assert_eq!(periods.len(), 5 + 3);
     }

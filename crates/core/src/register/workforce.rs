@@ -12,8 +12,8 @@
 //! organisations; adding one organisation's returns together would count the same people twice.
 
 use super::{
-    Choice, Field, FieldError, FieldKind, Figure, FigureMaker, MetricPeriod, ORGANISATION,
-    Record, Register, share, years_and_quarters,
+    Choice, Field, FieldError, FieldKind, Figure, FigureMaker, MetricPeriod, ORGANISATION, Record,
+    Register, share, years_and_quarters,
 };
 use crate::ods::OdsCode;
 use crate::quantity::with_thousands;
@@ -22,10 +22,22 @@ use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
 pub const TRAINING_KINDS: &[Choice] = &[
-    Choice { slug: "lunch-and-learn", label: "Lunch and learn" },
-    Choice { slug: "board", label: "Board level training" },
-    Choice { slug: "carbon-literacy", label: "Carbon literacy" },
-    Choice { slug: "other", label: "Other training" },
+    Choice {
+        slug: "lunch-and-learn",
+        label: "Lunch and learn",
+    },
+    Choice {
+        slug: "board",
+        label: "Board level training",
+    },
+    Choice {
+        slug: "carbon-literacy",
+        label: "Carbon literacy",
+    },
+    Choice {
+        slug: "other",
+        label: "Other training",
+    },
 ];
 
 pub const SESSIONS: Register = Register {
@@ -36,7 +48,11 @@ pub const SESSIONS: Register = Register {
     fields: &[
         ORGANISATION,
         Field::new("date", "Date", FieldKind::Date),
-        Field::new("kind", "Kind of training", FieldKind::Choice(TRAINING_KINDS)),
+        Field::new(
+            "kind",
+            "Kind of training",
+            FieldKind::Choice(TRAINING_KINDS),
+        ),
         Field::new("title", "Title", FieldKind::Text)
             .hint("e.g. Greener NHS: what it means for your role"),
         Field::new("live_attendees", "Staff attending live", FieldKind::Whole),
@@ -125,7 +141,10 @@ fn session_metrics(records: &[Record], period: MetricPeriod) -> Vec<Figure> {
     });
     out.extend(WATCHES.each_scope(&held, period, |rs| {
         let (n, _, views) = of(rs, "lunch-and-learn")?;
-        Some((views.into(), format!("{views} watches of {n} recorded sessions")))
+        Some((
+            views.into(),
+            format!("{views} watches of {n} recorded sessions"),
+        ))
     }));
     out.extend(BOARD.each_scope(&held, period, |rs| {
         let (n, live, _) = of(rs, "board")?;
@@ -147,7 +166,11 @@ pub const CORE_TRAINING: Register = Register {
         ORGANISATION,
         Field::new("as_at", "As at", FieldKind::Date)
             .hint("The date of the ESR report, e.g. the last day of the quarter: 2025-12-31"),
-        Field::new("completed", "Staff who have completed the training", FieldKind::Whole),
+        Field::new(
+            "completed",
+            "Staff who have completed the training",
+            FieldKind::Whole,
+        ),
         Field::new("headcount", "Staff headcount", FieldKind::Whole)
             .hint("The whole organisation's headcount on the same date"),
     ],
@@ -159,11 +182,16 @@ pub const CORE_TRAINING: Register = Register {
 };
 
 fn core_training_check(r: &Record) -> Vec<FieldError> {
-    let (completed, headcount) = (r.whole("completed").unwrap_or(0), r.whole("headcount").unwrap_or(0));
+    let (completed, headcount) = (
+        r.whole("completed").unwrap_or(0),
+        r.whole("headcount").unwrap_or(0),
+    );
     if headcount == 0 {
         vec![FieldError {
             field: "headcount",
-            message: "Staff headcount: give the organisation's headcount on that date (more than 0)".into(),
+            message:
+                "Staff headcount: give the organisation's headcount on that date (more than 0)"
+                    .into(),
         }]
     } else if completed > headcount {
         vec![FieldError {
@@ -182,7 +210,7 @@ fn core_training_periods(records: &[Record]) -> Vec<MetricPeriod> {
 }
 
 /// A dated count of an organisation's staff (a core training return, a champions count).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Count {
     pub organisation: OdsCode,
     pub as_at: NaiveDate,
@@ -236,7 +264,9 @@ const COMPLETED_SHARE: FigureMaker = FigureMaker::new(
 
 fn core_training_metrics(records: &[Record], period: MetricPeriod) -> Vec<Figure> {
     let all: Vec<&Record> = records.iter().collect();
-    let totals = |rs: &[&Record]| latest_per_organisation(&counts(rs, "completed", Some("headcount")), period);
+    let totals = |rs: &[&Record]| {
+        latest_per_organisation(&counts(rs, "completed", Some("headcount")), period)
+    };
     let working = |done: u64, staff: u64| {
         format!(
             "{} of {} staff (each organisation's latest return in the period)",
@@ -280,7 +310,10 @@ fn champion_metrics(records: &[Record], period: MetricPeriod) -> Vec<Figure> {
     let all: Vec<&Record> = records.iter().collect();
     CHAMPION_COUNT.each_scope(&all, period, |rs| {
         let (n, _) = latest_per_organisation(&counts(rs, "champions", None), period)?;
-        Some((n.into(), "each organisation's latest count in the period".into()))
+        Some((
+            n.into(),
+            "each organisation's latest count in the period".into(),
+        ))
     })
 }
 
@@ -335,21 +368,43 @@ mod tests {
         let q3 = session_metrics(&s, q("Q3 2025/26"));
         // October to December: 42 + 35 live, 118 + 64 watches.
         assert_eq!(value(&q3, "lunch-and-learn-live", None), Some(77.into()));
-        assert_eq!(value(&q3, "lunch-and-learn-watches", None), Some(182.into()));
+        assert_eq!(
+            value(&q3, "lunch-and-learn-watches", None),
+            Some(182.into())
+        );
         let year = session_metrics(&s, YEAR);
         // The year adds January's DCHS session (28, 51) but not April 2026's.
         assert_eq!(value(&year, "lunch-and-learn-live", None), Some(105.into()));
-        assert_eq!(value(&year, "lunch-and-learn-watches", None), Some(233.into()));
-        assert_eq!(value(&year, "lunch-and-learn-live", Some("RTG")), Some(35.into()));
+        assert_eq!(
+            value(&year, "lunch-and-learn-watches", None),
+            Some(233.into())
+        );
+        assert_eq!(
+            value(&year, "lunch-and-learn-live", Some("RTG")),
+            Some(35.into())
+        );
         assert_eq!(value(&year, "board-sessions", None), Some(1.into()));
-        assert_eq!(value(&year, "carbon-literacy-attendance", None), Some(12.into()));
+        assert_eq!(
+            value(&year, "carbon-literacy-attendance", None),
+            Some(12.into())
+        );
         // DHcFT held no session: no figure rather than a 0.
         assert_eq!(value(&year, "lunch-and-learn-live", Some("RFS")), None);
-        let system = year.iter().find(|f| f.key == "lunch-and-learn-live" && f.organisation.is_none());
-        assert_eq!(system.and_then(|f| f.plan_metric), Some("lunch-and-learn-live-attendance"));
+        let system = year
+            .iter()
+            .find(|f| f.key == "lunch-and-learn-live" && f.organisation.is_none());
+        assert_eq!(
+            system.and_then(|f| f.plan_metric),
+            Some("lunch-and-learn-live-attendance")
+        );
     }
 
-    fn ret(org: &str, as_at: &str, completed: &str, headcount: &str) -> Result<Record, Vec<FieldError>> {
+    fn ret(
+        org: &str,
+        as_at: &str,
+        completed: &str,
+        headcount: &str,
+    ) -> Result<Record, Vec<FieldError>> {
         let row = [
             ("organisation", org),
             ("as_at", as_at),
@@ -371,11 +426,17 @@ mod tests {
         .collect();
         // 1,320 (RXM's March return, not September's too) + 540 = 1,860 of 3,000 = 62.0%.
         let year = core_training_metrics(&returns, YEAR);
-        assert_eq!(value(&year, "core-training-completed", None), Some(1860.into()));
+        assert_eq!(
+            value(&year, "core-training-completed", None),
+            Some(1860.into())
+        );
         assert_eq!(value(&year, "core-training-share", None), Some(62.into()));
         // 1,000 of 2,400 = 41.666…% → 41.7%.
         let q2 = core_training_metrics(&returns, q("Q2 2025/26"));
-        assert_eq!(value(&q2, "core-training-share", Some("RXM")), Some(Decimal::new(417, 1)));
+        assert_eq!(
+            value(&q2, "core-training-share", Some("RXM")),
+            Some(Decimal::new(417, 1))
+        );
         assert_eq!(value(&q2, "core-training-share", Some("QJ2")), None);
     }
 
@@ -384,8 +445,15 @@ mod tests {
         let errors = ret("RXM", "2025-09-30", "2500", "2400").unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "completed");
-        assert!(errors[0].message.contains("more than the headcount of 2400"));
-        assert_eq!(ret("RXM", "2025-09-30", "0", "0").unwrap_err()[0].field, "headcount");
+        assert!(
+            errors[0]
+                .message
+                .contains("more than the headcount of 2400")
+        );
+        assert_eq!(
+            ret("RXM", "2025-09-30", "0", "0").unwrap_err()[0].field,
+            "headcount"
+        );
     }
 
     #[test]
@@ -393,7 +461,12 @@ mod tests {
         let c = |org: &str, date: &str, n: &str| {
             record(
                 &CHAMPIONS,
-                &[("organisation", org), ("as_at", date), ("network", "Champions"), ("champions", n)],
+                &[
+                    ("organisation", org),
+                    ("as_at", date),
+                    ("network", "Champions"),
+                    ("champions", n),
+                ],
             )
         };
         let records = vec![
@@ -401,9 +474,16 @@ mod tests {
             c("RTG", "2026-03-01", "120"),
             c("RFS", "2025-09-01", "45"),
         ];
-        assert_eq!(value(&champion_metrics(&records, YEAR), "green-champions", None), Some(165.into()));
         assert_eq!(
-            value(&champion_metrics(&records, q("Q1 2025/26")), "green-champions", None),
+            value(&champion_metrics(&records, YEAR), "green-champions", None),
+            Some(165.into())
+        );
+        assert_eq!(
+            value(
+                &champion_metrics(&records, q("Q1 2025/26")),
+                "green-champions",
+                None
+            ),
             Some(80.into())
         );
     }
