@@ -14,7 +14,6 @@ use super::{
 };
 use crate::quantity::with_thousands;
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
 pub const SERVICES: &[Choice] = &[
@@ -243,6 +242,7 @@ mod tests {
     use super::*;
     use crate::ods::OdsCode;
     use crate::period::{FinancialYear, Quarter};
+    use rust_decimal::Decimal;
 
     fn parse(register: &'static Register, row: &[(&str, &str)]) -> Result<Record, Vec<FieldError>> {
         register.parse(|k| row.iter().find(|(key, _)| *key == k).map(|(_, v)| *v))

@@ -65,8 +65,8 @@ pub const PRACTICES: Register = Register {
 };
 
 /// The two networks: (joined field, left field).
-pub const GPN: (&'static str, &'static str) = ("gpn_joined", "gpn_left");
-pub const GIFH: (&'static str, &'static str) = ("gifh_joined", "gifh_left");
+pub const GPN: (&str, &str) = ("gpn_joined", "gpn_left");
+pub const GIFH: (&str, &str) = ("gifh_joined", "gifh_left");
 
 fn practice_check(r: &Record) -> Vec<FieldError> {
     let mut errors = Vec::new();

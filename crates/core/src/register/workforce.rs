@@ -18,7 +18,6 @@ use super::{
 use crate::ods::OdsCode;
 use crate::quantity::with_thousands;
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
 pub const TRAINING_KINDS: &[Choice] = &[
@@ -321,6 +320,7 @@ fn champion_metrics(records: &[Record], period: MetricPeriod) -> Vec<Figure> {
 mod tests {
     use super::*;
     use crate::period::{FinancialYear, Quarter};
+    use rust_decimal::Decimal;
 
     fn record(register: &'static Register, row: &[(&str, &str)]) -> Record {
         register
