@@ -14,6 +14,7 @@ pub mod factors;
 pub mod pathway_file;
 pub mod plan_file;
 pub mod prescribing;
+pub mod register_file;
 pub mod table;
 
 pub use error::{IngestError, RowError};

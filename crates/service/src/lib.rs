@@ -174,3 +174,20 @@ fn refusal(organisation: &OdsCode) -> String {
         "you cannot submit data for {organisation}: only its own contributors can; check the organisation code"
     )
 }
+
+/// Loads the example registers shipped with the built-in plan (`data/registers/`), once: only
+/// into a database whose registers are all empty. Returns the number of records stored.
+pub async fn load_example_registers(store: &Store) -> Result<usize, ImportError> {
+    if !store.registers_are_empty().await? {
+        return Ok(0);
+    }
+    let records: Vec<greenplan_core::register::Record> =
+        greenplan_ingest::register_file::built_in_registers()?
+            .into_iter()
+            .flat_map(|(_, records)| records)
+            .collect();
+    store
+        .import_register_records("greenplan (example data)", &records)
+        .await?;
+    Ok(records.len())
+}

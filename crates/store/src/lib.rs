@@ -19,6 +19,7 @@ mod factors;
 mod medicines;
 mod people;
 mod plan;
+mod registers;
 mod reports;
 mod returns;
 #[cfg(feature = "testing")]
@@ -36,6 +37,7 @@ pub use people::{
     hash_password, new_token, normalise_email, verify_password,
 };
 pub use plan::{InitOutcome, MetricValue};
+pub use registers::{StoredRecord, register_points};
 pub use reports::{NewPublishedReport, PublishedReport, ReturnReceived};
 pub use returns::{ReturnRecord, day_of};
 pub use updates::{ActionUpdate, EvidenceFile, MAX_EVIDENCE_BYTES, NewActionUpdate};
@@ -111,6 +113,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         include_str!("../migrations/sqlite/0007_reports.sql"),
         include_str!("../migrations/postgres/0007_reports.sql"),
+    ),
+    (
+        10,
+        include_str!("../migrations/sqlite/0010_registers.sql"),
+        include_str!("../migrations/postgres/0010_registers.sql"),
     ),
 ];
 

@@ -199,6 +199,12 @@ impl Store {
             .bodies("SELECT body FROM metrics ORDER BY position", "metric")
             .await?;
         let values = self.metric_values(None).await?;
+        // Figures computed from registers join the recorded ones (issue 5).
+        let metric_ids: Vec<&str> = metrics
+            .iter()
+            .map(|m: &greenplan_core::plan::Metric| m.id.as_str())
+            .collect();
+        let register_points = self.register_data_points(&metric_ids).await?;
         Ok(Some(Plan {
             info,
             organisations,
@@ -220,6 +226,7 @@ impl Store {
                     note: v.note,
                     reference: v.reference,
                 })
+                .chain(register_points)
                 .collect(),
             case_studies: self.records(CASE_STUDIES).await?,
             visions: self.records(VISIONS).await?,
