@@ -230,3 +230,87 @@ fn adaptation_heat_map_exercises_and_admissions() {
         dec("102")
     );
 }
+
+#[test]
+fn bad_rows_of_each_register_are_named_with_row_column_and_fix() {
+    use greenplan_core::register::{adaptation as a, digital as d, workforce as w};
+    use greenplan_ingest::IngestError;
+    use greenplan_ingest::register_file::read_register_text;
+    let cases: &[(&'static Register, &str, &[(u64, &str)], &str)] = &[
+        (
+            &w::SESSIONS,
+            "organisation,date,kind,title,live_attendees,later_views\n\
+             QJ2,2025-10-14,lunch-and-learn,Greener NHS,42,118\n\
+             QJ2,2025-13-01,webinar,Greener NHS,forty,\n",
+            &[(3, "date"), (3, "kind"), (3, "live_attendees")],
+            "use one of lunch-and-learn, board, carbon-literacy, other",
+        ),
+        (
+            &w::CORE_TRAINING,
+            "organisation,as_at,completed,headcount\nRXM,2025-12-31,1236,2400\nRXM,2025-12-31,2500,2400\n",
+            &[(3, "completed")],
+            "2500 is more than the headcount of 2400",
+        ),
+        (
+            &w::CHAMPIONS,
+            "organisation,as_at,network,champions\nRTG,2026-03-31,,112\n",
+            &[(2, "network")],
+            "Network is required",
+        ),
+        (
+            &d::SIGN_UP,
+            "organisation,service,place,as_at,registered,eligible\nQJ2,nhs-app,Erewash,2024-12-31,96201,96200\n",
+            &[(2, "registered")],
+            "96201 is more than the 96200 eligible",
+        ),
+        (
+            &d::DEVICES,
+            "organisation,period_start,period_end,repurposed,recycled,disposed\nRTG,2025-07-01,2025-06-30,1,1,1\n",
+            &[(2, "period_end")],
+            "before period_start",
+        ),
+        (
+            &primary_care::PRACTICES,
+            "organisation,practice,name,place,list_size,surgeries,gpn_joined,gpn_left,gifh_joined,gifh_left,travel_plan\n\
+             QJ2,C81 001,Erewash Surgery,Erewash,9000,0,,2025-01-01,,,\n",
+            &[(2, "practice"), (2, "surgeries"), (2, "gpn_left")],
+            "is not an organisation code",
+        ),
+        (
+            &a::RISKS,
+            "organisation,site,service,hazard,description,likelihood,impact,owner,controls,review_date\n\
+             RTG,Royal Derby Hospital,Wards,heatwave,Wards overheat,6,4,Head of EPRR,,2026-06-30\n",
+            &[(2, "likelihood")],
+            "give a whole number from 1 to 5",
+        ),
+        (
+            &a::EXERCISES,
+            "organisation,date,name,scenario,participants,findings,actions\nQJ2,2026-10-15,Exercise Quake,earthquake,ICB,,\n",
+            &[(2, "scenario")],
+            "use one of flooding, heatwave, cold, storm, supply-chain, other",
+        ),
+        (
+            &a::ADMISSIONS,
+            "organisation,period_start,period_end,place,hazard,admissions\nRTG,2025-07-10,2025-07-16,Derby City,heatwave,-3\n",
+            &[(2, "admissions")],
+            "is not a whole number",
+        ),
+    ];
+    for (register, text, expected, fix) in cases {
+        let err = read_register_text(register, "upload.csv", text, &|_| None).unwrap_err();
+        let IngestError::Rows { errors, .. } = err else {
+            panic!("{}: {err}", register.slug)
+        };
+        let found: Vec<(u64, &str)> = errors
+            .iter()
+            .map(|e| (e.row, e.column.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(found, *expected, "{}", register.slug);
+        assert!(
+            errors.iter().any(|e| e.message.contains(fix)),
+            "{}: {errors:?}",
+            register.slug
+        );
+        assert_eq!(errors[0].file, "upload.csv");
+    }
+}
