@@ -25,7 +25,9 @@ pub async fn init(
             Some(path) => plan_file::read_plan_file(path)?,
             None => plan_file::built_in_plan()?,
         };
-        match store.init_plan(&parsed).await? {
+        let outcome = store.init_plan(&parsed).await?;
+        let fresh = matches!(outcome, InitOutcome::Loaded { .. });
+        match outcome {
             InitOutcome::Loaded {
                 actions,
                 metrics,
@@ -39,6 +41,14 @@ pub async fn init(
                 "\"{}\" is already loaded; nothing changed.",
                 parsed.info.title
             ),
+        }
+        // The example registers belong to the built-in plan, loaded with it the first time only
+        // (never into a database that already held the plan and may hold real records).
+        if plan.is_none() && fresh {
+            let n = greenplan_service::load_example_registers(store).await?;
+            if n > 0 {
+                eprintln!("Loaded {n} example register records (data/registers).");
+            }
         }
     } else {
         eprintln!("Database ready, with no plan.");

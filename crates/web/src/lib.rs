@@ -17,6 +17,8 @@ mod charts;
 mod medicines_page;
 mod pages;
 mod periods;
+mod registers_files;
+mod registers_page;
 mod reports_page;
 mod returns;
 
@@ -108,6 +110,15 @@ pub fn router(state: AppState) -> Router {
         .route("/account", get(account::account))
         .route("/account/password", axum::routing::post(account::change_password))
         .route("/metrics", get(pages::metrics))
+        .route("/registers", get(registers_page::index))
+        .route("/registers/{slug}", get(registers_page::list))
+        .route("/registers/{slug}/new", get(registers_page::new_page).post(registers_page::add))
+        .route("/registers/{slug}/import", get(registers_page::import_page).post(registers_page::import).layer(axum::extract::DefaultBodyLimit::max(registers_page::MAX_IMPORT_BYTES)))
+        .route("/registers/{slug}/export.csv", get(registers_page::export_csv))
+        .route("/registers/{slug}/export.xlsx", get(registers_page::export_xlsx))
+        .route("/registers/{slug}/template.xlsx", get(registers_page::template))
+        .route("/registers/{slug}/{id}/edit", get(registers_page::edit_page).post(registers_page::edit))
+        .route("/registers/{slug}/{id}/archive", axum::routing::post(registers_page::archive))
         .route("/medicines/inhalers", get(medicines_page::inhalers))
         .route("/medicines/inhalers.csv", get(medicines_page::inhalers_csv))
         .route("/medicines/inhalers/league", get(medicines_page::inhaler_league))

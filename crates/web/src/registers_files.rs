@@ -1,0 +1,91 @@
+//! Register workbooks: the export (every live record) and the import template (the header
+//! only), both with a note on each column saying what it holds and, for fixed lists and yes/no
+//! columns, a drop-down (Excel data validation) so a typed value cannot go astray.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use greenplan_core::register::{FieldKind, Record, Register};
+use rust_xlsxwriter::{DataValidation, DataValidationRule, Format, Note, Workbook, XlsxError};
+
+/// Rows the template's drop-downs cover.
+const TEMPLATE_ROWS: u32 = 5000;
+
+pub fn workbook(register: &Register, records: &[Record]) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Records")?;
+    let bold = Format::new().set_bold();
+    for (c, f) in register.fields.iter().enumerate() {
+        let c = c as u16;
+        sheet.write_string_with_format(0, c, f.key, &bold)?;
+        sheet.set_column_width(c, 20)?;
+        let mut note = format!(
+            "{}{}.",
+            f.label,
+            if f.required {
+                " (required)"
+            } else {
+                " (optional)"
+            }
+        );
+        if let Some(unit) = f.unit() {
+            note.push_str(&format!(" In {unit}."));
+        }
+        if !f.hint.is_empty() {
+            note.push_str(&format!(" {}.", f.hint));
+        }
+        sheet.insert_note(0, c, &Note::new(note).set_author("greenplan"))?;
+        if let Some(dv) = validation(f.kind)? {
+            sheet.add_data_validation(1, c, TEMPLATE_ROWS, c, &dv)?;
+        }
+        for (r, record) in records.iter().enumerate() {
+            let r = r as u32 + 1;
+            let Some(v) = record.text(f.key) else {
+                continue;
+            };
+            match (f.kind, v.parse::<f64>()) {
+                (FieldKind::Decimal { .. } | FieldKind::Percent | FieldKind::Whole, Ok(n)) => {
+                    sheet.write_number(r, c, n)?;
+                }
+                _ => {
+                    sheet.write_string(r, c, v)?;
+                }
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    book.save_to_buffer()
+}
+
+fn validation(kind: FieldKind) -> Result<Option<DataValidation>, XlsxError> {
+    Ok(match kind {
+        FieldKind::Choice(choices) => {
+            let list: Vec<&str> = choices.iter().map(|c| c.slug).collect();
+            Some(DataValidation::new().allow_list_strings(&list)?)
+        }
+        FieldKind::YesNo => Some(DataValidation::new().allow_list_strings(&["yes", "no"])?),
+        FieldKind::Percent => Some(
+            DataValidation::new()
+                .allow_decimal_number(DataValidationRule::Between(0.0, 100.0))
+                .set_input_message("A percentage from 0 to 100")?,
+        ),
+        _ => None,
+    })
+}
+
+pub fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}

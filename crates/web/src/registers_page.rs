@@ -1,0 +1,846 @@
+//! Register pages, all driven by the register descriptions in `greenplan_core::register`:
+//! the index, a list with filters and the register's metrics, add and edit forms, archive,
+//! import (CSV or XLSX, all-or-nothing), exports and the XLSX template.
+//!
+//! Every write is checked against `greenplan_core::access`: contributors and admins of the
+//! record's organisation (before and after an edit), or a system admin; CSRF-checked by
+//! `Viewer::form_writer`; the store audits it in the same transaction.
+
+use crate::AppState;
+use crate::auth::{Viewer, same_origin};
+use crate::pages::{Chrome, PageError, PageResult, html, not_found_error, number};
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use greenplan_core::access::Access;
+use greenplan_core::ods::OdsCode;
+use greenplan_core::plan::Plan;
+use greenplan_core::register::{self, FieldKind, Figure, Record, Register};
+use greenplan_ingest::RowError;
+use greenplan_store::StoredRecord;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::io::Write;
+
+/// Largest import accepted.
+pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
+
+fn find(slug: &str) -> Result<&'static Register, PageError> {
+    register::find(slug).ok_or_else(|| not_found_error("register"))
+}
+
+/// One register on the index.
+pub struct IndexRow {
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub summary: &'static str,
+    pub area: String,
+    pub records: usize,
+}
+
+#[derive(Template)]
+#[template(path = "registers.html")]
+struct IndexPage {
+    title: String,
+    chrome: Chrome,
+    rows: Vec<IndexRow>,
+}
+
+pub async fn index(viewer: Viewer, State(state): State<AppState>) -> PageResult {
+    let plan = crate::pages::plan(&state).await?;
+    let mut rows = Vec::new();
+    for r in register::ALL.iter().copied() {
+        rows.push(IndexRow {
+            slug: r.slug,
+            title: r.title,
+            summary: r.summary,
+            area: area_name(&plan, r.area),
+            records: state.store.register_records(r, false).await?.len(),
+        });
+    }
+    html(IndexPage {
+        title: "Registers".into(),
+        chrome: Chrome::of(&viewer),
+        rows,
+    })
+}
+
+fn area_name(plan: &Plan, code: &str) -> String {
+    plan.areas
+        .iter()
+        .find(|a| a.code == code)
+        .map_or_else(|| code.to_string(), |a| a.name.clone())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListFilter {
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    choice: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    archived: String,
+}
+
+/// A record as a row of the list.
+pub struct ListRow {
+    pub id: i64,
+    pub cells: Vec<String>,
+    pub archived: bool,
+    pub editable: bool,
+}
+
+/// A figure as a row of the metrics table.
+pub struct FigureRow {
+    pub label: &'static str,
+    pub period: String,
+    pub scope: String,
+    pub value: String,
+    pub working: String,
+    pub plan_metric: String,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct ListPage {
+    title: String,
+    chrome: Chrome,
+    register: &'static Register,
+    columns: Vec<&'static str>,
+    rows: Vec<ListRow>,
+    organisations: Vec<(String, String, bool)>,
+    choice_label: String,
+    choices: Vec<(String, String, bool)>,
+    q: String,
+    archived: bool,
+    figures: Vec<FigureRow>,
+    can_write: bool,
+}
+
+/// How many fields the list shows (the rest are on the edit page and in exports).
+const LIST_COLUMNS: usize = 7;
+
+pub async fn list(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(filter): Query<ListFilter>,
+) -> PageResult {
+    let register = find(&slug)?;
+    let plan = crate::pages::plan(&state).await?;
+    let archived = !filter.archived.is_empty();
+    let stored = state.store.register_records(register, archived).await?;
+    let access = access_of(&viewer);
+    let organisation = OdsCode::parse(&filter.organisation).ok();
+    let choice_field = register.filter_field.and_then(|k| register.field(k));
+    let shown: Vec<&StoredRecord> = stored
+        .iter()
+        .filter(|s| organisation.is_none() || s.record.organisation() == organisation)
+        .filter(|s| {
+            filter.choice.is_empty()
+                || choice_field
+                    .is_some_and(|f| s.record.choice(f.key) == Some(filter.choice.as_str()))
+        })
+        .filter(|s| s.record.matches(&filter.q))
+        .collect();
+    let fields = &register.fields[..register.fields.len().min(LIST_COLUMNS)];
+    let rows = shown
+        .iter()
+        .map(|s| ListRow {
+            id: s.id,
+            cells: fields
+                .iter()
+                .map(|f| {
+                    s.record
+                        .text(f.key)
+                        .map_or_else(String::new, |v| shown_value(f, v))
+                })
+                .collect(),
+            archived: s.archived_at.is_some(),
+            editable: s.archived_at.is_none() && may_write(access.as_ref(), &s.record),
+        })
+        .collect();
+    let live: Vec<Record> = stored
+        .iter()
+        .filter(|s| s.archived_at.is_none())
+        .map(|s| s.record.clone())
+        .collect();
+    let figures = figure_rows(register, &live, organisation.as_ref());
+    let choices = choice_field
+        .map(|f| match f.kind {
+            FieldKind::Choice(cs) => cs
+                .iter()
+                .map(|c| {
+                    (
+                        c.slug.to_string(),
+                        c.label.to_string(),
+                        c.slug == filter.choice,
+                    )
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .unwrap_or_default();
+    html(ListPage {
+        title: register.title.into(),
+        chrome: Chrome::of(&viewer),
+        register,
+        columns: fields.iter().map(|f| f.label).collect(),
+        rows,
+        organisations: plan
+            .organisations
+            .iter()
+            .map(|o| {
+                (
+                    o.code.to_string(),
+                    o.name.clone(),
+                    Some(&o.code) == organisation.as_ref(),
+                )
+            })
+            .collect(),
+        choice_label: choice_field.map_or_else(String::new, |f| f.label.to_string()),
+        choices,
+        q: filter.q,
+        archived,
+        figures,
+        can_write: access
+            .as_ref()
+            .is_some_and(|a| !a.contributing_organisations(&plan).is_empty()),
+    })
+}
+
+/// A value as the list shows it: a choice's words, Yes/No, or the value with its unit.
+fn shown_value(f: &register::Field, canonical: &str) -> String {
+    match (f.kind, f.unit()) {
+        (FieldKind::Decimal { .. } | FieldKind::Percent, Some(unit)) => {
+            let n = canonical
+                .parse()
+                .map_or_else(|_| canonical.to_string(), number);
+            if unit == "£" {
+                format!("£{n}")
+            } else {
+                format!("{n} {unit}")
+            }
+        }
+        _ => f.display(canonical),
+    }
+}
+
+/// The register's figures for the system (or one organisation), latest period first.
+fn figure_rows(
+    register: &'static Register,
+    records: &[Record],
+    organisation: Option<&OdsCode>,
+) -> Vec<FigureRow> {
+    let mut figures: Vec<Figure> = register
+        .figures(records)
+        .into_iter()
+        .filter(|f| f.organisation.as_ref() == organisation)
+        .collect();
+    // Latest year first; each year, then its quarters, latest first.
+    figures.sort_by_key(|f| {
+        let quarter = match f.period {
+            register::MetricPeriod::Year(_) => 0,
+            register::MetricPeriod::Quarter(q) => 5 - q.number,
+        };
+        (std::cmp::Reverse(f.period.year()), quarter)
+    });
+    figures
+        .into_iter()
+        .map(|f| FigureRow {
+            label: f.label,
+            period: f.period.to_string(),
+            scope: f
+                .organisation
+                .map_or_else(|| "System".to_string(), |o| o.to_string()),
+            value: if f.unit == "%" {
+                format!("{}%", number(f.value))
+            } else {
+                format!("{} {}", number(f.value), f.unit)
+            },
+            working: f.working,
+            plan_metric: f.plan_metric.unwrap_or("").to_string(),
+        })
+        .collect()
+}
+
+fn access_of(viewer: &Viewer) -> Option<Access> {
+    viewer.user.as_ref().map(|u| u.access.clone())
+}
+
+fn may_write(access: Option<&Access>, record: &Record) -> bool {
+    match (access, record.organisation()) {
+        (Some(a), Some(o)) => a.can_contribute_for(&o),
+        _ => false,
+    }
+}
+
+/// A field of the form.
+pub struct FormField {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub hint: String,
+    /// `text`, `date` or `select`.
+    pub input: &'static str,
+    pub numeric: bool,
+    pub options: Vec<(String, String, bool)>,
+    pub value: String,
+    pub error: String,
+    pub required: bool,
+}
+
+#[derive(Template)]
+#[template(path = "register_form.html")]
+struct FormPage {
+    title: String,
+    chrome: Chrome,
+    register: &'static Register,
+    /// Where the form posts.
+    action: String,
+    id: Option<i64>,
+    fields: Vec<FormField>,
+    errors: Vec<(String, String)>,
+}
+
+fn form_fields(
+    register: &'static Register,
+    plan: &Plan,
+    access: &Access,
+    values: &HashMap<String, String>,
+    errors: &HashMap<&str, String>,
+) -> Vec<FormField> {
+    register
+        .fields
+        .iter()
+        .map(|f| {
+            let value = values.get(f.key).cloned().unwrap_or_default();
+            let options = |list: Vec<(String, String)>| -> Vec<(String, String, bool)> {
+                let blank = (!f.required)
+                    .then(|| (String::new(), "Not given".to_string(), value.is_empty()));
+                blank
+                    .into_iter()
+                    .chain(list.into_iter().map(|(v, l)| {
+                        let selected = v == value;
+                        (v, l, selected)
+                    }))
+                    .collect()
+            };
+            let (input, options) = match f.kind {
+                FieldKind::Choice(cs) => (
+                    "select",
+                    options(
+                        cs.iter()
+                            .map(|c| (c.slug.to_string(), c.label.to_string()))
+                            .collect(),
+                    ),
+                ),
+                FieldKind::YesNo => (
+                    "select",
+                    options(vec![
+                        ("yes".into(), "Yes".into()),
+                        ("no".into(), "No".into()),
+                    ]),
+                ),
+                FieldKind::Organisation => (
+                    "select",
+                    options(
+                        access
+                            .contributing_organisations(plan)
+                            .into_iter()
+                            .map(|c| {
+                                let name = plan
+                                    .organisations
+                                    .iter()
+                                    .find(|o| &o.code == c)
+                                    .map_or_else(String::new, |o| o.name.clone());
+                                (c.to_string(), format!("{name} ({c})"))
+                            })
+                            .collect(),
+                    ),
+                ),
+                FieldKind::Date => ("date", Vec::new()),
+                _ => ("text", Vec::new()),
+            };
+            let unit = f.unit().map_or_else(String::new, |u| format!("In {u}. "));
+            FormField {
+                key: f.key,
+                label: f.label,
+                hint: format!("{unit}{}", f.hint).trim().to_string(),
+                input,
+                numeric: matches!(
+                    f.kind,
+                    FieldKind::Decimal { .. } | FieldKind::Percent | FieldKind::Whole
+                ),
+                options,
+                value,
+                error: errors.get(f.key).cloned().unwrap_or_default(),
+                required: f.required,
+            }
+        })
+        .collect()
+}
+
+fn signed_in_access(viewer: &Viewer) -> Result<Access, PageError> {
+    access_of(viewer).ok_or_else(|| {
+        PageError(
+            StatusCode::UNAUTHORIZED,
+            "Sign in to change a register.".into(),
+        )
+    })
+}
+
+fn cannot_write(register: &Register) -> PageError {
+    PageError(
+        StatusCode::FORBIDDEN,
+        format!(
+            "You can change records of \"{}\" only for an organisation you contribute for. Ask its organisation admin for the contributor role.",
+            register.title
+        ),
+    )
+}
+
+pub async fn new_page(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> PageResult {
+    let register = find(&slug)?;
+    let access = signed_in_access(&viewer)?;
+    let plan = crate::pages::plan(&state).await?;
+    if access.contributing_organisations(&plan).is_empty() {
+        return Err(cannot_write(register));
+    }
+    html(FormPage {
+        title: format!("Add to {}", register.title),
+        chrome: Chrome::of(&viewer),
+        register,
+        action: format!("/registers/{}/new", register.slug),
+        id: None,
+        fields: form_fields(register, &plan, &access, &HashMap::new(), &HashMap::new()),
+        errors: Vec::new(),
+    })
+}
+
+/// The submitted form: the CSRF token and every field by key.
+fn form_values(body: &[u8]) -> (String, HashMap<String, String>) {
+    let mut values: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
+    let csrf = values.remove("csrf_token").unwrap_or_default();
+    (csrf, values)
+}
+
+/// Validates a submitted form; on problems, the form again with each field's error.
+fn checked(
+    viewer: &Viewer,
+    register: &'static Register,
+    plan: &Plan,
+    access: &Access,
+    action: String,
+    id: Option<i64>,
+    values: &HashMap<String, String>,
+) -> Result<Record, PageResult> {
+    let record = register
+        .parse(|k| values.get(k).map(String::as_str))
+        .and_then(|r| {
+            match r
+                .organisation()
+                .filter(|o| plan.organisations.iter().any(|p| &p.code == o))
+            {
+                Some(_) => Ok(r),
+                None => Err(vec![register::FieldError {
+                    field: "organisation",
+                    message: "Organisation: choose one of the plan's organisations".into(),
+                }]),
+            }
+        });
+    record.map_err(|problems| {
+        let errors: HashMap<&str, String> = problems
+            .iter()
+            .map(|p| (p.field, p.message.clone()))
+            .collect();
+        let page = FormPage {
+            title: format!("{} – check the form", register.title),
+            chrome: Chrome::of(viewer),
+            register,
+            action,
+            id,
+            fields: form_fields(register, plan, access, values, &errors),
+            errors: problems
+                .iter()
+                .map(|p| (p.field.to_string(), p.message.clone()))
+                .collect(),
+        };
+        html(page).map(|mut r| {
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        })
+    })
+}
+
+pub async fn add(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let register = find(&slug)?;
+    let (csrf, values) = form_values(&body);
+    let user = viewer.form_writer(&headers, &csrf, "add a record")?;
+    let plan = crate::pages::plan(&state).await?;
+    let action = format!("/registers/{}/new", register.slug);
+    let record = match checked(
+        &viewer,
+        register,
+        &plan,
+        &user.access,
+        action,
+        None,
+        &values,
+    ) {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    if !may_write(Some(&user.access), &record) {
+        return Err(cannot_write(register));
+    }
+    state
+        .store
+        .add_register_record(&user.email, &record)
+        .await?;
+    state.cache.invalidate().await;
+    Ok(Redirect::to(&format!("/registers/{}", register.slug)).into_response())
+}
+
+async fn live(
+    state: &AppState,
+    register: &'static Register,
+    id: i64,
+) -> Result<StoredRecord, PageError> {
+    state
+        .store
+        .register_record(register, id)
+        .await?
+        .filter(|s| s.archived_at.is_none())
+        .ok_or_else(|| not_found_error("record"))
+}
+
+pub async fn edit_page(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, i64)>,
+) -> PageResult {
+    let register = find(&slug)?;
+    let access = signed_in_access(&viewer)?;
+    let stored = live(&state, register, id).await?;
+    if !may_write(Some(&access), &stored.record) {
+        return Err(cannot_write(register));
+    }
+    let plan = crate::pages::plan(&state).await?;
+    let values: HashMap<String, String> = stored
+        .record
+        .values()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    html(FormPage {
+        title: format!("Edit {}", stored.record.name()),
+        chrome: Chrome::of(&viewer),
+        register,
+        action: format!("/registers/{}/{id}/edit", register.slug),
+        id: Some(id),
+        fields: form_fields(register, &plan, &access, &values, &HashMap::new()),
+        errors: Vec::new(),
+    })
+}
+
+pub async fn edit(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let register = find(&slug)?;
+    let (csrf, values) = form_values(&body);
+    let user = viewer.form_writer(&headers, &csrf, "edit a record")?;
+    let stored = live(&state, register, id).await?;
+    // The record's present owner must be yours, and so must its new one.
+    if !may_write(Some(&user.access), &stored.record) {
+        return Err(cannot_write(register));
+    }
+    let plan = crate::pages::plan(&state).await?;
+    let action = format!("/registers/{}/{id}/edit", register.slug);
+    let record = match checked(
+        &viewer,
+        register,
+        &plan,
+        &user.access,
+        action,
+        Some(id),
+        &values,
+    ) {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    if !may_write(Some(&user.access), &record) {
+        return Err(cannot_write(register));
+    }
+    state
+        .store
+        .update_register_record(&user.email, id, &record)
+        .await?;
+    state.cache.invalidate().await;
+    Ok(Redirect::to(&format!("/registers/{}", register.slug)).into_response())
+}
+
+pub async fn archive(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let register = find(&slug)?;
+    let (csrf, _) = form_values(&body);
+    let user = viewer.form_writer(&headers, &csrf, "archive a record")?;
+    let stored = live(&state, register, id).await?;
+    if !may_write(Some(&user.access), &stored.record) {
+        return Err(cannot_write(register));
+    }
+    state
+        .store
+        .archive_register_record(&user.email, register, id)
+        .await?;
+    state.cache.invalidate().await;
+    Ok(Redirect::to(&format!("/registers/{}", register.slug)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "register_import.html")]
+struct ImportPage {
+    title: String,
+    chrome: Chrome,
+    register: &'static Register,
+    columns: String,
+    file_name: String,
+    error: String,
+    row_errors: Vec<RowError>,
+    more_errors: usize,
+    imported: String,
+}
+
+impl ImportPage {
+    fn new(viewer: &Viewer, register: &'static Register) -> Self {
+        Self {
+            title: format!("Import into {}", register.title),
+            chrome: Chrome::of(viewer),
+            register,
+            columns: register.columns().join(", "),
+            file_name: String::new(),
+            error: String::new(),
+            row_errors: Vec::new(),
+            more_errors: 0,
+            imported: String::new(),
+        }
+    }
+}
+
+pub async fn import_page(viewer: Viewer, Path(slug): Path<String>) -> PageResult {
+    let register = find(&slug)?;
+    if viewer.user.is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    html(ImportPage::new(&viewer, register))
+}
+
+/// Checks an uploaded file whole (every row, the organisation and the importer's right to
+/// write for it) and stores it in one transaction, or stores nothing and lists the problems.
+pub async fn import(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> PageResult {
+    let register = find(&slug)?;
+    let (mut csrf, mut file_name, mut contents) = (String::new(), String::new(), Vec::new());
+    while let Some(field) = multipart.next_field().await.map_err(upload_error)? {
+        match field.name() {
+            Some("csrf_token") => csrf = field.text().await.map_err(upload_error)?,
+            Some("file") => {
+                file_name = field.file_name().unwrap_or("upload.csv").to_string();
+                contents = field.bytes().await.map_err(upload_error)?.to_vec();
+            }
+            _ => {}
+        }
+    }
+    let user = viewer
+        .user
+        .clone()
+        .ok_or_else(|| PageError(StatusCode::UNAUTHORIZED, "Sign in to import.".into()))?;
+    if !same_origin(&headers) || !viewer.check_csrf(&csrf) {
+        return Err(crate::account::forbidden());
+    }
+    let mut page = ImportPage::new(&viewer, register);
+    page.file_name = file_name.clone();
+    let Some(extension) = extension_of(&file_name).filter(|_| !contents.is_empty()) else {
+        page.error = "Choose a CSV or XLSX file to import.".into();
+        return unprocessable(page);
+    };
+    let plan = crate::pages::plan(&state).await?;
+    let records = match read_upload(
+        register,
+        &plan,
+        &user.access,
+        &file_name,
+        extension,
+        &contents,
+    ) {
+        Ok(records) => records,
+        Err(greenplan_ingest::IngestError::Rows { errors, total }) => {
+            page.more_errors = total.saturating_sub(errors.len());
+            page.error = format!(
+                "{total} problem{} found, so nothing has been stored. Fix {} in your file and import it again.",
+                if total == 1 { "" } else { "s" },
+                if total == 1 { "it" } else { "them" }
+            );
+            page.row_errors = errors;
+            return unprocessable(page);
+        }
+        Err(other) => {
+            page.error = format!("{other}. Nothing has been stored.");
+            return unprocessable(page);
+        }
+    };
+    let ids = state
+        .store
+        .import_register_records(&user.email, &records)
+        .await?;
+    state.cache.invalidate().await;
+    page.imported = format!(
+        "{} record{} imported from {file_name}.",
+        ids.len(),
+        if ids.len() == 1 { "" } else { "s" }
+    );
+    html(page)
+}
+
+fn read_upload(
+    register: &'static Register,
+    plan: &Plan,
+    access: &Access,
+    file_name: &str,
+    extension: &str,
+    contents: &[u8],
+) -> Result<Vec<Record>, greenplan_ingest::IngestError> {
+    let io = |source| greenplan_ingest::IngestError::Io {
+        path: file_name.into(),
+        source,
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix("greenplan-register-")
+        .suffix(&format!(".{extension}"))
+        .tempfile()
+        .map_err(io)?;
+    temp.write_all(contents).map_err(io)?;
+    let check = |r: &Record| -> Option<(&'static str, String)> {
+        let org = r.organisation()?;
+        if !plan.organisations.iter().any(|o| o.code == org) {
+            return Some((
+                "organisation",
+                format!(
+                    "`{org}` is not one of the plan's organisations: use its ODS code, e.g. RY8"
+                ),
+            ));
+        }
+        (!access.can_contribute_for(&org)).then(|| {
+            ("organisation", format!("you cannot add records for {org}: import only your own organisation's records, or ask a system administrator"))
+        })
+    };
+    let rows = greenplan_ingest::register_file::read_register_file(
+        register,
+        temp.path(),
+        file_name,
+        &check,
+    )?;
+    Ok(rows.into_iter().map(|(_, r)| r).collect())
+}
+
+fn extension_of(name: &str) -> Option<&'static str> {
+    let lower = name.to_lowercase();
+    ["csv", "xlsx"]
+        .into_iter()
+        .find(|e| lower.ends_with(&format!(".{e}")))
+}
+
+fn unprocessable(page: ImportPage) -> PageResult {
+    let mut r = html(page)?;
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
+}
+
+fn upload_error(e: axum::extract::multipart::MultipartError) -> PageError {
+    PageError(
+        e.status(),
+        format!(
+            "The upload could not be read: {}. Files may be at most 10 MB.",
+            e.body_text()
+        ),
+    )
+}
+
+/// Every live record as CSV, in the template's columns (canonical values, so the file imports
+/// back as it is).
+pub async fn export_csv(State(state): State<AppState>, Path(slug): Path<String>) -> PageResult {
+    let register = find(&slug)?;
+    let records = state.store.register_records(register, false).await?;
+    let columns = register.columns();
+    let body = crate::pages::csv_bytes(
+        &columns,
+        records.iter().map(|s| {
+            columns
+                .iter()
+                .map(|k| s.record.text(k).unwrap_or("").to_string())
+                .collect()
+        }),
+    )?;
+    Ok(crate::pages::csv_response(
+        &format!("{}.csv", register.slug),
+        body,
+    ))
+}
+
+pub async fn export_xlsx(State(state): State<AppState>, Path(slug): Path<String>) -> PageResult {
+    let register = find(&slug)?;
+    let records: Vec<Record> = state
+        .store
+        .register_records(register, false)
+        .await?
+        .into_iter()
+        .map(|s| s.record)
+        .collect();
+    let bytes = crate::registers_files::workbook(register, &records).map_err(xlsx_error)?;
+    Ok(crate::registers_files::xlsx_response(
+        &format!("{}.xlsx", register.slug),
+        bytes,
+    ))
+}
+
+pub async fn template(Path(slug): Path<String>) -> PageResult {
+    let register = find(&slug)?;
+    let bytes = crate::registers_files::workbook(register, &[]).map_err(xlsx_error)?;
+    Ok(crate::registers_files::xlsx_response(
+        &format!("{}-template.xlsx", register.slug),
+        bytes,
+    ))
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> PageError {
+    tracing::error!(error = %e, "register workbook");
+    PageError(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "The workbook could not be made.".into(),
+    )
+}

@@ -1,0 +1,344 @@
+//! Register pages: add, edit, archive, import and export, with every permission rule tried
+//! from the wrong side, for each register (table-driven). SQLite or PostgreSQL.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+use axum::http::StatusCode;
+use common::*;
+use greenplan_core::register::{self, Register};
+use greenplan_store::testing::TestDatabase;
+use greenplan_web::WebConfig;
+
+/// A valid record of each register, as form fields (the organisation is added per test).
+fn sample(register: &Register) -> &'static [(&'static str, &'static str)] {
+    match register.slug {
+        "estates-sites" => &[
+            ("site", "Royal Derby Hospital"),
+            ("site_type", "acute-hospital"),
+            ("as_at", "2024/25"),
+            ("floor_area", "100000"),
+            ("primary_heating", "gas"),
+            ("hdp_status", "in-place"),
+            ("led_coverage", "45"),
+            ("tenure", "pfi"),
+        ],
+        "estates-pipeline" => &[
+            ("project", "Heat pumps"),
+            ("measure", "heat-pump"),
+            ("capital_cost", "1000000"),
+            ("annual_tco2e_saving", "120"),
+            ("funding_route", "psds"),
+            ("status", "funded"),
+            ("target_date", "2026-09-30"),
+        ],
+        "waste-streams" => &[
+            ("period_start", "2025-04-01"),
+            ("period_end", "2025-06-30"),
+            ("stream", "domestic"),
+            ("route", "energy-from-waste"),
+            ("tonnes", "12.5"),
+        ],
+        "fleet-vehicles" => &[
+            ("identifier", "YX71 ABC"),
+            ("vehicle_type", "van"),
+            ("powertrain", "battery-electric"),
+            ("gco2_km", "0"),
+            ("ownership", "leased"),
+            ("in_service", "2025-05-01"),
+        ],
+        "fleet-mileage" => &[
+            ("vehicle", "YX71 ABC"),
+            ("period_start", "2025-04-01"),
+            ("period_end", "2025-06-30"),
+            ("miles", "3200"),
+        ],
+        "fleet-lease-cars" => &[
+            ("agreement", "L-1"),
+            ("scheme", "salary-sacrifice"),
+            ("start_date", "2025-05-01"),
+            ("powertrain", "battery-electric"),
+            ("gco2_km", "0"),
+        ],
+        "fleet-charge-points" => &[
+            ("site", "Royal Derby Hospital"),
+            ("as_at", "2025/26"),
+            ("sockets", "12"),
+            ("rapid_sockets", "2"),
+            ("kwh_delivered", "8000"),
+        ],
+        "procurement-contracts" => &[
+            ("contract", "Cleaning"),
+            ("supplier", "Clean Ltd"),
+            ("category", "business-services"),
+            ("annual_value", "6000000"),
+            ("start_date", "2025-06-01"),
+            ("ppn_0620_applied", "yes"),
+            ("ppn_0620_weighting", "10"),
+            ("crp_received", "yes"),
+            ("sustainability_kpis", "yes"),
+            ("evergreen_level", "level-2"),
+        ],
+        "procurement-spend" => &[
+            ("financial_year", "2025/26"),
+            ("category", "ict"),
+            ("spend", "250000"),
+            ("factor_edition", "spend-2021-prices"),
+        ],
+        other => panic!("no sample for {other}: add one"),
+    }
+}
+
+fn form(csrf: &str, org: &str, fields: &[(&str, &str)]) -> String {
+    let mut s = format!("csrf_token={csrf}&organisation={org}");
+    for (k, v) in fields {
+        s.push_str(&format!("&{k}={}", v.replace(' ', "+").replace('/', "%2F")));
+    }
+    s
+}
+
+/// R1's registers; R2 adds theirs in its own test file.
+const REGISTERS: &[&Register] = &[
+    &register::estates::SITES,
+    &register::estates::PIPELINE,
+    &register::waste::STREAMS,
+    &register::fleet::VEHICLES,
+    &register::fleet::MILEAGE,
+    &register::fleet::LEASE_CARS,
+    &register::fleet::CHARGE_POINTS,
+    &register::procurement::CONTRACTS,
+    &register::procurement::SPEND,
+];
+
+#[tokio::test]
+async fn one_trust_cannot_change_anothers_records_in_any_register() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let (rtg, rtg_csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    let (rfs, rfs_csrf) = site.sign_in("rfs@crh.nhs.uk").await;
+    let (viewer, viewer_csrf) = site.sign_in("viewer@uhdb.nhs.uk").await;
+    let (lead, lead_csrf) = site.sign_in("lead@derbyshire.nhs.uk").await;
+    for register in REGISTERS {
+        let slug = register.slug;
+        let fields = sample(register);
+        let new = format!("/registers/{slug}/new");
+        // RTG's contributor adds for RTG, not for RFS; a viewer adds nothing.
+        let reply = site
+            .submit(&new, &rtg, &form(&rtg_csrf, "RTG", fields))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "{slug}: {}",
+            reply.body
+        );
+        let reply = site
+            .submit(&new, &rtg, &form(&rtg_csrf, "RFS", fields))
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{slug}");
+        let reply = site
+            .submit(&new, &viewer, &form(&viewer_csrf, "RTG", fields))
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{slug}");
+        // Without the CSRF token nothing is accepted.
+        let reply = site
+            .submit(&new, &rtg, &form("forged", "RTG", fields))
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{slug}");
+        let records = site.store.register_records(register, false).await.unwrap();
+        assert_eq!(records.len(), 1, "{slug}");
+        let id = records[0].id;
+        // RFS can neither open the edit form, edit, take over, nor archive RTG's record.
+        let edit = format!("/registers/{slug}/{id}/edit");
+        assert_eq!(
+            site.get(&edit, Some(&rfs)).await.status,
+            StatusCode::FORBIDDEN,
+            "{slug}"
+        );
+        let reply = site
+            .submit(&edit, &rfs, &form(&rfs_csrf, "RFS", fields))
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{slug}");
+        let archive = format!("/registers/{slug}/{id}/archive");
+        let reply = site
+            .submit(&archive, &rfs, &format!("csrf_token={rfs_csrf}"))
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{slug}");
+        // RTG cannot hand its record to RFS either.
+        let reply = site
+            .submit(&edit, &rtg, &form(&rtg_csrf, "RFS", fields))
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{slug}");
+        // The ICB's system admin may change any trust's record; the owner may archive it.
+        let reply = site
+            .submit(&edit, &lead, &form(&lead_csrf, "RTG", fields))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "{slug}: {}",
+            reply.body
+        );
+        let reply = site
+            .submit(&archive, &rtg, &format!("csrf_token={rtg_csrf}"))
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{slug}");
+        assert!(
+            site.store
+                .register_records(register, false)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{slug}"
+        );
+        let trail = site
+            .store
+            .audit_trail(Some(("register-record", &id.to_string())), 5)
+            .await
+            .unwrap();
+        let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["archive", "edit", "add"], "{slug}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_form_comes_back_with_each_fields_problem() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let (rtg, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    let bad = format!(
+        "csrf_token={csrf}&organisation=RTG&site=A&site_type=castle&as_at=2024&floor_area=big&primary_heating=gas&hdp_status=none&led_coverage=50&tenure=pfi"
+    );
+    let reply = site
+        .submit("/registers/estates-sites/new", &rtg, &bad)
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("`castle` is not one of the choices"),
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply
+            .body
+            .contains("`2024` is not a financial year: write it as 2025/26")
+    );
+    assert!(reply.body.contains("`big` is not a number"));
+    assert!(
+        reply.body.contains("href=\"#floor_area\""),
+        "the summary links to the field"
+    );
+    assert!(site.store.registers_are_empty().await.unwrap());
+}
+
+#[tokio::test]
+async fn an_import_is_all_or_nothing_and_the_figures_follow() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let (rtg, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    let path = "/registers/fleet-lease-cars/import";
+    let header = "organisation,agreement,scheme,start_date,powertrain,gco2_km\n";
+    let bad = format!(
+        "{header}RTG,L1,lease,2025-04-02,battery-electric,0\nRFS,L2,lease,2025-04-03,petrol,120\nRTG,L3,lease,someday,petrol,120\n"
+    );
+    let (ct, body) = multipart_body(
+        &[("csrf_token", &csrf)],
+        Some(("file", "lease.csv", bad.as_bytes())),
+    );
+    let reply = site.post_multipart(path, &rtg, &ct, body).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply
+            .body
+            .contains("2 problems found, so nothing has been stored"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("you cannot add records for RFS"));
+    assert!(reply.body.contains("`someday` is not a date"));
+    assert!(site.store.registers_are_empty().await.unwrap());
+
+    let good = format!(
+        "{header}RTG,L1,lease,2025-04-02,battery-electric,0\nRTG,L2,salary sacrifice,02/05/2025,plug-in hybrid,28\nRTG,L3,lease,2025-06-30,petrol,122\n"
+    );
+    let (ct, body) = multipart_body(
+        &[("csrf_token", &csrf)],
+        Some(("file", "lease.csv", good.as_bytes())),
+    );
+    let reply = site.post_multipart(path, &rtg, &ct, body).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(reply.body.contains("3 records imported from lease.csv"));
+    // (0 + 28 + 122) / 3 = 50 g/km; 1 of 3 fully electric = 33.3%.
+    let page = site
+        .get("/registers/fleet-lease-cars?organisation=RTG", None)
+        .await;
+    assert!(page.body.contains("50 gCO2/km"), "{}", page.body);
+    assert!(page.body.contains("33.3%"));
+    let csv = site
+        .get("/registers/fleet-lease-cars/export.csv", None)
+        .await;
+    assert!(
+        csv.body.starts_with(
+            "organisation,agreement,scheme,start_date,powertrain,gco2_km,used_vehicle\n"
+        ),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body
+            .contains("RTG,L2,salary-sacrifice,2025-05-02,plug-in-hybrid,28,")
+    );
+    let xlsx = site
+        .get("/registers/fleet-lease-cars/template.xlsx", None)
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.body.starts_with("PK"));
+}
+
+#[tokio::test]
+async fn the_index_lists_every_register_and_filters_work() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let index = site.get("/registers", None).await;
+    for r in register::ALL {
+        assert!(
+            index
+                .body
+                .contains(&format!("href=\"/registers/{}\"", r.slug)),
+            "{}",
+            r.slug
+        );
+    }
+    assert!(
+        index.body.contains("href=\"/registers\""),
+        "the header links to the index"
+    );
+    let (rtg, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    for (id, heating) in [("A", "gas"), ("B", "oil")] {
+        let fields = [
+            ("site", id),
+            ("site_type", "office"),
+            ("as_at", "2024/25"),
+            ("floor_area", "1000"),
+            ("primary_heating", heating),
+            ("hdp_status", "none"),
+            ("led_coverage", "10"),
+            ("tenure", "leasehold"),
+        ];
+        let reply = site
+            .submit(
+                "/registers/estates-sites/new",
+                &rtg,
+                &form(&csrf, "RTG", &fields),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    }
+    let oil = site.get("/registers/estates-sites?choice=oil", None).await;
+    assert!(oil.body.contains("Records shown: 1"), "{}", oil.body);
+    assert!(oil.body.contains("Oil"));
+    assert_eq!(
+        site.get("/registers/no-such-register", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
