@@ -5,12 +5,14 @@
 
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::pages::{Chrome, PageResult, html, long_date};
+use crate::pages::{Chrome, PageResult, html, long_date, not_found_error};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use greenplan_core::ods::OdsCode;
 use greenplan_core::register::Record;
-use greenplan_core::register::adaptation::{HAZARDS, RISKS, Risk, RiskSummary, heat_map, risk_summary};
+use greenplan_core::register::adaptation::{
+    HAZARDS, RISKS, Risk, RiskSummary, heat_map, risk_summary,
+};
 use serde::Deserialize;
 
 /// One cell as the page shows it.
@@ -58,11 +60,16 @@ pub struct Filter {
     organisation: String,
 }
 
+/// `/registers/climate-risks/heat-map`; the other registers have no heat-map.
 pub async fn heat_map_page(
     viewer: Viewer,
     State(state): State<AppState>,
+    Path(slug): Path<String>,
     Query(filter): Query<Filter>,
 ) -> PageResult {
+    if slug != RISKS.slug {
+        return Err(not_found_error("heat-map"));
+    }
     let stored = state.store.register_records(&RISKS, false).await?;
     let chosen = OdsCode::parse(&filter.organisation).ok();
     let mut organisations: Vec<String> = stored
