@@ -249,7 +249,7 @@ fn bad_rows_of_each_register_are_named_with_row_column_and_fix() {
             &w::CORE_TRAINING,
             "organisation,as_at,completed,headcount\nRXM,2025-12-31,1236,2400\nRXM,2025-12-31,2500,2400\n",
             &[(3, "completed")],
-            "2500 is more than the headcount of 2400",
+            "2500 is more than Staff headcount (2400)",
         ),
         (
             &w::CHAMPIONS,
@@ -261,7 +261,7 @@ fn bad_rows_of_each_register_are_named_with_row_column_and_fix() {
             &d::SIGN_UP,
             "organisation,service,place,as_at,registered,eligible\nQJ2,nhs-app,Erewash,2024-12-31,96201,96200\n",
             &[(2, "registered")],
-            "96201 is more than the 96200 eligible",
+            "96201 is more than People eligible (96200)",
         ),
         (
             &d::DEVICES,

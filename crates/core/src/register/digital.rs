@@ -10,11 +10,10 @@
 
 use super::{
     Choice, Field, FieldError, FieldKind, Figure, FigureMaker, MetricPeriod, ORGANISATION, Record,
-    Register, end_not_before_start, share, years_and_quarters,
+    Register, end_not_before_start, latest_each, part_of_whole, share, years_and_quarters,
 };
 use crate::quantity::with_thousands;
 use chrono::NaiveDate;
-use std::collections::BTreeMap;
 
 pub const SERVICES: &[Choice] = &[
     Choice {
@@ -50,25 +49,7 @@ pub const SIGN_UP: Register = Register {
 };
 
 fn sign_up_check(r: &Record) -> Vec<FieldError> {
-    let (registered, eligible) = (
-        r.whole("registered").unwrap_or(0),
-        r.whole("eligible").unwrap_or(0),
-    );
-    if eligible == 0 {
-        vec![FieldError {
-            field: "eligible",
-            message: "People eligible: give the eligible population (more than 0)".into(),
-        }]
-    } else if registered > eligible {
-        vec![FieldError {
-            field: "registered",
-            message: format!(
-                "People registered: {registered} is more than the {eligible} eligible; check both figures are for the same place and date"
-            ),
-        }]
-    } else {
-        Vec::new()
-    }
+    part_of_whole(r, "registered", "eligible", "the same place and date")
 }
 
 fn sign_up_periods(records: &[Record]) -> Vec<MetricPeriod> {
@@ -104,20 +85,14 @@ pub fn sign_up(
     service: &str,
     period: MetricPeriod,
 ) -> Option<(u64, u64, usize)> {
-    let mut latest: BTreeMap<String, &SignUp<'_>> = BTreeMap::new();
-    for c in counts
+    let within = counts
         .iter()
-        .filter(|c| c.service == service && period.contains(c.as_at))
-    {
-        let slot = latest.entry(c.place.trim().to_lowercase()).or_insert(c);
-        if c.as_at > slot.as_at {
-            *slot = c;
-        }
-    }
+        .filter(|c| c.service == service && period.contains(c.as_at));
+    let latest = latest_each(within, |c| c.place.trim().to_lowercase(), |c| Some(c.as_at));
     (!latest.is_empty()).then(|| {
         (
-            latest.values().map(|c| c.registered).sum(),
-            latest.values().map(|c| c.eligible).sum(),
+            latest.iter().map(|c| c.registered).sum(),
+            latest.iter().map(|c| c.eligible).sum(),
             latest.len(),
         )
     })
@@ -305,7 +280,11 @@ mod tests {
     fn more_registered_than_eligible_is_refused() {
         let errors = app("Erewash", "2024-12-31", "9", "8").unwrap_err();
         assert_eq!(errors[0].field, "registered");
-        assert!(errors[0].message.contains("9 is more than the 8 eligible"));
+        assert!(
+            errors[0]
+                .message
+                .contains("9 is more than People eligible (8)")
+        );
         assert_eq!(
             app("Erewash", "2024-12-31", "0", "0").unwrap_err()[0].field,
             "eligible"

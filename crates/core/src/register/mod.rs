@@ -553,6 +553,48 @@ pub fn share(part: Decimal, whole: Decimal) -> Option<Decimal> {
     }
 }
 
+/// The latest of each group (by `date`): a standing count (staff trained, people signed up) is
+/// read from its latest return in a period, never summed with the earlier ones.
+pub fn latest_each<'a, T, K: Ord>(
+    items: impl IntoIterator<Item = &'a T>,
+    key: impl Fn(&'a T) -> K,
+    date: impl Fn(&T) -> Option<NaiveDate>,
+) -> Vec<&'a T> {
+    let mut latest: BTreeMap<K, &'a T> = BTreeMap::new();
+    for item in items {
+        let slot = latest.entry(key(item)).or_insert(item);
+        if date(item) > date(slot) {
+            *slot = item;
+        }
+    }
+    latest.into_values().collect()
+}
+
+/// Checks a count against the whole it is part of (staff trained of headcount, people
+/// registered of those eligible): the whole is more than 0 and the part no more than it.
+pub(crate) fn part_of_whole(
+    r: &Record,
+    part: &'static str,
+    whole: &'static str,
+    same: &str,
+) -> Vec<FieldError> {
+    let label = |k: &str| r.register.field(k).map_or("", |f| f.label);
+    let (p, w) = (r.whole(part).unwrap_or(0), r.whole(whole).unwrap_or(0));
+    let message = if w == 0 {
+        format!("{}: give a figure more than 0", label(whole))
+    } else if p > w {
+        format!(
+            "{}: {p} is more than {} ({w}); check both figures are for {same}",
+            label(part),
+            label(whole)
+        )
+    } else {
+        return Vec::new();
+    };
+    let field = if w == 0 { whole } else { part };
+    vec![FieldError { field, message }]
+}
+
 /// The financial years of a date field's values, each followed by its quarters.
 pub(crate) fn years_and_quarters(records: &[Record], key: &str) -> Vec<MetricPeriod> {
     let mut quarters: Vec<Quarter> = records

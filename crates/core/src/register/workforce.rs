@@ -13,12 +13,11 @@
 
 use super::{
     Choice, Field, FieldError, FieldKind, Figure, FigureMaker, MetricPeriod, ORGANISATION, Record,
-    Register, share, years_and_quarters,
+    Register, latest_each, part_of_whole, share, years_and_quarters,
 };
 use crate::ods::OdsCode;
 use crate::quantity::with_thousands;
 use chrono::NaiveDate;
-use std::collections::BTreeMap;
 
 pub const TRAINING_KINDS: &[Choice] = &[
     Choice {
@@ -181,27 +180,12 @@ pub const CORE_TRAINING: Register = Register {
 };
 
 fn core_training_check(r: &Record) -> Vec<FieldError> {
-    let (completed, headcount) = (
-        r.whole("completed").unwrap_or(0),
-        r.whole("headcount").unwrap_or(0),
-    );
-    if headcount == 0 {
-        vec![FieldError {
-            field: "headcount",
-            message:
-                "Staff headcount: give the organisation's headcount on that date (more than 0)"
-                    .into(),
-        }]
-    } else if completed > headcount {
-        vec![FieldError {
-            field: "completed",
-            message: format!(
-                "Staff who have completed the training: {completed} is more than the headcount of {headcount}; check both figures are for the whole organisation on the same date"
-            ),
-        }]
-    } else {
-        Vec::new()
-    }
+    part_of_whole(
+        r,
+        "completed",
+        "headcount",
+        "the whole organisation on the same date",
+    )
 }
 
 fn core_training_periods(records: &[Record]) -> Vec<MetricPeriod> {
@@ -221,17 +205,12 @@ pub struct Count {
 /// Each organisation's latest count within `period`, summed across organisations:
 /// (count, of).
 pub fn latest_per_organisation(counts: &[Count], period: MetricPeriod) -> Option<(u64, u64)> {
-    let mut latest: BTreeMap<&OdsCode, &Count> = BTreeMap::new();
-    for c in counts.iter().filter(|c| period.contains(c.as_at)) {
-        let slot = latest.entry(&c.organisation).or_insert(c);
-        if c.as_at > slot.as_at {
-            *slot = c;
-        }
-    }
+    let within = counts.iter().filter(|c| period.contains(c.as_at));
+    let latest = latest_each(within, |c| &c.organisation, |c| Some(c.as_at));
     (!latest.is_empty()).then(|| {
         (
-            latest.values().map(|c| c.count).sum(),
-            latest.values().map(|c| c.of).sum(),
+            latest.iter().map(|c| c.count).sum(),
+            latest.iter().map(|c| c.of).sum(),
         )
     })
 }
@@ -448,7 +427,7 @@ mod tests {
         assert!(
             errors[0]
                 .message
-                .contains("more than the headcount of 2400")
+                .contains("is more than Staff headcount (2400)")
         );
         assert_eq!(
             ret("RXM", "2025-09-30", "0", "0").unwrap_err()[0].field,
