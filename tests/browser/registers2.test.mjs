@@ -13,13 +13,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
 import { greenplan, killOnExit, launchOptions, screenshotDir, startServer, stopServer } from './server.mjs';
+import { PASSWORD, expectNoViolations as axeCheck, signIn } from './session.mjs';
 
-const PASSWORD = 'a long test pass phrase';
 const ICB = 'workforce.lead@derbyshire.nhs.uk';
 const TRUST = 'eprr.lead@uhdb.nhs.uk';
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 let server;
 let browser;
@@ -50,27 +48,9 @@ after(async () => {
   if (files) fs.rmSync(files, { recursive: true, force: true });
 });
 
-async function signIn(context, email) {
-  const page = await context.newPage();
-  await page.goto('/login');
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-  return page;
-}
-
-/** axe-core on a page, seen with `context`'s session (JavaScript on, as axe needs it). */
-async function expectNoViolations(context, name, pagePath) {
-  await axeContext.clearCookies();
-  await axeContext.addCookies(await context.cookies());
-  const page = await axeContext.newPage();
-  await page.goto(pagePath);
-  const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
-  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
-  await page.close();
-  const summary = results.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
-  assert.deepEqual(summary, [], `accessibility violations on ${name} (${pagePath})`);
+/** axe-core on a page as `context`'s person sees it. */
+function expectNoViolations(context, name, pagePath) {
+  return axeCheck(axeContext, context, name, pagePath);
 }
 
 function file(name, contents) {
