@@ -92,6 +92,19 @@ mod tests {
     use crate::plan::MetricTarget;
     use crate::target::Direction;
 
+    /// A system-wide value of `metric` for a period.
+    fn point(metric: &str, period: &str, value: i64) -> DataPoint {
+        DataPoint {
+            metric: metric.into(),
+            organisation: None,
+            period: Period::parse(period).unwrap(),
+            value: Decimal::from(value),
+            as_written: None,
+            note: None,
+            reference: None,
+        }
+    }
+
     #[test]
     fn inhaler_carbon_rated_against_the_plan() {
         let metric = Metric {
@@ -116,15 +129,7 @@ mod tests {
             }],
             reference: None,
         };
-        let point = |p: &str, v: i64| DataPoint {
-            metric: "inhaler-carbon".into(),
-            organisation: None,
-            period: Period::parse(p).unwrap(),
-            value: Decimal::from(v),
-            as_written: None,
-            note: None,
-            reference: None,
-        };
+        let point = |p, v| point("inhaler-carbon", p, v);
         let values = [point("2024/25", 14399), point("2025/26", 13800)];
         let p = metric_progress(&metric, &values);
         assert_eq!(
@@ -159,15 +164,7 @@ mod tests {
             }],
             reference: None,
         };
-        let point = |p: &str, v: i64| DataPoint {
-            metric: metric.id.clone(),
-            organisation: None,
-            period: Period::parse(p).unwrap(),
-            value: Decimal::from(v),
-            as_written: None,
-            note: None,
-            reference: None,
-        };
+        let point = |p, v| point(&metric.id, p, v);
         assert_eq!(metric_progress(&metric, &[]).rating, Rating::NotRated);
         // The quarter ending 31 March 2026 is the latest in 2025/26: baseline 20, so 2026/27
         // asks for 22 and 21 is 1 short, within the 5% band (1.1): at risk.
