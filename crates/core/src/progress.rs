@@ -1,9 +1,9 @@
 //! Where a metric stands: its latest value, the trajectory its targets draw, and the rating.
 
 use crate::Decimal;
-use crate::period::Period;
+use crate::period::{FinancialYear, Period};
 use crate::plan::{DataPoint, Metric};
-use crate::target::{Rating, TargetError, Trajectory, rate, trajectory};
+use crate::target::{Baseline, Rating, Target, TargetError, Trajectory, rate, trajectory};
 use serde::Serialize;
 
 /// A metric's progress against its targets.
@@ -25,17 +25,24 @@ pub fn metric_progress<'a>(
     metric: &Metric,
     values: impl IntoIterator<Item = &'a DataPoint>,
 ) -> MetricProgress {
-    let latest = values
+    let own: Vec<&DataPoint> = values
         .into_iter()
         .filter(|v| v.metric == metric.id && v.organisation == metric.organisation)
+        .collect();
+    let latest = own
+        .iter()
         .filter_map(|v| v.period.end().map(|end| (end, v.period, v.value)))
         .max_by_key(|(end, _, _)| *end)
         .map(|(_, p, v)| (p, v));
+    let baseline = metric
+        .baseline
+        .clone()
+        .or_else(|| measured_baseline(metric, &own));
     let targets: Vec<_> = metric.targets.iter().map(|t| t.target.clone()).collect();
     let (trajectory, no_trajectory) = if targets.is_empty() {
         (None, Some("no target set".to_string()))
     } else {
-        match trajectory(metric.baseline.as_ref(), &targets) {
+        match trajectory(baseline.as_ref(), &targets) {
             Ok(t) => (Some(t), None),
             Err(TargetError::NoBaseline) => (
                 None,
@@ -60,11 +67,43 @@ pub fn metric_progress<'a>(
     }
 }
 
+/// The baseline a plan leaves "to be established" ("baseline year 2025/26, 10% increase per
+/// year from 26/27"): the value recorded for the year before a yearly-percentage target starts
+/// (the latest within that year), once there is one.
+fn measured_baseline(metric: &Metric, own: &[&DataPoint]) -> Option<Baseline> {
+    let from = metric.targets.iter().find_map(|t| match t.target {
+        Target::CompoundPercentPerYear { from, .. } => Some(from),
+        _ => None,
+    })?;
+    let year = FinancialYear(from.0 - 1);
+    own.iter()
+        .filter(|v| v.period.financial_year() == Some(year))
+        .filter_map(|v| v.period.end().map(|end| (end, v.value)))
+        .max_by_key(|(end, _)| *end)
+        .map(|(_, value)| Baseline {
+            period: Period::FinancialYear { year },
+            value,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::plan::MetricTarget;
-    use crate::target::{Baseline, Direction, Target};
+    use crate::target::Direction;
+
+    /// A system-wide value of `metric` for a period.
+    fn point(metric: &str, period: &str, value: i64) -> DataPoint {
+        DataPoint {
+            metric: metric.into(),
+            organisation: None,
+            period: Period::parse(period).unwrap(),
+            value: Decimal::from(value),
+            as_written: None,
+            note: None,
+            reference: None,
+        }
+    }
 
     #[test]
     fn inhaler_carbon_rated_against_the_plan() {
@@ -90,15 +129,7 @@ mod tests {
             }],
             reference: None,
         };
-        let point = |p: &str, v: i64| DataPoint {
-            metric: "inhaler-carbon".into(),
-            organisation: None,
-            period: Period::parse(p).unwrap(),
-            value: Decimal::from(v),
-            as_written: None,
-            note: None,
-            reference: None,
-        };
+        let point = |p, v| point("inhaler-carbon", p, v);
         let values = [point("2024/25", 14399), point("2025/26", 13800)];
         let p = metric_progress(&metric, &values);
         assert_eq!(
@@ -107,6 +138,43 @@ mod tests {
         );
         assert_eq!(p.expected, Some(Decimal::from(13247)));
         // 13,800 is 553 over 13,247; the amber band is 662.35.
+        assert_eq!(p.rating, Rating::AtRisk);
+    }
+
+    #[test]
+    fn a_baseline_to_be_established_is_taken_from_the_baseline_year() {
+        // EF4: "Baseline year 2025/2026, 10% increase per year from 26/27", no value given.
+        let metric = Metric {
+            id: "greener-practice-network-practices".into(),
+            name: "Practices".into(),
+            unit: "count".into(),
+            direction: Direction::HigherIsBetter,
+            area: None,
+            organisation: None,
+            description: None,
+            baseline: None,
+            targets: vec![MetricTarget {
+                target: Target::CompoundPercentPerYear {
+                    from: FinancialYear(2026),
+                    to: FinancialYear(2027),
+                    percent: Decimal::from(10),
+                },
+                source: None,
+                reference: None,
+            }],
+            reference: None,
+        };
+        let point = |p, v| point(&metric.id, p, v);
+        assert_eq!(metric_progress(&metric, &[]).rating, Rating::NotRated);
+        // The quarter ending 31 March 2026 is the latest in 2025/26: baseline 20, so 2026/27
+        // asks for 22 and 21 is 1 short, within the 5% band (1.1): at risk.
+        let values = [
+            point("Q3 2025/26", 18),
+            point("Q4 2025/26", 20),
+            point("2026/27", 21),
+        ];
+        let p = metric_progress(&metric, &values);
+        assert_eq!(p.expected, Some(Decimal::from(22)));
         assert_eq!(p.rating, Rating::AtRisk);
     }
 }

@@ -175,6 +175,51 @@ pub const BUILT_IN: &[(&Register, &str, &str)] = &[
         "procurement-contracts.csv",
         include_str!("../../../data/registers/procurement-contracts.csv"),
     ),
+    (
+        &register::workforce::SESSIONS,
+        "training-sessions.csv",
+        include_str!("../../../data/registers/training-sessions.csv"),
+    ),
+    (
+        &register::workforce::CORE_TRAINING,
+        "greener-nhs-core-training.csv",
+        include_str!("../../../data/registers/greener-nhs-core-training.csv"),
+    ),
+    (
+        &register::workforce::CHAMPIONS,
+        "green-champions.csv",
+        include_str!("../../../data/registers/green-champions.csv"),
+    ),
+    (
+        &register::digital::SIGN_UP,
+        "digital-sign-up.csv",
+        include_str!("../../../data/registers/digital-sign-up.csv"),
+    ),
+    (
+        &register::digital::DEVICES,
+        "digital-devices.csv",
+        include_str!("../../../data/registers/digital-devices.csv"),
+    ),
+    (
+        &register::primary_care::PRACTICES,
+        "gp-practices.csv",
+        include_str!("../../../data/registers/gp-practices.csv"),
+    ),
+    (
+        &register::adaptation::RISKS,
+        "climate-risks.csv",
+        include_str!("../../../data/registers/climate-risks.csv"),
+    ),
+    (
+        &register::adaptation::EXERCISES,
+        "emergency-exercises.csv",
+        include_str!("../../../data/registers/emergency-exercises.csv"),
+    ),
+    (
+        &register::adaptation::ADMISSIONS,
+        "weather-admissions.csv",
+        include_str!("../../../data/registers/weather-admissions.csv"),
+    ),
 ];
 
 /// Reads every shipped example register.

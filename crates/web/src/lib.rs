@@ -14,6 +14,7 @@ mod audit_page;
 mod auth;
 mod cache;
 mod charts;
+mod climate_risks_page;
 mod digital;
 mod gases_page;
 mod medicines_page;
@@ -126,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .route("/registers/{slug}/export.csv", get(registers_page::export_csv))
         .route("/registers/{slug}/export.xlsx", get(registers_page::export_xlsx))
         .route("/registers/{slug}/template.xlsx", get(registers_page::template))
+        .route("/registers/{slug}/heat-map", get(climate_risks_page::heat_map_page))
         .route("/registers/{slug}/{id}/edit", get(registers_page::edit_page).post(registers_page::edit))
         .route("/registers/{slug}/{id}/archive", axum::routing::post(registers_page::archive))
         .route("/medicines/inhalers", get(medicines_page::inhalers))

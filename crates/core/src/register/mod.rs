@@ -24,11 +24,15 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
+pub mod adaptation;
+pub mod digital;
 pub mod estates;
 pub mod fleet;
 pub mod footprint;
+pub mod primary_care;
 pub mod procurement;
 pub mod waste;
+pub mod workforce;
 
 /// Every register, in the order the index page lists them.
 pub const ALL: &[&Register] = &[
@@ -41,6 +45,15 @@ pub const ALL: &[&Register] = &[
     &fleet::CHARGE_POINTS,
     &procurement::CONTRACTS,
     &procurement::SPEND,
+    &workforce::SESSIONS,
+    &workforce::CORE_TRAINING,
+    &workforce::CHAMPIONS,
+    &digital::SIGN_UP,
+    &digital::DEVICES,
+    &primary_care::PRACTICES,
+    &adaptation::RISKS,
+    &adaptation::EXERCISES,
+    &adaptation::ADMISSIONS,
 ];
 
 /// The register with this slug.
@@ -538,6 +551,48 @@ pub fn share(part: Decimal, whole: Decimal) -> Option<Decimal> {
     } else {
         Some((part * Decimal::ONE_HUNDRED / whole).round_dp(1))
     }
+}
+
+/// The latest of each group (by `date`): a standing count (staff trained, people signed up) is
+/// read from its latest return in a period, never summed with the earlier ones.
+pub fn latest_each<'a, T, K: Ord>(
+    items: impl IntoIterator<Item = &'a T>,
+    key: impl Fn(&'a T) -> K,
+    date: impl Fn(&T) -> Option<NaiveDate>,
+) -> Vec<&'a T> {
+    let mut latest: BTreeMap<K, &'a T> = BTreeMap::new();
+    for item in items {
+        let slot = latest.entry(key(item)).or_insert(item);
+        if date(item) > date(slot) {
+            *slot = item;
+        }
+    }
+    latest.into_values().collect()
+}
+
+/// Checks a count against the whole it is part of (staff trained of headcount, people
+/// registered of those eligible): the whole is more than 0 and the part no more than it.
+pub(crate) fn part_of_whole(
+    r: &Record,
+    part: &'static str,
+    whole: &'static str,
+    same: &str,
+) -> Vec<FieldError> {
+    let label = |k: &str| r.register.field(k).map_or("", |f| f.label);
+    let (p, w) = (r.whole(part).unwrap_or(0), r.whole(whole).unwrap_or(0));
+    let message = if w == 0 {
+        format!("{}: give a figure more than 0", label(whole))
+    } else if p > w {
+        format!(
+            "{}: {p} is more than {} ({w}); check both figures are for {same}",
+            label(part),
+            label(whole)
+        )
+    } else {
+        return Vec::new();
+    };
+    let field = if w == 0 { whole } else { part };
+    vec![FieldError { field, message }]
 }
 
 /// The financial years of a date field's values, each followed by its quarters.
