@@ -14,9 +14,12 @@ mod audit_page;
 mod auth;
 mod cache;
 mod charts;
+pub mod forms;
+pub use protection::{CONTENT_SECURITY_POLICY, protect};
 mod medicines_page;
 mod pages;
 mod periods;
+mod protection;
 mod reports_page;
 mod returns;
 
@@ -25,7 +28,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use greenplan_store::Store;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// Settings of a deployment.
@@ -60,8 +62,12 @@ impl AppState {
     }
 }
 
-/// Builds the application.
+/// Builds the application, with the protections of `protection` around every route.
 pub fn router(state: AppState) -> Router {
+    protection::protect(routes(state))
+}
+
+fn routes(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::dashboard))
         .route("/areas/{code}", get(pages::area))
@@ -133,12 +139,6 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/images/{name}", get(assets::image))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_login))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
