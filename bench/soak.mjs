@@ -184,7 +184,9 @@ for (const [kind, s] of [...stats].sort()) {
 }
 const memory = pids.map((p, i) => {
   const kb = samples[i].filter((x) => x !== null);
-  return { pid: Number(p), start_mb: +(kb[0] / 1024).toFixed(1), end_mb: +(kb.at(-1) / 1024).toFixed(1), max_mb: +(Math.max(...kb) / 1024).toFixed(1), samples: kb.length };
+  const at = (q) => +(kb[Math.floor(q * (kb.length - 1))] / 1024).toFixed(1);
+  // Start, quarters and end: flat memory plateaus after warming up, a leak keeps climbing.
+  return { pid: Number(p), start_mb: at(0), quarter_mb: at(0.25), half_mb: at(0.5), three_quarters_mb: at(0.75), end_mb: at(1), max_mb: +(Math.max(...kb) / 1024).toFixed(1), samples: kb.length };
 });
 const total = [...stats.values()].reduce((n, s) => n + s.times.length, 0);
 console.log(JSON.stringify({

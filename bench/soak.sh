@@ -113,7 +113,7 @@ for kind, k in summary["kinds"].items():
 for kind in ("updates", "values", "imports"):
     print(f"  {kind:<8} sent {w[kind]['sent']:>6}  acknowledged {w[kind]['acked']:>6}  stored {summary['stored'][kind]:>6}")
 for m in summary["memory"]:
-    print(f"  server pid {m['pid']}: RSS start {m['start_mb']} MB, end {m['end_mb']} MB, max {m['max_mb']} MB ({m['samples']} samples)")
+    print(f"  server pid {m['pid']}: RSS start {m['start_mb']} MB, at 1/4 {m['quarter_mb']}, 1/2 {m['half_mb']}, 3/4 {m['three_quarters_mb']}, end {m['end_mb']} MB, max {m['max_mb']} MB ({m['samples']} samples)")
 print("OK: every acknowledged write stored, no errors" if not problems else "FAILED: " + "; ".join(problems))
 sys.exit(1 if problems else 0)
 PY

@@ -17,16 +17,22 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 python3 make_seeds.py
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo fuzz list)
+# The web targets need the whole app (typst included): FUZZ_WEB=0 leaves them out.
+FEATURES=(--features web)
+if [ "${FUZZ_WEB:-1}" = 0 ]; then
+  FEATURES=()
+  mapfile -t targets < <(printf '%s\n' "${targets[@]}" | grep -v '^web_')
+fi
 if [ $# -eq 0 ]; then
-  cargo fuzz build --sanitizer none
+  cargo fuzz build --sanitizer none "${FEATURES[@]}"
 else
-  for t in "${targets[@]}"; do cargo fuzz build --sanitizer none "$t"; done
+  for t in "${targets[@]}"; do cargo fuzz build --sanitizer none "${FEATURES[@]}" "$t"; done
 fi
 for t in "${targets[@]}"; do
   echo "==> fuzzing $t for ${SECONDS_EACH}s"
   mkdir -p "artifacts/$t"
   # -rss_limit_mb: a reader that balloons on a small input (a zip bomb) is a crash too.
-  cargo fuzz run --sanitizer none "$t" "corpus/$t" -- \
+  cargo fuzz run --sanitizer none "${FEATURES[@]}" "$t" "corpus/$t" -- \
     -max_total_time="$SECONDS_EACH" -rss_limit_mb=1024 -timeout=10 \
     -artifact_prefix="artifacts/$t/" -print_final_stats=1 2>&1 \
     | grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+== ERROR|thread .* panicked|.*SUMMARY)' || true

@@ -96,11 +96,15 @@ impl Database {
         if self.url.starts_with("sqlite") {
             let ok = self.texts("PRAGMA integrity_check").await;
             assert_eq!(ok, ["ok"], "{when}: integrity check");
-            let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
-                .fetch_all(&self.pool)
-                .await
-                .unwrap();
-            assert!(broken.is_empty(), "{when}: foreign keys broken in {broken:?}");
+            let broken: Vec<(String,)> =
+                sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+                    .fetch_all(&self.pool)
+                    .await
+                    .unwrap();
+            assert!(
+                broken.is_empty(),
+                "{when}: foreign keys broken in {broken:?}"
+            );
         }
         // Imports: whole or absent, each with its audit entry, the acknowledged all there.
         let imports: Vec<(i64, i64, i64)> = sqlx::query_as(
@@ -121,7 +125,10 @@ impl Database {
                     "SELECT COUNT(*) FROM audit_log WHERE entity_kind = 'activity-import' AND entity_id = '{id}'"
                 ))
                 .await;
-            assert_eq!(audited, 1, "{when}: import {id} has {audited} audit entries");
+            assert_eq!(
+                audited, 1,
+                "{when}: import {id} has {audited} audit entries"
+            );
         }
         let audited_imports = self
             .count("SELECT COUNT(*) FROM audit_log WHERE entity_kind = 'activity-import'")
@@ -144,14 +151,28 @@ impl Database {
         let audited_updates = self
             .count("SELECT COUNT(*) FROM audit_log WHERE action = 'post-update' AND after_json LIKE '%crash-%'")
             .await;
-        same_writes("update", when, &updates, audited_updates, &acked.updates, &acked.updates_sent);
+        same_writes(
+            "update",
+            when,
+            &updates,
+            audited_updates,
+            &acked.updates,
+            &acked.updates_sent,
+        );
         let values = self
             .texts("SELECT note FROM metric_values WHERE note LIKE 'crash-%'")
             .await;
         let audited_values = self
             .count("SELECT COUNT(*) FROM audit_log WHERE action = 'record-value' AND after_json LIKE '%crash-%'")
             .await;
-        same_writes("value", when, &values, audited_values, &acked.values, &acked.values_sent);
+        same_writes(
+            "value",
+            when,
+            &values,
+            audited_values,
+            &acked.values,
+            &acked.values_sent,
+        );
     }
 }
 
@@ -172,9 +193,15 @@ fn same_writes(
         stored.len()
     );
     let lost: Vec<&String> = acked.difference(&unique).collect();
-    assert!(lost.is_empty(), "{when}: acknowledged {what}s lost: {lost:?}");
+    assert!(
+        lost.is_empty(),
+        "{when}: acknowledged {what}s lost: {lost:?}"
+    );
     let invented: Vec<&String> = unique.difference(sent).collect();
-    assert!(invented.is_empty(), "{when}: {what}s never sent: {invented:?}");
+    assert!(
+        invented.is_empty(),
+        "{when}: {what}s never sent: {invented:?}"
+    );
 }
 
 /// Kills `child` (SIGKILL) after `delay`; returns whether it had already finished, and how.
@@ -207,14 +234,22 @@ fn killed_import(db: &str, file: &str, delay: Duration, acked: &Mutex<Acknowledg
 
 /// Serves, with two clients posting updates and values as fast as they are answered, and
 /// kills the server part-way.
-fn killed_server(db: &str, cookie: &str, run: usize, delay: Duration, acked: &Arc<Mutex<Acknowledged>>) {
+fn killed_server(
+    db: &str,
+    cookie: &str,
+    run: usize,
+    delay: Duration,
+    acked: &Arc<Mutex<Acknowledged>>,
+) {
     let mut server = serve(db);
     let port = server.port;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let clients: Vec<_> = (0..2)
         .map(|client| {
             let (cookie, acked, stop) = (cookie.to_string(), Arc::clone(acked), Arc::clone(&stop));
-            std::thread::spawn(move || post_until_stopped(port, &cookie, run, client, &acked, &stop))
+            std::thread::spawn(move || {
+                post_until_stopped(port, &cookie, run, client, &acked, &stop)
+            })
         })
         .collect();
     std::thread::sleep(delay);
@@ -248,7 +283,10 @@ fn post_until_stopped(
         let (path, form) = if value {
             (
                 "/metrics/inhaler-carbon/values".to_string(),
-                format!("csrf_token={csrf}&organisation=system&period=2025-{:02}&value={i}&note={note}", 4 + i % 9),
+                format!(
+                    "csrf_token={csrf}&organisation=system&period=2025-{:02}&value={i}&note={note}",
+                    4 + i % 9
+                ),
             )
         } else {
             (
@@ -258,9 +296,21 @@ fn post_until_stopped(
         };
         {
             let mut a = acked.lock().unwrap();
-            if value { &mut a.values_sent } else { &mut a.updates_sent }.insert(note.clone());
+            if value {
+                &mut a.values_sent
+            } else {
+                &mut a.updates_sent
+            }
+            .insert(note.clone());
         }
-        match http(port, "POST", &path, Some(cookie), Some("application/x-www-form-urlencoded"), &form) {
+        match http(
+            port,
+            "POST",
+            &path,
+            Some(cookie),
+            Some("application/x-www-form-urlencoded"),
+            &form,
+        ) {
             Ok(reply) if reply.status == 303 => {
                 let mut a = acked.lock().unwrap();
                 if value { &mut a.values } else { &mut a.updates }.insert(note);
@@ -300,12 +350,24 @@ async fn killed_at_random_points_the_database_holds_exactly_the_committed_writes
     )
     .unwrap();
     greenplan(&url, &["init"], None);
-    greenplan(&url, &["factors", "import", factors.to_str().unwrap()], None);
+    greenplan(
+        &url,
+        &["factors", "import", factors.to_str().unwrap()],
+        None,
+    );
     greenplan(
         &url,
         &[
-            "user", "add", "lead@derbyshire.nhs.uk", "--org", "QJ2", "--role", "system-admin",
-            "--name", "Lead", "--password-stdin",
+            "user",
+            "add",
+            "lead@derbyshire.nhs.uk",
+            "--org",
+            "QJ2",
+            "--role",
+            "system-admin",
+            "--name",
+            "Lead",
+            "--password-stdin",
         ],
         Some(PASSWORD),
     );
@@ -314,15 +376,30 @@ async fn killed_at_random_points_the_database_holds_exactly_the_committed_writes
         let login = server.post(
             "/login",
             None,
-            &format!("email=lead%40derbyshire.nhs.uk&password={}", PASSWORD.replace(' ', "+")),
+            &format!(
+                "email=lead%40derbyshire.nhs.uk&password={}",
+                PASSWORD.replace(' ', "+")
+            ),
         );
         assert_eq!(login.status, 303, "{}", login.body);
-        login.header("set-cookie").unwrap().split(';').next().unwrap().to_string()
+        login
+            .header("set-cookie")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
     };
     sqlx::any::install_default_drivers();
+    // On SQLite the test database is a file path; sqlx wants a URL.
+    let sqlx_url = if url.contains("://") {
+        url.clone()
+    } else {
+        format!("sqlite://{url}")
+    };
     let db = Database {
-        pool: sqlx::AnyPool::connect(&url).await.unwrap(),
-        url: url.clone(),
+        pool: sqlx::AnyPool::connect(&sqlx_url).await.unwrap(),
+        url: sqlx_url,
     };
     let acked = Arc::new(Mutex::new(Acknowledged::default()));
     for run in 0..runs {

@@ -88,7 +88,8 @@ fn a_csv_named_xlsx_is_told_to_be_saved_again() {
     let (_dir, path) = saved("return.xlsx", b"organisation,site\nRTG,\n");
     let message = refusal(&path);
     assert!(
-        message.contains("it is not an XLSX workbook") && message.contains("save it again as .xlsx or CSV"),
+        message.contains("it is not an XLSX workbook")
+            && message.contains("save it again as .xlsx or CSV"),
         "{message}"
     );
 }

@@ -203,7 +203,11 @@ impl ActionForm {
     }
 
     /// Applies the form to `action`, or says what to fix.
-    pub(crate) fn apply(&self, action: &mut Action, plan: &greenplan_core::plan::Plan) -> Result<(), String> {
+    pub(crate) fn apply(
+        &self,
+        action: &mut Action,
+        plan: &greenplan_core::plan::Plan,
+    ) -> Result<(), String> {
         let title = self.title.trim();
         if title.is_empty() {
             return Err("Give the action a title.".into());

@@ -5,8 +5,8 @@
 
 pub use crate::account::{CsrfForm, LoginForm, PasswordForm};
 pub use crate::admin::{
-    ActionForm, AddUserForm, AreaForm, ArchiveForm, CsrfOnly, DisableForm, MetricForm, OrganisationForm,
-    RoleForm,
+    ActionForm, AddUserForm, ArchiveForm, AreaForm, CsrfOnly, DisableForm, MetricForm,
+    OrganisationForm, RoleForm,
 };
 pub use crate::api::{NewUpdateDto, NewValueDto};
 pub use crate::medicines_page::LeagueQuery;
@@ -24,7 +24,11 @@ pub fn read_action_form(body: &[u8]) -> ActionForm {
 }
 
 /// Applies an action form to `action` as the edit handler does, or says what to fix.
-pub fn apply_action_form(form: &ActionForm, action: &mut Action, plan: &Plan) -> Result<(), String> {
+pub fn apply_action_form(
+    form: &ActionForm,
+    action: &mut Action,
+    plan: &Plan,
+) -> Result<(), String> {
     form.apply(action, plan)
 }
 

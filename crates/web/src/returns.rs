@@ -326,9 +326,12 @@ async fn check(
     )
     .await
     .map_err(|e| match e {
-        greenplan_service::ImportError::File(e) => {
-            PageError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
-        }
+        // Named as the person named it, not by the temporary file it was checked in.
+        greenplan_service::ImportError::File(e) => PageError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            e.to_string()
+                .replace(&temp.path().display().to_string(), file_name),
+        ),
         other => {
             tracing::error!(error = %other, "import failed");
             PageError(

@@ -144,9 +144,17 @@ const RULES: &[Rule] = &[
     rule("/metrics/{id}/values", Allowed::Contributors, true),
     rule("/admin/organisations", Allowed::SystemAdmins, false),
     rule("/admin/organisations/{code}", Allowed::SystemAdmins, true),
-    rule("/admin/organisations/{code}/archive", Allowed::SystemAdmins, true),
+    rule(
+        "/admin/organisations/{code}/archive",
+        Allowed::SystemAdmins,
+        true,
+    ),
     rule("/admin/users", Allowed::OrganisationAdmins, true),
-    rule("/admin/users/roles/remove", Allowed::OrganisationAdmins, true),
+    rule(
+        "/admin/users/roles/remove",
+        Allowed::OrganisationAdmins,
+        true,
+    ),
     rule("/admin/users/disable", Allowed::SystemAdmins, true),
     rule("/returns/periods", Allowed::SystemAdmins, false),
     rule("/returns/{id}/approve", Allowed::SystemAdmins, true),
@@ -160,8 +168,14 @@ const RULES: &[Rule] = &[
 
 /// POST routes that are not organisation data, and where each is tested instead.
 const NOT_IN_THE_MATRIX: &[(&str, &str)] = &[
-    ("/login", "signing in: account.rs and security.rs (throttling, fixation)"),
-    ("/logout", "signing out: account.rs (the old cookie no longer signs in)"),
+    (
+        "/login",
+        "signing in: account.rs and security.rs (throttling, fixation)",
+    ),
+    (
+        "/logout",
+        "signing out: account.rs (the old cookie no longer signs in)",
+    ),
     (
         "/account/password",
         "one's own password: account.rs (needs the current password)",
@@ -416,7 +430,8 @@ impl Matrix {
             if let Some(c) = &cookie {
                 r = r.header(header::COOKIE, c);
             }
-            r.body(Body::from(format!("{token_field}{fields}"))).unwrap()
+            r.body(Body::from(format!("{token_field}{fields}")))
+                .unwrap()
         };
         let api = |path: String, json: String| {
             let mut r = Request::post(path)
@@ -442,13 +457,13 @@ impl Matrix {
                     "title=Edited+{n}&leads=Estates&lead_organisations={org}&delivery=Ongoing&success_measure=Done"
                 ),
             ),
-            "/actions/{id}/archive" => form(
-                format!("/actions/{action}/archive"),
-                "reason=Merged".into(),
-            ),
-            "/actions/{id}/milestones/{number}/done" => {
-                form(format!("/actions/{action}/milestones/1/done"), String::new())
+            "/actions/{id}/archive" => {
+                form(format!("/actions/{action}/archive"), "reason=Merged".into())
             }
+            "/actions/{id}/milestones/{number}/done" => form(
+                format!("/actions/{action}/milestones/1/done"),
+                String::new(),
+            ),
             "/areas/{code}/edit" => form(
                 "/areas/workforce-and-leadership/edit".into(),
                 format!("name=Workforce+{n}&why=People"),
@@ -463,11 +478,17 @@ impl Matrix {
             ),
             "/metrics/{id}/values" => form(
                 format!("/metrics/{}/values", self.metric),
-                format!("organisation={org}&period=Q{}+2025%2F26&value=12.5", n % 4 + 1),
+                format!(
+                    "organisation={org}&period=Q{}+2025%2F26&value=12.5",
+                    n % 4 + 1
+                ),
             ),
             "/admin/organisations" => form(
                 "/admin/organisations".into(),
-                format!("code=RX{}&name=New+trust&kind=acute", char::from(b'A' + n as u8)),
+                format!(
+                    "code=RX{}&name=New+trust&kind=acute",
+                    char::from(b'A' + n as u8)
+                ),
             ),
             "/admin/organisations/{code}" => form(
                 format!("/admin/organisations/{org}"),
@@ -496,9 +517,10 @@ impl Matrix {
                 "/returns/periods".into(),
                 format!("quarter=Q{}+2026%2F27&due_on=2027-01-31", n % 4 + 1),
             ),
-            "/returns/{id}/approve" => {
-                form(format!("/returns/{}/approve", self.return_of(scope)), String::new())
-            }
+            "/returns/{id}/approve" => form(
+                format!("/returns/{}/approve", self.return_of(scope)),
+                String::new(),
+            ),
             "/api/v1/actions/{id}/updates" => api(
                 format!("/api/v1/actions/{action}/updates"),
                 r#"{"status":"at-risk","note":"Matrix update"}"#.into(),
@@ -515,7 +537,10 @@ impl Matrix {
                 String::new(),
             ),
             "/returns/preview" => {
-                let file = format!("{ACTIVITY}{org},,2025-04-01,2025-04-30,widget,{},count\n", n + 1);
+                let file = format!(
+                    "{ACTIVITY}{org},,2025-04-01,2025-04-30,widget,{},count\n",
+                    n + 1
+                );
                 let fields: &[(&str, &str)] = if tamper == Tamper::NoToken {
                     &[]
                 } else {
@@ -523,7 +548,8 @@ impl Matrix {
                 };
                 let (ct, body) =
                     multipart_body(fields, Some(("file", "activity.csv", file.as_bytes())));
-                let mut r = from(Request::post("/returns/preview")).header(header::CONTENT_TYPE, ct);
+                let mut r =
+                    from(Request::post("/returns/preview")).header(header::CONTENT_TYPE, ct);
                 if let Some(c) = &cookie {
                     r = r.header(header::COOKIE, c);
                 }
@@ -532,7 +558,10 @@ impl Matrix {
             "/returns/confirm" => {
                 // A file staged for this very person (as if their role changed after the
                 // preview): confirming checks permissions again.
-                let file = format!("{ACTIVITY}{org},,2025-05-01,2025-05-31,widget,{},count\n", n + 1);
+                let file = format!(
+                    "{ACTIVITY}{org},,2025-05-01,2025-05-31,widget,{},count\n",
+                    n + 1
+                );
                 let upload = match who.email() {
                     Some(email) => {
                         let users = self.site.store.users().await.unwrap();
@@ -581,7 +610,11 @@ async fn check_route(rule: &Rule) {
     };
     let cases: Vec<(Who, Scope, bool)> = EVERYONE
         .iter()
-        .flat_map(|&w| scopes.iter().map(move |&s| (w, s, rule.allowed.allows(w, s))))
+        .flat_map(|&w| {
+            scopes
+                .iter()
+                .map(move |&s| (w, s, rule.allowed.allows(w, s)))
+        })
         .collect();
     // Refused first, against a database nothing has changed yet.
     for &(who, scope, _) in cases.iter().filter(|c| !c.2) {

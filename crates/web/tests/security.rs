@@ -63,14 +63,25 @@ async fn a_planted_session_is_never_adopted_and_sessions_expire() {
     assert_ne!(again, issued);
 
     // Idle for longer than 8 hours: the session is over.
-    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let url = if db.url.contains("://") {
+        db.url.clone()
+    } else {
+        format!("sqlite://{}", db.url) // the test database is a file path on SQLite
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
     sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - $1")
         .bind(greenplan_store::SESSION_IDLE_SECONDS + 60)
         .execute(&pool)
         .await
         .unwrap();
-    assert!(!signed_in(&site.get("/", Some(&issued)).await), "idle expiry");
-    assert!(!signed_in(&site.get("/", Some(&again)).await), "idle expiry");
+    assert!(
+        !signed_in(&site.get("/", Some(&issued)).await),
+        "idle expiry"
+    );
+    assert!(
+        !signed_in(&site.get("/", Some(&again)).await),
+        "idle expiry"
+    );
     // Busy, but past the hard limit of 7 days: over too.
     let fresh = set_cookie(&sign_in_with(&site, None).await);
     assert!(signed_in(&site.get("/", Some(&fresh)).await));
@@ -79,7 +90,10 @@ async fn a_planted_session_is_never_adopted_and_sessions_expire() {
         .execute(&pool)
         .await
         .unwrap();
-    assert!(!signed_in(&site.get("/", Some(&fresh)).await), "hard expiry");
+    assert!(
+        !signed_in(&site.get("/", Some(&fresh)).await),
+        "hard expiry"
+    );
 }
 
 /// A payload per field: a script element and an attribute break-out, numbered so each can be
@@ -119,7 +133,10 @@ async fn text_from_every_field_is_shown_escaped_on_every_page() {
         enc(&p(2)),
         enc(&p(3))
     );
-    ok(site.submit("/actions/DT3/edit", &cookie, &form).await, "action");
+    ok(
+        site.submit("/actions/DT3/edit", &cookie, &form).await,
+        "action",
+    );
     let form = format!(
         "csrf_token={csrf}&name={}&why={}&where_we_are={}",
         enc(&p(4)),
@@ -176,7 +193,8 @@ async fn text_from_every_field_is_shown_escaped_on_every_page() {
         enc(&p(14))
     );
     ok(
-        site.submit("/admin/organisations/RTG", &cookie, &form).await,
+        site.submit("/admin/organisations/RTG", &cookie, &form)
+            .await,
         "organisation",
     );
     let form = format!(
@@ -186,7 +204,10 @@ async fn text_from_every_field_is_shown_escaped_on_every_page() {
     ok(site.submit("/admin/users", &cookie, &form).await, "person");
     // A return whose file name is a payload, in an open period.
     let form = format!("csrf_token={csrf}&quarter=Q1+2025%2F26&due_on=2025-07-31");
-    ok(site.submit("/returns/periods", &cookie, &form).await, "period");
+    ok(
+        site.submit("/returns/periods", &cookie, &form).await,
+        "period",
+    );
     let file = "organisation,site,period_start,period_end,activity,quantity,unit,notes\nRTG,,2025-04-01,2025-04-30,widget,4,count,note\n";
     let name = file_payload(16, "csv");
     let (ct, body) = multipart_body(
@@ -207,7 +228,10 @@ async fn text_from_every_field_is_shown_escaped_on_every_page() {
         .unwrap()
         .to_string();
     let form = format!("csrf_token={csrf}&upload={upload}&period=Q1+2025%2F26");
-    ok(site.submit("/returns/confirm", &cookie, &form).await, "return");
+    ok(
+        site.submit("/returns/confirm", &cookie, &form).await,
+        "return",
+    );
 
     let pages = [
         "/",
@@ -237,7 +261,7 @@ async fn text_from_every_field_is_shown_escaped_on_every_page() {
         for who in [Some(cookie.as_str()), None] {
             let page = site.get(path, who).await;
             assert!(!page.status.is_server_error(), "{path}: {}", page.status);
-            for raw in ["<script>xss", "<img src=x", "onerror=xss"] {
+            for raw in ["<script>xss", "<img src=x"] {
                 if let Some(at) = page.body.find(raw) {
                     panic!(
                         "{path} shows a payload unescaped: …{}…",
@@ -250,9 +274,11 @@ async fn text_from_every_field_is_shown_escaped_on_every_page() {
     }
     for n in 1..=16 {
         // Every stored payload is shown somewhere, as text.
+        // askama writes `&#60;`; the SVG charts `&lt;`.
         let escaped = format!("&#60;img src=x onerror=xss{n}()&#62;");
+        let in_svg = format!("&lt;img src=x onerror=xss{n}()&gt;");
         assert!(
-            seen.contains(&escaped),
+            seen.contains(&escaped) || seen.contains(&in_svg),
             "payload {n} is not shown on any page: {escaped}"
         );
     }
@@ -297,7 +323,13 @@ async fn sql_metacharacters_in_every_parameter_change_nothing() {
             }
             let path: String = route
                 .split('/')
-                .map(|part| if part.starts_with('{') { e.as_str() } else { part })
+                .map(|part| {
+                    if part.starts_with('{') {
+                        e.as_str()
+                    } else {
+                        part
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("/");
             for who in [Some(cookie.as_str()), None] {
@@ -321,7 +353,13 @@ async fn sql_metacharacters_in_every_parameter_change_nothing() {
 async fn every_response_carries_the_security_headers() {
     let db = TestDatabase::new();
     let site = site(&db, WebConfig::default()).await;
-    for path in ["/", "/actions/DT3", "/no-such-page", "/static/app.css", "/api/openapi.json"] {
+    for path in [
+        "/",
+        "/actions/DT3",
+        "/no-such-page",
+        "/static/app.css",
+        "/api/openapi.json",
+    ] {
         let mut request = Request::get(path)
             .header(header::HOST, HOST)
             // A client (not a proxy we trust) claiming HTTPS does not switch HSTS on.
@@ -360,7 +398,10 @@ async fn every_response_carries_the_security_headers() {
     );
     let login = sign_in_with(&tls, None).await;
     let cookie = login.headers[header::SET_COOKIE].to_str().unwrap();
-    assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
 }
 
 async fn site_behind_tls(db: &TestDatabase) -> Site {
@@ -399,7 +440,9 @@ fn xlsx(rows: &[u8], times: usize) -> Vec<u8> {
     }
     zip.start_file("xl/worksheets/sheet1.xml", options).unwrap();
     zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#).unwrap();
-    let chunk = rows.repeat((1 << 20) / rows.len().max(1)).max(rows.to_vec());
+    let chunk = rows
+        .repeat((1 << 20) / rows.len().max(1))
+        .max(rows.to_vec());
     let per_chunk = chunk.len() / rows.len().max(1);
     let mut left = times;
     while left > 0 {
@@ -435,16 +478,39 @@ async fn hostile_uploads_are_refused_with_a_clear_message() {
             r.status,
             r.body
         );
-        assert!(r.body.contains(says), "{what} should say {says:?}: {}", r.body);
+        assert!(
+            r.body.contains(says),
+            "{what} should say {says:?}: {}",
+            r.body
+        );
     };
     // The wrong type of file.
     let r = upload(&site, &cookie, &csrf, "notes.txt", b"hello").await;
     refused(&r, "Choose a CSV or XLSX file", "a text file");
     let r = upload(&site, &cookie, &csrf, "old.xls", b"\xd0\xcf\x11\xe0").await;
     refused(&r, "Excel Workbook (.xlsx)", "an .xls file");
-    let r = upload(&site, &cookie, &csrf, "return.xlsx", b"organisation,site\nRTG,\n").await;
-    refused(&r, "not an XLSX workbook", "a CSV named .xlsx");
-    let r = upload(&site, &cookie, &csrf, "return.csv", b"\xff\xfe\x00\x01binary").await;
+    let r = upload(
+        &site,
+        &cookie,
+        &csrf,
+        "return.xlsx",
+        b"organisation,site\nRTG,\n",
+    )
+    .await;
+    refused(
+        &r,
+        "return.xlsx: cannot read the workbook: it is not an XLSX workbook",
+        "a CSV named .xlsx",
+    );
+    assert!(!r.body.contains("/tmp/"), "no server paths: {}", r.body);
+    let r = upload(
+        &site,
+        &cookie,
+        &csrf,
+        "return.csv",
+        b"\xff\xfe\x00\x01binary",
+    )
+    .await;
     assert!(r.status.is_client_error(), "binary CSV: {}", r.status);
 
     // Too large: refused before it is read, with the limit named.
@@ -494,7 +560,9 @@ async fn a_panicking_handler_gets_the_error_page_and_the_server_keeps_serving() 
         let reply = with_faulty.get("/faulty", None).await;
         assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(
-            reply.body.contains("Sorry, there is a problem with the service"),
+            reply
+                .body
+                .contains("Sorry, there is a problem with the service"),
             "{}",
             reply.body
         );

@@ -101,7 +101,7 @@ impl Reply {
 
 /// One HTTP/1.1 request to the server on `port`, from its own site (`Origin`).
 pub fn http(
-port: u16,
+    port: u16,
     method: &str,
     path: &str,
     cookie: Option<&str>,
@@ -167,4 +167,3 @@ impl Server {
         .unwrap()
     }
 }
-

@@ -261,7 +261,15 @@ pub fn router_routes() -> Vec<(String, String)> {
 /// The lines of `after` not in `before` and the reverse (at most 5 of each), to say what a
 /// request changed.
 pub fn changes(before: &[String], after: &[String]) -> String {
-    let added: Vec<&String> = after.iter().filter(|l| !before.contains(l)).take(5).collect();
-    let gone: Vec<&String> = before.iter().filter(|l| !after.contains(l)).take(5).collect();
+    let added: Vec<&String> = after
+        .iter()
+        .filter(|l| !before.contains(l))
+        .take(5)
+        .collect();
+    let gone: Vec<&String> = before
+        .iter()
+        .filter(|l| !after.contains(l))
+        .take(5)
+        .collect();
     format!("added {added:?}, gone {gone:?}")
 }
