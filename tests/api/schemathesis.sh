@@ -3,7 +3,9 @@
 # PyPI, in a virtualenv under target/): a fresh SQLite database with the built-in plan, a
 # system administrator's API token, `greenplan serve`, then every operation of
 # /api/openapi.json called with generated data, checking every response against the
-# document (no 5xx, status codes and bodies as documented).
+# document (no 5xx, status codes and bodies as documented). Not checked: that every
+# schema-valid request is accepted, because the document types a period or a decimal as a
+# string, and most strings are neither (they are refused with a 422 that says why).
 #
 #   bash tests/api/schemathesis.sh            EXAMPLES=25 per operation (CI)
 #   EXAMPLES=500 bash tests/api/schemathesis.sh
@@ -40,6 +42,7 @@ for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null &
 "$VENV/bin/st" run "http://127.0.0.1:$PORT/api/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --checks all \
+  --exclude-checks positive_data_acceptance \
   --max-examples "$EXAMPLES" \
   --workers 1 \
   --seed "${SEED:-1}" \

@@ -58,7 +58,7 @@ fn activity_file(dir: &std::path::Path, run: usize) -> String {
 }
 
 /// What the clients saw acknowledged.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Acknowledged {
     imports: usize,
     /// Notes of acknowledged action updates, and of all that were sent.
@@ -411,7 +411,8 @@ async fn killed_at_random_points_the_database_holds_exactly_the_committed_writes
             killed_server(&url, &cookie, run, delay, &acked);
         }
         let when = format!("after kill {run} at {} ms (seed {seed})", delay.as_millis());
-        db.check(&acked.lock().unwrap(), &when).await;
+        let seen = acked.lock().unwrap().clone(); // not held while the check awaits
+        db.check(&seen, &when).await;
     }
     let a = acked.lock().unwrap();
     eprintln!(

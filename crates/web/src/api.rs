@@ -273,7 +273,7 @@ pub async fn get_action(
 }
 
 #[utoipa::path(post, path = "/api/v1/actions/{id}/updates", request_body = NewUpdateDto, params(("id" = String, Path, description = "Action id")),
-    responses((status = 201, body = UpdateDto), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 422, body = ErrorDto)),
+    responses((status = 201, body = UpdateDto), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 422, body = ErrorDto), (status = 400, description = "The body is not JSON of this shape"), (status = 415, description = "The body is not sent as application/json")),
     security(("token" = [])))]
 pub async fn post_update(
     viewer: Viewer,
@@ -382,7 +382,7 @@ pub async fn list_values(
 }
 
 #[utoipa::path(post, path = "/api/v1/metrics/{id}/values", request_body = NewValueDto, params(("id" = String, Path, description = "Metric id")),
-    responses((status = 201, description = "Recorded"), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 422, body = ErrorDto)),
+    responses((status = 201, description = "Recorded"), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 422, body = ErrorDto), (status = 400, description = "The body is not JSON of this shape"), (status = 415, description = "The body is not sent as application/json")),
     security(("token" = [])))]
 pub async fn post_value(
     viewer: Viewer,
@@ -546,7 +546,7 @@ pub async fn list_returns(
 }
 
 #[utoipa::path(post, path = "/api/v1/returns/{id}/approve", params(("id" = i64, Path, description = "The return's number")),
-    responses((status = 200, body = ReturnDto), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 422, body = ErrorDto)),
+    responses((status = 200, body = ReturnDto), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 422, body = ErrorDto), (status = 400, description = "The id is not a whole number")),
     security(("token" = [])))]
 pub async fn approve_return(
     viewer: Viewer,
