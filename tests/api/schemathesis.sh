@@ -24,7 +24,7 @@ TMP="$(mktemp -d "${TMPDIR:-/tmp}/gp-schemathesis.XXXXXX")"
 SERVER=""
 cleanup() {
   local rc=$?
-  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
+  if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
   rm -rf "$TMP"
   exit "$rc"
 }
