@@ -67,134 +67,62 @@ pub fn router(state: AppState) -> Router {
     protection::protect(routes(state))
 }
 
+/// The routes, one to a line (left unformatted so that each route stays one line: easy to
+/// read, to merge, and for the permission tests to find).
+#[rustfmt::skip]
 fn routes(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::dashboard))
         .route("/areas/{code}", get(pages::area))
         .route("/actions", get(pages::actions))
         .route("/actions/{id}", get(pages::action))
-        .route(
-            "/actions/{id}/updates",
-            axum::routing::post(pages::post_action_update).layer(
-                axum::extract::DefaultBodyLimit::max(
-                    greenplan_store::MAX_EVIDENCE_BYTES + 64 * 1024,
-                ),
-            ),
-        )
-        .route(
-            "/actions/{id}/edit",
-            get(admin::edit_action_page).post(admin::edit_action),
-        )
-        .route(
-            "/actions/{id}/archive",
-            axum::routing::post(admin::archive_action),
-        )
-        .route(
-            "/actions/{id}/milestones/{number}/done",
-            axum::routing::post(admin::milestone_done),
-        )
-        .route(
-            "/areas/{code}/edit",
-            get(admin::edit_area_page).post(admin::edit_area),
-        )
+        .route("/actions/{id}/updates", axum::routing::post(pages::post_action_update).layer(axum::extract::DefaultBodyLimit::max(greenplan_store::MAX_EVIDENCE_BYTES + 64 * 1024)))
+        .route("/actions/{id}/edit", get(admin::edit_action_page).post(admin::edit_action))
+        .route("/actions/{id}/archive", axum::routing::post(admin::archive_action))
+        .route("/actions/{id}/milestones/{number}/done", axum::routing::post(admin::milestone_done))
+        .route("/areas/{code}/edit", get(admin::edit_area_page).post(admin::edit_area))
         .route("/areas/{code}/actions/new", get(admin::new_action_page))
-        .route(
-            "/areas/{code}/actions",
-            axum::routing::post(admin::add_action),
-        )
-        .route(
-            "/metrics/{id}/edit",
-            get(admin::edit_metric_page).post(admin::edit_metric),
-        )
+        .route("/areas/{code}/actions", axum::routing::post(admin::add_action))
+        .route("/metrics/{id}/edit", get(admin::edit_metric_page).post(admin::edit_metric))
         .route("/my/actions", get(pages::my_actions))
         .route("/evidence/{id}", get(pages::evidence))
         .route("/admin", get(admin::admin_index))
-        .route(
-            "/admin/organisations",
-            get(admin::organisations_page).post(admin::add_organisation),
-        )
-        .route(
-            "/admin/organisations/{code}",
-            axum::routing::post(admin::edit_organisation),
-        )
-        .route(
-            "/admin/organisations/{code}/archive",
-            axum::routing::post(admin::archive_organisation),
-        )
+        .route("/admin/organisations", get(admin::organisations_page).post(admin::add_organisation))
+        .route("/admin/organisations/{code}", axum::routing::post(admin::edit_organisation))
+        .route("/admin/organisations/{code}/archive", axum::routing::post(admin::archive_organisation))
         .route("/admin/users", get(admin::users_page).post(admin::add_user))
-        .route(
-            "/admin/users/roles/remove",
-            axum::routing::post(admin::remove_role),
-        )
-        .route(
-            "/admin/users/disable",
-            axum::routing::post(admin::disable_user),
-        )
-        .route(
-            "/returns/periods",
-            get(periods::periods_page).post(periods::open_period),
-        )
+        .route("/admin/users/roles/remove", axum::routing::post(admin::remove_role))
+        .route("/admin/users/disable", axum::routing::post(admin::disable_user))
+        .route("/returns/periods", get(periods::periods_page).post(periods::open_period))
         .route("/returns/periods/{quarter}", get(periods::period_page))
-        .route(
-            "/returns/{id}/approve",
-            axum::routing::post(periods::approve),
-        )
+        .route("/returns/{id}/approve", axum::routing::post(periods::approve))
         .route("/api/v1/actions", get(api::list_actions))
         .route("/api/v1/actions/{id}", get(api::get_action))
-        .route(
-            "/api/v1/actions/{id}/updates",
-            axum::routing::post(api::post_update),
-        )
+        .route("/api/v1/actions/{id}/updates", axum::routing::post(api::post_update))
         .route("/api/v1/metrics", get(api::list_metrics))
-        .route(
-            "/api/v1/metrics/{id}/values",
-            get(api::list_values).post(api::post_value),
-        )
+        .route("/api/v1/metrics/{id}/values", get(api::list_values).post(api::post_value))
         .route("/api/v1/footprint", get(api::footprint))
         .route("/api/v1/reporting-periods", get(api::list_periods))
-        .route(
-            "/api/v1/reporting-periods/{quarter}/returns",
-            get(api::list_returns),
-        )
-        .route(
-            "/api/v1/returns/{id}/approve",
-            axum::routing::post(api::approve_return),
-        )
+        .route("/api/v1/reporting-periods/{quarter}/returns", get(api::list_returns))
+        .route("/api/v1/returns/{id}/approve", axum::routing::post(api::approve_return))
         .route("/api/openapi.json", get(api::openapi))
         .route("/audit", get(audit_page::audit))
         .route("/audit.csv", get(audit_page::audit_csv))
         .route("/returns", get(returns::returns_page))
-        .route(
-            "/returns/preview",
-            axum::routing::post(returns::preview).layer(axum::extract::DefaultBodyLimit::max(
-                returns::MAX_UPLOAD_BYTES,
-            )),
-        )
+        .route("/returns/preview", axum::routing::post(returns::preview).layer(axum::extract::DefaultBodyLimit::max(returns::MAX_UPLOAD_BYTES)))
         .route("/returns/confirm", axum::routing::post(returns::confirm))
         .route("/returns/template.xlsx", get(returns::template))
         .route("/login", get(account::login_page).post(account::login))
         .route("/logout", axum::routing::post(account::logout))
         .route("/account", get(account::account))
-        .route(
-            "/account/password",
-            axum::routing::post(account::change_password),
-        )
+        .route("/account/password", axum::routing::post(account::change_password))
         .route("/metrics", get(pages::metrics))
         .route("/medicines/inhalers", get(medicines_page::inhalers))
         .route("/medicines/inhalers.csv", get(medicines_page::inhalers_csv))
-        .route(
-            "/medicines/inhalers/league",
-            get(medicines_page::inhaler_league),
-        )
-        .route(
-            "/medicines/inhalers/practices/{code}",
-            get(medicines_page::inhaler_practice),
-        )
+        .route("/medicines/inhalers/league", get(medicines_page::inhaler_league))
+        .route("/medicines/inhalers/practices/{code}", get(medicines_page::inhaler_practice))
         .route("/metrics/{id}", get(pages::metric))
-        .route(
-            "/metrics/{id}/values",
-            axum::routing::post(pages::post_metric_value),
-        )
+        .route("/metrics/{id}/values", axum::routing::post(pages::post_metric_value))
         .route("/metrics/{id}/values.csv", get(pages::metric_csv))
         .route("/organisations", get(pages::organisations))
         .route("/organisations/{code}", get(pages::organisation))
@@ -203,15 +131,9 @@ fn routes(state: AppState) -> Router {
         .route("/reports", get(reports_page::reports))
         .route("/reports/quarterly", get(reports_page::quarterly))
         .route("/reports/annual", get(reports_page::annual))
-        .route(
-            "/reports/publish",
-            axum::routing::post(reports_page::publish),
-        )
+        .route("/reports/publish", axum::routing::post(reports_page::publish))
         .route("/reports/published/{id}", get(reports_page::published))
-        .route(
-            "/reports/published/{id}/changes",
-            get(reports_page::changes),
-        )
+        .route("/reports/published/{id}/changes", get(reports_page::changes))
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(assets::app_css))
         .route("/static/nhsuk-frontend-10.6.1.css", get(assets::nhsuk_css))
@@ -219,10 +141,7 @@ fn routes(state: AppState) -> Router {
         .route("/static/init.js", get(assets::init_js))
         .route("/assets/images/{name}", get(assets::image))
         .fallback(pages::not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            require_login,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), require_login))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

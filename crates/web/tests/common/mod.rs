@@ -246,8 +246,9 @@ pub fn router_routes() -> Vec<(String, String)> {
          router_routes() in crates/web/tests/common/mod.rs to read them"
     );
     let routes: Vec<(String, String)> = source
-        .split(".route(\"")
+        .split(".route(")
         .skip(1)
+        .filter_map(|piece| piece.trim_start().strip_prefix('"'))
         .map(|piece| {
             let (path, rest) = piece.split_once('"').unwrap();
             let handlers = rest.split(".fallback(").next().unwrap();
