@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for a short budget (CI smoke): builds the seed corpora, builds the
 # instrumented targets once, then fuzzes each for FUZZ_SECONDS (default 20). Exits non-zero
-# on the first crash, leaving the input in fuzz/artifacts/TARGET/ (reproduce it with
+# if any target crashed (after trying them all), leaving the input in fuzz/artifacts/TARGET/ (reproduce it with
 # `cargo fuzz run TARGET fuzz/artifacts/TARGET/crash-…` and make it a regression test).
 # Longer runs: FUZZ_SECONDS=3600 bash fuzz/smoke.sh, or one target: bash fuzz/smoke.sh plan_file
 set -euo pipefail
@@ -26,7 +26,8 @@ fi
 if [ $# -eq 0 ]; then
   cargo fuzz build --sanitizer none "${FEATURES[@]}"
 else
-  for t in "${targets[@]}"; do cargo fuzz build --sanitizer none "${FEATURES[@]}" "$t"; done
+  failed=()
+for t in "${targets[@]}"; do cargo fuzz build --sanitizer none "${FEATURES[@]}" "$t"; done
 fi
 for t in "${targets[@]}"; do
   echo "==> fuzzing $t for ${SECONDS_EACH}s"
@@ -39,7 +40,11 @@ for t in "${targets[@]}"; do
   if compgen -G "artifacts/$t/crash-*" >/dev/null || compgen -G "artifacts/$t/oom-*" >/dev/null || compgen -G "artifacts/$t/timeout-*" >/dev/null; then
     echo "FAILED: $t found an input that crashes, times out or runs out of memory:" >&2
     ls "artifacts/$t" >&2
-    exit 1
+    failed+=("$t")
   fi
 done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz smoke: crashes in ${failed[*]} (inputs in fuzz/artifacts/)" >&2
+  exit 1
+fi
 echo "fuzz smoke: ${#targets[@]} targets, ${SECONDS_EACH}s each, no crashes"
