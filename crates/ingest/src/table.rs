@@ -647,27 +647,47 @@ pub fn read_text(
     Ok((header, rows.collect()))
 }
 
+/// The most a workbook (a zip of XML parts) may expand to when unpacked. A real return or
+/// factor file expands to a few tens of MB; a zip bomb to gigabytes from a small upload.
+pub const MAX_WORKBOOK_EXPANDED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The most columns a worksheet row may use. greenplan's files have a dozen or so; a stray
+/// cell in column XFD would otherwise widen every row to 16,384 cells.
+pub const MAX_SHEET_COLUMNS: u32 = 1_000;
+
 /// Reads the first worksheet into rows of text (numbers in their shortest exact form).
+///
+/// An XLSX sheet is read cell by cell and only the rows that hold cells are kept, so memory
+/// follows what the file holds, never the area its cells span (calamine's dense `Range`
+/// would allocate a cell for every position between A1 and a stray cell at XFD1048576: 17
+/// billion cells from a 2-cell file). Before that, the sizes the zip declares (which the zip
+/// reader enforces) must add up to at most [`MAX_WORKBOOK_EXPANDED_BYTES`].
 pub fn read_sheet(path: &Path) -> Result<Vec<Row>, IngestError> {
     let file = path.display().to_string();
-    let mut book = open_workbook_auto(path).map_err(|e| IngestError::Workbook {
+    let refused = |message: String| IngestError::Workbook {
         file: file.clone(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let xlsx = matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_lowercase)
+            .as_deref(),
+        Some("xlsx" | "xlsm")
+    );
+    if xlsx {
+        check_expanded_size(path).map_err(refused)?;
+        return read_xlsx_sheet(path).map_err(refused);
+    }
+    let mut book = open_workbook_auto(path).map_err(|e| refused(e.to_string()))?;
     let name = book
         .sheet_names()
         .first()
         .cloned()
-        .ok_or_else(|| IngestError::Workbook {
-            file: file.clone(),
-            message: "it has no worksheets".into(),
-        })?;
+        .ok_or_else(|| refused("it has no worksheets".into()))?;
     let range = book
         .worksheet_range(&name)
-        .map_err(|e| IngestError::Workbook {
-            file: file.clone(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| refused(e.to_string()))?;
     let first_row = range.start().map_or(0, |(r, _)| r as u64);
     Ok(range
         .rows()
@@ -677,6 +697,135 @@ pub fn read_sheet(path: &Path) -> Result<Vec<Row>, IngestError> {
             cells: cells.iter().map(cell_text).collect::<Vec<_>>().into(),
         })
         .collect())
+}
+
+/// Refuses a workbook whose parts would unpack to more than [`MAX_WORKBOOK_EXPANDED_BYTES`].
+fn check_expanded_size(path: &Path) -> Result<(), String> {
+    let handle = File::open(path).map_err(|e| e.to_string())?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(handle))
+        .map_err(|e| format!("it is not an XLSX workbook ({e}); save it again as .xlsx or CSV"))?;
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let part = zip.by_index_raw(i).map_err(|e| e.to_string())?;
+        total = total.saturating_add(part.size());
+    }
+    if total > MAX_WORKBOOK_EXPANDED_BYTES {
+        return Err(format!(
+            "it unpacks to {} MB, more than the {} MB greenplan reads; save it as CSV, or split it into smaller files",
+            total / (1024 * 1024),
+            MAX_WORKBOOK_EXPANDED_BYTES / (1024 * 1024)
+        ));
+    }
+    Ok(())
+}
+
+/// The first sheet of an XLSX workbook, cell by cell, as rows numbered as the sheet shows
+/// them. Each row is as wide as its last value; all rows together may hold at most
+/// [`MAX_SHEET_CELLS`] cells.
+fn read_xlsx_sheet(path: &Path) -> Result<Vec<Row>, String> {
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook(path).map_err(|e: calamine::XlsxError| e.to_string())?;
+    let name = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| "it has no worksheets".to_string())?;
+    let mut cells = book
+        .worksheet_cells_reader(&name)
+        .map_err(|e| e.to_string())?;
+    let mut sheet = SparseSheet::default();
+    while let Some(cell) = cells.next_cell().map_err(|e| e.to_string())? {
+        let (row, column) = cell.get_position();
+        let value: Data = cell.get_value().clone().into();
+        if !matches!(value, Data::Empty) {
+            sheet.add(row, column, cell_text(&value))?;
+        }
+    }
+    Ok(sheet.into_rows())
+}
+
+/// The most cells (values and the blanks before them in their row) a worksheet may hold:
+/// twice a million-row return of ten columns.
+pub const MAX_SHEET_CELLS: usize = 20_000_000;
+
+/// Rows of a sheet gathered cell by cell (cells normally arrive row by row, left to right).
+/// Finished rows are kept as one buffer each (`StringRecord`), not a `String` per cell.
+#[derive(Default)]
+struct SparseSheet {
+    rows: Vec<(u32, csv::StringRecord)>,
+    current: Option<(u32, Vec<String>)>,
+    cells: usize,
+    first_column: Option<u32>,
+}
+
+impl SparseSheet {
+    fn add(&mut self, row: u32, column: u32, text: String) -> Result<(), String> {
+        if column >= MAX_SHEET_COLUMNS {
+            return Err(format!(
+                "row {} has a value in column {} (beyond the {MAX_SHEET_COLUMNS} columns greenplan reads): delete it, or save the sheet as CSV",
+                u64::from(row) + 1,
+                u64::from(column) + 1
+            ));
+        }
+        self.first_column = Some(self.first_column.map_or(column, |c| c.min(column)));
+        if self.current.as_ref().is_none_or(|(r, _)| *r != row) {
+            self.finish_row();
+        }
+        let (_, line) = self.current.get_or_insert_with(|| (row, Vec::new()));
+        let at = column as usize;
+        if line.len() <= at {
+            self.cells += at + 1 - line.len();
+            if self.cells > MAX_SHEET_CELLS {
+                return Err(format!(
+                    "its cells (with the blanks between them) number more than {MAX_SHEET_CELLS}; save it as CSV, or split it into smaller files"
+                ));
+            }
+            line.resize(at + 1, String::new());
+        }
+        line[at] = text;
+        Ok(())
+    }
+
+    fn finish_row(&mut self) {
+        if let Some((row, line)) = self.current.take() {
+            self.rows.push((row, line.into()));
+        }
+    }
+
+    /// The rows in sheet order, starting at the sheet's first used column (as calamine's
+    /// ranges do); a row whose cells came in two runs is merged.
+    fn into_rows(mut self) -> Vec<Row> {
+        self.finish_row();
+        let skip = self.first_column.unwrap_or(0) as usize;
+        self.rows.sort_by_key(|(r, _)| *r); // stable: the runs of a row stay in order
+        let mut merged: Vec<(u32, csv::StringRecord)> = Vec::with_capacity(self.rows.len());
+        for (row, line) in self.rows {
+            match merged.last_mut() {
+                Some((r, cells)) if *r == row => {
+                    let width = cells.len().max(line.len());
+                    let joined: Vec<String> = (0..width)
+                        .map(|i| match line.get(i) {
+                            Some(t) if !t.is_empty() => t.to_string(),
+                            _ => cells.get(i).unwrap_or_default().to_string(),
+                        })
+                        .collect();
+                    *cells = joined.into();
+                }
+                _ => merged.push((row, line)),
+            }
+        }
+        merged
+            .into_iter()
+            .map(|(row, line)| Row {
+                number: u64::from(row) + 1,
+                cells: if skip == 0 {
+                    line
+                } else {
+                    line.iter().skip(skip).collect::<Vec<_>>().into()
+                },
+            })
+            .collect()
+    }
 }
 
 /// A cell as text: numbers in their shortest round-trip form, so `0.18293` stays `0.18293`.

@@ -80,7 +80,7 @@ impl Store {
         file: &str,
         sha256: &str,
     ) -> Result<ActivityImport> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (import_id,): (i64,) =
             sqlx::query_as("INSERT INTO activity_imports (file, sha256, row_count, imported_at) VALUES ($1, $2, 0, $3) RETURNING id")
                 .bind(file)
@@ -262,7 +262,7 @@ impl Store {
         contents: &[u8],
     ) -> Result<String> {
         let token = crate::people::new_token()?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM staged_uploads WHERE created_at < $1")
             .bind(now() - STAGED_UPLOAD_SECONDS)
             .execute(&mut *tx)
@@ -285,7 +285,7 @@ impl Store {
         user_id: i64,
         token: &str,
     ) -> Result<Option<StagedUpload>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(String, Vec<u8>)> = sqlx::query_as(
             "SELECT file_name, contents FROM staged_uploads WHERE token_hash = $1 AND user_id = $2",
         )

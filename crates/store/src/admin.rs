@@ -73,7 +73,7 @@ impl Store {
 
     /// Replaces an action (its id and area stay; its status is set by progress updates).
     pub async fn update_action(&self, actor: &str, action: &Action) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before: Action = body_of(
             &mut tx,
             "SELECT body FROM actions WHERE id = $1 AND archived_at IS NULL",
@@ -111,7 +111,7 @@ impl Store {
     /// Adds an action to an area, with the next free id of the area's prefix (`WL3` after
     /// `WL2`). Returns the id.
     pub async fn add_action(&self, actor: &str, action: &Action) -> Result<String> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let area: Area = body_of(
             &mut tx,
             "SELECT body FROM areas WHERE code = $1",
@@ -171,7 +171,7 @@ impl Store {
                 "say why the action is being archived".into(),
             ));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before: Action = body_of(
             &mut tx,
             "SELECT body FROM actions WHERE id = $1 AND archived_at IS NULL",
@@ -224,7 +224,7 @@ impl Store {
         organisation: Option<&str>,
     ) -> Result<()> {
         let (select, update, what) = table.sql();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before: T = body_of(&mut tx, select, id, what).await?;
         let after = json(what, record)?;
         sqlx::query(update)
@@ -253,7 +253,7 @@ impl Store {
         if org.name.trim().is_empty() {
             return Err(StoreError::Rejected("give the organisation's name".into()));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing: Option<(String,)> =
             sqlx::query_as("SELECT code FROM organisations WHERE code = $1")
                 .bind(org.code.as_str())
@@ -305,7 +305,7 @@ impl Store {
         if name.trim().is_empty() {
             return Err(StoreError::Rejected("give the organisation's name".into()));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before: Organisation = body_of(
             &mut tx,
             "SELECT body FROM organisations WHERE code = $1",
@@ -352,7 +352,7 @@ impl Store {
         code: &OdsCode,
         archived: bool,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(Option<i64>,)> =
             sqlx::query_as("SELECT archived_at FROM organisations WHERE code = $1")
                 .bind(code.as_str())
@@ -397,7 +397,7 @@ impl Store {
         action_id: &str,
         milestone: usize,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let action: Action = body_of(
             &mut tx,
             "SELECT body FROM actions WHERE id = $1 AND archived_at IS NULL",
@@ -466,7 +466,7 @@ impl Store {
 
     /// Disables or enables a person's sign-in; a disabled person's sessions end at once.
     pub async fn set_user_disabled(&self, actor: &str, email: &str, disabled: bool) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(i64, i64)> =
             sqlx::query_as("SELECT id, disabled FROM users WHERE email = $1")
                 .bind(email)
@@ -507,7 +507,7 @@ impl Store {
         email: &str,
         organisation: &OdsCode,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(i64, String)> = sqlx::query_as(
             "SELECT u.id, m.role FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email = $1 AND m.organisation = $2",
         )

@@ -29,7 +29,7 @@ impl Store {
         source: &str,
         factors: &[Factor],
     ) -> Result<usize> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM factors WHERE edition = $1")
             .bind(name)
             .execute(&mut *tx)
@@ -55,7 +55,7 @@ impl Store {
     /// Adds custom factors to their editions (creating an edition that does not exist yet),
     /// replacing a custom factor with the same edition, activity and unit.
     pub async fn upsert_custom_factors(&self, source: &str, factors: &[Factor]) -> Result<usize> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for f in factors {
             let exists: Option<(String,)> =
                 sqlx::query_as("SELECT name FROM factor_editions WHERE name = $1")

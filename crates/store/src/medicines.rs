@@ -81,7 +81,7 @@ impl Store {
             )));
         }
         let sqlite = self.is_sqlite();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for m in &months {
             let code = month_code(*m);
             let before: Option<(String, i64)> = sqlx::query_as(
@@ -276,7 +276,7 @@ impl Store {
                 "{file}: the file has no data rows: nothing was stored"
             )));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for (org, month) in &keys {
             let code = month_code(*month);
             let removed = sqlx::query(
@@ -449,7 +449,7 @@ impl Store {
         if known.is_none() {
             return Ok(());
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM metric_values WHERE metric = $1 AND origin = $2")
             .bind(metric)
             .bind(origin)

@@ -122,7 +122,7 @@ impl Store {
         role: Role,
     ) -> Result<i64> {
         let email = normalise_email(email)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let known: Option<(String,)> =
             sqlx::query_as("SELECT code FROM organisations WHERE code = $1")
                 .bind(organisation.as_str())
@@ -231,7 +231,7 @@ impl Store {
     pub async fn start_session(&self, user_id: i64) -> Result<String> {
         let token = new_token()?;
         let t = now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)")
             .bind(digest(&token))
             .bind(user_id)
@@ -303,7 +303,7 @@ impl Store {
         new_hash: &str,
         keep_session: &str,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(new_hash)
             .bind(user_id)
@@ -336,7 +336,7 @@ impl Store {
     /// Creates an API token for a user; the token is shown once and only its hash is kept.
     pub async fn create_api_token(&self, actor: &str, email: &str, label: &str) -> Result<String> {
         let email = normalise_email(email)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let user: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
             .bind(&email)
             .fetch_optional(&mut *tx)

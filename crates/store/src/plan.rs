@@ -55,7 +55,7 @@ impl Store {
     /// Loads a plan into the database. Idempotent: loading the plan that is already there
     /// changes nothing. A database holds one plan.
     pub async fn init_plan(&self, plan: &Plan) -> Result<InitOutcome> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing: Option<(String,)> = sqlx::query_as("SELECT id FROM plans")
             .fetch_optional(&mut *tx)
             .await?;
@@ -278,7 +278,7 @@ impl Store {
                 value.metric
             )));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_value(&mut tx, value).await?;
         let after = serde_json::to_value(value).map_err(|e| corrupt("metric value", e))?;
         let org = value.organisation.as_ref().map(|o| o.to_string());

@@ -93,7 +93,7 @@ impl Store {
             ));
         }
         let sha = sha256_hex(&report.model_json);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (revision,): (i64,) = sqlx::query_as("SELECT value FROM data_revision WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;

@@ -102,7 +102,7 @@ const RETURN_COLUMNS: &str = "r.id, r.quarter, r.organisation, r.import_id, i.fi
 impl Store {
     /// Opens `period` for returns.
     pub async fn open_reporting_period(&self, actor: &str, period: &ReportingPeriod) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let quarter = period.quarter.to_string();
         let existing: Option<(String,)> =
             sqlx::query_as("SELECT quarter FROM reporting_periods WHERE quarter = $1")
@@ -182,7 +182,7 @@ impl Store {
 
     /// Approves a return. Permission is checked by the caller (`Access::can_run_the_plan`).
     pub async fn approve_return(&self, actor: &str, id: i64) -> Result<ReturnRecord> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(String, Option<i64>)> =
             sqlx::query_as("SELECT organisation, approved_at FROM returns WHERE id = $1")
                 .bind(id)

@@ -145,7 +145,7 @@ impl Store {
         update: &NewActionUpdate,
     ) -> Result<ActionUpdate> {
         update.check()?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(String,)> =
             sqlx::query_as("SELECT body FROM actions WHERE id = $1 AND archived_at IS NULL")
                 .bind(action_id)

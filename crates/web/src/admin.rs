@@ -203,7 +203,11 @@ impl ActionForm {
     }
 
     /// Applies the form to `action`, or says what to fix.
-    fn apply(&self, action: &mut Action, plan: &greenplan_core::plan::Plan) -> Result<(), String> {
+    pub(crate) fn apply(
+        &self,
+        action: &mut Action,
+        plan: &greenplan_core::plan::Plan,
+    ) -> Result<(), String> {
         let title = self.title.trim();
         if title.is_empty() {
             return Err("Give the action a title.".into());
@@ -233,7 +237,7 @@ impl ActionForm {
 
 /// Reads an action form: urlencoded, with one `lead_organisations` field per ticked box
 /// (serde_urlencoded does not gather repeated keys, so this does).
-fn parse_action_form(body: &[u8]) -> ActionForm {
+pub(crate) fn parse_action_form(body: &[u8]) -> ActionForm {
     let mut form = ActionForm::default();
     for (k, v) in form_urlencoded::parse(body) {
         let v = v.into_owned();
@@ -541,7 +545,8 @@ impl MetricForm {
         }
     }
 
-    fn apply(&self, m: &mut Metric) -> Result<(), String> {
+    /// Applies the form to the metric `m`, or says what to fix.
+    pub(crate) fn apply(&self, m: &mut Metric) -> Result<(), String> {
         if self.name.trim().is_empty() || self.unit.trim().is_empty() {
             return Err("Give the metric a name and a unit.".into());
         }

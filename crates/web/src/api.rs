@@ -60,6 +60,15 @@ pub struct ErrorDto {
 /// A failed API call.
 pub struct ApiError(StatusCode, String);
 
+/// A body that is not the JSON expected, answered as JSON like every other API error (axum
+/// would answer in plain text, which the OpenAPI document does not promise).
+fn read_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    body.map(|Json(b)| b)
+        .map_err(|e| ApiError(e.status(), e.body_text()))
+}
+
+use axum::extract::rejection::JsonRejection;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.0, Json(ErrorDto { error: self.1 })).into_response()
@@ -273,14 +282,15 @@ pub async fn get_action(
 }
 
 #[utoipa::path(post, path = "/api/v1/actions/{id}/updates", request_body = NewUpdateDto, params(("id" = String, Path, description = "Action id")),
-    responses((status = 201, body = UpdateDto), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 422, body = ErrorDto)),
+    responses((status = 201, body = UpdateDto), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 422, body = ErrorDto), (status = 400, description = "The body is not JSON", body = ErrorDto), (status = 415, description = "The body is not sent as application/json", body = ErrorDto)),
     security(("token" = [])))]
 pub async fn post_update(
     viewer: Viewer,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Json(body): Json<NewUpdateDto>,
+    body: Result<Json<NewUpdateDto>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<UpdateDto>)> {
+    let body = read_body(body)?;
     let user = token_user(&viewer)?;
     let plan = plan(&state).await?;
     let action = plan
@@ -382,14 +392,15 @@ pub async fn list_values(
 }
 
 #[utoipa::path(post, path = "/api/v1/metrics/{id}/values", request_body = NewValueDto, params(("id" = String, Path, description = "Metric id")),
-    responses((status = 201, description = "Recorded"), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 422, body = ErrorDto)),
+    responses((status = 201, description = "Recorded"), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 422, body = ErrorDto), (status = 400, description = "The body is not JSON", body = ErrorDto), (status = 415, description = "The body is not sent as application/json", body = ErrorDto)),
     security(("token" = [])))]
 pub async fn post_value(
     viewer: Viewer,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Json(body): Json<NewValueDto>,
+    body: Result<Json<NewValueDto>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
+    let body = read_body(body)?;
     let user = token_user(&viewer)?;
     let plan = plan(&state).await?;
     let metric = plan
@@ -546,7 +557,7 @@ pub async fn list_returns(
 }
 
 #[utoipa::path(post, path = "/api/v1/returns/{id}/approve", params(("id" = i64, Path, description = "The return's number")),
-    responses((status = 200, body = ReturnDto), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 422, body = ErrorDto)),
+    responses((status = 200, body = ReturnDto), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 422, body = ErrorDto), (status = 400, description = "The id is not a whole number", content_type = "text/plain", body = String)),
     security(("token" = [])))]
 pub async fn approve_return(
     viewer: Viewer,

@@ -51,6 +51,7 @@ impl IntoResponse for PageError {
             StatusCode::NOT_FOUND => "Page not found",
             StatusCode::FORBIDDEN => "You cannot do that",
             StatusCode::UNAUTHORIZED => "Sign in to continue",
+            StatusCode::BAD_REQUEST => "There is a problem with the address",
             StatusCode::SERVICE_UNAVAILABLE => "Service unavailable",
             _ => "Sorry, there is a problem with the service",
         };

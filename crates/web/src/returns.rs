@@ -175,7 +175,11 @@ pub async fn preview(
     page.file_name = file_name.clone();
     let extension = extension_of(&file_name);
     if contents.is_empty() || extension.is_none() {
-        page.error = "Choose a CSV or XLSX file to upload.".into();
+        page.error = if file_name.to_lowercase().ends_with(".xls") {
+            "Save the workbook as an Excel Workbook (.xlsx) or as CSV, then upload it: the old .xls format is not accepted here.".into()
+        } else {
+            "Choose a CSV or XLSX file to upload.".into()
+        };
         return unprocessable(page);
     }
     let report = check(&state, &viewer, &file_name, &contents, true, quarter).await?;
@@ -204,6 +208,7 @@ pub async fn preview(
 
 #[derive(serde::Deserialize)]
 pub struct ConfirmForm {
+    #[serde(default)]
     csrf_token: String,
     upload: String,
     #[serde(default)]
@@ -321,9 +326,12 @@ async fn check(
     )
     .await
     .map_err(|e| match e {
-        greenplan_service::ImportError::File(e) => {
-            PageError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
-        }
+        // Named as the person named it, not by the temporary file it was checked in.
+        greenplan_service::ImportError::File(e) => PageError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            e.to_string()
+                .replace(&temp.path().display().to_string(), file_name),
+        ),
         other => {
             tracing::error!(error = %other, "import failed");
             PageError(
@@ -344,9 +352,12 @@ fn fill_preview(page: &mut ReturnsPage, adds: &greenplan_core::footprint::Footpr
     page.total = t(adds.total_kgco2e());
 }
 
+/// The kinds of file a return may be. Not the old binary `.xls`: its reader holds the
+/// whole area a sheet spans in memory (up to 16.7 million cells from a small file), where
+/// an XLSX is read cell by cell.
 fn extension_of(name: &str) -> Option<&'static str> {
     let lower = name.to_lowercase();
-    ["csv", "xlsx", "xls"]
+    ["csv", "xlsx"]
         .into_iter()
         .find(|e| lower.ends_with(&format!(".{e}")))
 }

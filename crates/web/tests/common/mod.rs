@@ -211,3 +211,66 @@ pub async fn widget_factor(store: &greenplan_store::Store) {
     };
     store.upsert_custom_factors("test", &[f]).await.unwrap();
 }
+
+/// Everything stored but sessions and sign-in failures (which reading and signing in change)
+/// and staged uploads (a refused confirmation uses its file up), as `greenplan backup` writes
+/// it, without its first line (which holds the time): equal before and after a request
+/// means the request changed nothing.
+pub async fn fingerprint(store: &Store) -> Vec<String> {
+    let mut out = Vec::new();
+    store.backup(&mut out).await.unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let mut lines = Vec::new();
+    let mut skipping = false;
+    for line in text.lines().skip(1) {
+        if line.starts_with("{\"table\":") {
+            skipping = ["sessions", "login_failures", "staged_uploads"]
+                .iter()
+                .any(|t| line.starts_with(&format!("{{\"table\":\"{t}\"")));
+        }
+        // The closing line counts every row, the left-out tables' too.
+        if !skipping && !line.starts_with("{\"end\":") {
+            lines.push(line.to_string());
+        }
+    }
+    lines
+}
+
+/// The routes the router registers, read from `crates/web/src/lib.rs`: (path as written,
+/// the text of its handlers), so tests over "every route" notice new ones.
+pub fn router_routes() -> Vec<(String, String)> {
+    let source = include_str!("../../src/lib.rs");
+    assert!(
+        !source.contains(".nest(") && !source.contains(".merge("),
+        "lib.rs nests or merges a router: register its routes in lib.rs itself, or teach \
+         router_routes() in crates/web/tests/common/mod.rs to read them"
+    );
+    let routes: Vec<(String, String)> = source
+        .split(".route(")
+        .skip(1)
+        .filter_map(|piece| piece.trim_start().strip_prefix('"'))
+        .map(|piece| {
+            let (path, rest) = piece.split_once('"').unwrap();
+            let handlers = rest.split(".fallback(").next().unwrap();
+            (path.to_string(), handlers.to_string())
+        })
+        .collect();
+    assert!(routes.len() >= 40, "found too few routes: {routes:?}");
+    routes
+}
+
+/// The lines of `after` not in `before` and the reverse (at most 5 of each), to say what a
+/// request changed.
+pub fn changes(before: &[String], after: &[String]) -> String {
+    let added: Vec<&String> = after
+        .iter()
+        .filter(|l| !before.contains(l))
+        .take(5)
+        .collect();
+    let gone: Vec<&String> = before
+        .iter()
+        .filter(|l| !after.contains(l))
+        .take(5)
+        .collect();
+    format!("added {added:?}, gone {gone:?}")
+}

@@ -1,0 +1,74 @@
+//! The protections every response gets, whatever route made it: security headers (a strict
+//! Content-Security-Policy with no inline scripts or styles, no framing, no MIME sniffing, no
+//! referrer sent to other sites) and a panic caught and turned into the service's own 500
+//! page, so one faulty handler neither drops the connection without an answer nor stops the
+//! server serving everyone else.
+//!
+//! An address holding a NUL character (`%00`) is refused with a 400 before any handler: no
+//! page needs one, and PostgreSQL cannot store or compare text containing it (the query
+//! would fail as a 500).
+//!
+//! HSTS is sent only when the deployment says it is served over HTTPS (`--secure-cookies`,
+//! `WebConfig::secure_cookies`), set by the operator who puts the TLS proxy in front. A
+//! request's own `X-Forwarded-Proto` is not trusted for this: without a proxy that overwrites
+//! it, any client could send it.
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The Content-Security-Policy of every response: the app's own scripts, styles and images
+/// only (and inline SVG data images), never inline code, never inside another site's frame.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
+
+/// Adds the security headers and the panic catcher to `router` (the whole app, or a test's
+/// router that includes it).
+pub fn protect(router: Router) -> Router {
+    router
+        .layer(axum::middleware::from_fn(refuse_nul))
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+}
+
+/// The answer to a request whose handler panicked: logged with the panic's message, shown as
+/// the service's usual error page without it (it may name internals).
+fn panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "a handler panicked");
+    crate::pages::PageError(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. Please try again; if it persists, tell your system administrator.".into(),
+    )
+    .into_response()
+}
+
+/// Refuses a request whose path or query string holds an encoded NUL.
+async fn refuse_nul(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let uri = request.uri();
+    let holds_nul = |s: &str| s.contains("%00");
+    if holds_nul(uri.path()) || uri.query().is_some_and(holds_nul) {
+        return crate::pages::PageError(
+            StatusCode::BAD_REQUEST,
+            "The address holds a character no page uses (%00). Check the link you followed.".into(),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}

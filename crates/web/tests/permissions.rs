@@ -1,0 +1,719 @@
+//! The permission matrix: every role (signed out, viewer, contributor, organisation admin,
+//! system admin) × every write route × a subject of the person's own organisation and of
+//! another, each asserted allowed or refused. A refused write must change nothing: the whole
+//! database (every table but sessions and sign-in failures, read through `greenplan backup`)
+//! is compared before and after; staged uploads are left out, as a refused confirmation may
+//! use up its staged file).
+//!
+//! The write routes are read from the router's source (`crates/web/src/lib.rs`), so a new
+//! POST route fails this test until a rule for it is added to `RULES` below. SQLite or
+//! PostgreSQL (`GREENPLAN_TEST_POSTGRES`).
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::*;
+use greenplan_core::access::Role;
+use greenplan_core::ods::OdsCode;
+use greenplan_store::testing::TestDatabase;
+use greenplan_web::WebConfig;
+
+/// Who is asking. The viewer, contributor and organisation admin belong to RTG (University
+/// Hospitals of Derby and Burton); the system admin to the ICB (QJ2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    SignedOut,
+    Viewer,
+    Contributor,
+    OrganisationAdmin,
+    SystemAdmin,
+}
+
+const EVERYONE: [Who; 5] = [
+    Who::SignedOut,
+    Who::Viewer,
+    Who::Contributor,
+    Who::OrganisationAdmin,
+    Who::SystemAdmin,
+];
+
+impl Who {
+    fn email(self) -> Option<&'static str> {
+        match self {
+            Who::SignedOut => None,
+            Who::Viewer => Some("viewer@uhdb.nhs.uk"),
+            Who::Contributor => Some("rtg@uhdb.nhs.uk"),
+            Who::OrganisationAdmin => Some("admin@uhdb.nhs.uk"),
+            Who::SystemAdmin => Some("lead@derbyshire.nhs.uk"),
+        }
+    }
+}
+
+/// Whose data the write touches: the asker's own trust (RTG) or another (RFS, Chesterfield
+/// Royal). Plan-wide writes (areas, reporting periods, reports) have no organisation: they
+/// are tried once, as `Own`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Own,
+    Other,
+}
+
+impl Scope {
+    fn org(self) -> &'static str {
+        match self {
+            Scope::Own => "RTG",
+            Scope::Other => "RFS",
+        }
+    }
+}
+
+/// How a request is spoiled, for the CSRF checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tamper {
+    /// Sent as the page would send it.
+    None,
+    /// The form without its `csrf_token` field.
+    NoToken,
+    /// Another token than the session's.
+    WrongToken,
+    /// The right token, from another site (`Origin`).
+    ForeignOrigin,
+    /// The right token, but the browser says the request came from another site.
+    CrossSite,
+    /// An API write with the session cookie instead of a bearer token.
+    CookieNotToken,
+}
+
+/// Who may write through a route.
+#[derive(Debug, Clone, Copy)]
+enum Allowed {
+    /// Contributors (or higher) of the organisation concerned, and system admins.
+    Contributors,
+    /// Organisation admins of the organisation concerned, and system admins.
+    OrganisationAdmins,
+    /// System admins (the ICB's sustainability lead) only.
+    SystemAdmins,
+}
+
+impl Allowed {
+    fn allows(self, who: Who, scope: Scope) -> bool {
+        match (self, who) {
+            (_, Who::SystemAdmin) => true,
+            (Allowed::Contributors, Who::Contributor | Who::OrganisationAdmin) => {
+                scope == Scope::Own
+            }
+            (Allowed::OrganisationAdmins, Who::OrganisationAdmin) => scope == Scope::Own,
+            _ => false,
+        }
+    }
+}
+
+struct Rule {
+    /// The route exactly as `lib.rs` writes it.
+    route: &'static str,
+    allowed: Allowed,
+    /// Does the write concern one organisation (tried for own and other)?
+    scoped: bool,
+}
+
+const fn rule(route: &'static str, allowed: Allowed, scoped: bool) -> Rule {
+    Rule {
+        route,
+        allowed,
+        scoped,
+    }
+}
+
+/// Every write route and who may use it. Add a line here for each new POST route (and a
+/// request for it in `request`), saying who may write and whether it concerns one
+/// organisation.
+const RULES: &[Rule] = &[
+    rule("/actions/{id}/updates", Allowed::Contributors, true),
+    rule("/actions/{id}/edit", Allowed::SystemAdmins, true),
+    rule("/actions/{id}/archive", Allowed::SystemAdmins, true),
+    rule(
+        "/actions/{id}/milestones/{number}/done",
+        Allowed::Contributors,
+        true,
+    ),
+    rule("/areas/{code}/edit", Allowed::SystemAdmins, false),
+    rule("/areas/{code}/actions", Allowed::SystemAdmins, false),
+    rule("/metrics/{id}/edit", Allowed::SystemAdmins, false),
+    rule("/metrics/{id}/values", Allowed::Contributors, true),
+    rule("/admin/organisations", Allowed::SystemAdmins, false),
+    rule("/admin/organisations/{code}", Allowed::SystemAdmins, true),
+    rule(
+        "/admin/organisations/{code}/archive",
+        Allowed::SystemAdmins,
+        true,
+    ),
+    rule("/admin/users", Allowed::OrganisationAdmins, true),
+    rule(
+        "/admin/users/roles/remove",
+        Allowed::OrganisationAdmins,
+        true,
+    ),
+    rule("/admin/users/disable", Allowed::SystemAdmins, true),
+    rule("/returns/periods", Allowed::SystemAdmins, false),
+    rule("/returns/{id}/approve", Allowed::SystemAdmins, true),
+    rule("/api/v1/actions/{id}/updates", Allowed::Contributors, true),
+    rule("/api/v1/metrics/{id}/values", Allowed::Contributors, true),
+    rule("/api/v1/returns/{id}/approve", Allowed::SystemAdmins, true),
+    rule("/returns/preview", Allowed::Contributors, true),
+    rule("/returns/confirm", Allowed::Contributors, true),
+    rule("/reports/publish", Allowed::SystemAdmins, false),
+];
+
+/// POST routes that are not organisation data, and where each is tested instead.
+const NOT_IN_THE_MATRIX: &[(&str, &str)] = &[
+    (
+        "/login",
+        "signing in: account.rs and security.rs (throttling, fixation)",
+    ),
+    (
+        "/logout",
+        "signing out: account.rs (the old cookie no longer signs in)",
+    ),
+    (
+        "/account/password",
+        "one's own password: account.rs (needs the current password)",
+    ),
+];
+
+/// The routes `lib.rs` registers with a POST (or PUT, PATCH, DELETE) handler.
+fn write_routes() -> Vec<String> {
+    router_routes()
+        .into_iter()
+        .filter(|(_, handlers)| {
+            ["post(", "put(", "patch(", "delete("]
+                .iter()
+                .any(|m| handlers.contains(m))
+        })
+        .map(|(path, _)| path)
+        .collect()
+}
+
+#[test]
+fn every_write_route_has_a_rule() {
+    let known: Vec<&str> = RULES
+        .iter()
+        .map(|r| r.route)
+        .chain(NOT_IN_THE_MATRIX.iter().map(|(r, _)| *r))
+        .collect();
+    let missing: Vec<String> = write_routes()
+        .into_iter()
+        .filter(|r| !known.contains(&r.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "write routes without a permission rule: {missing:?}. Add each to RULES in \
+         crates/web/tests/permissions.rs (who may write, and whether it concerns one \
+         organisation) and build its request in `request`."
+    );
+    let routes = write_routes();
+    let stale: Vec<&str> = known
+        .iter()
+        .copied()
+        .filter(|k| !routes.iter().any(|r| r == k))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "rules for routes the router no longer has: {stale:?}"
+    );
+}
+
+/// A site with the people of `common::site`, subjects for each scope, and everyone signed in.
+struct Matrix {
+    site: Site,
+    /// (cookie, CSRF token) per signed-in person, and their API tokens.
+    sessions: Vec<(Who, String, String, String)>,
+    /// Actions led by RTG only, and by RFS only (each with a milestone).
+    own_actions: Vec<String>,
+    other_actions: Vec<String>,
+    /// A metric recorded per organisation.
+    metric: String,
+    /// Returns of RTG and RFS for Q1 2025/26, when the route needs them.
+    returns: Vec<(String, i64)>,
+}
+
+const ACTIVITY: &str = "organisation,site,period_start,period_end,activity,quantity,unit\n";
+
+impl Matrix {
+    async fn new(db: &TestDatabase, route: &str) -> Self {
+        let site = site(db, WebConfig::default()).await;
+        let store = &site.store;
+        widget_factor(store).await;
+        let hash = greenplan_store::hash_password(PASSWORD).unwrap();
+        // People to remove or disable, a fresh one for every allowed write.
+        for n in 0..4 {
+            for org in ["RTG", "RFS"] {
+                store
+                    .add_user(
+                        "test",
+                        &format!("v{n}@{}.test", org.to_lowercase()),
+                        "Someone",
+                        &hash,
+                        &OdsCode::parse(org).unwrap(),
+                        Role::Contributor,
+                    )
+                    .await
+                    .unwrap();
+            }
+        }
+        let plan = store.load_plan().await.unwrap().unwrap();
+        let (mut own_actions, mut other_actions) = (Vec::new(), Vec::new());
+        for (i, mut action) in plan.actions.iter().take(8).cloned().enumerate() {
+            let org = if i < 4 { "RTG" } else { "RFS" };
+            action.lead_organisations = vec![OdsCode::parse(org).unwrap()];
+            action.milestones = vec![greenplan_core::plan::Milestone {
+                title: Some("First step".into()),
+                delivery: greenplan_core::period::DeliveryDate::parse("Q4 2026/27").unwrap(),
+                success_measure: None,
+            }];
+            store.update_action("test", &action).await.unwrap();
+            if i < 4 {
+                own_actions.push(action.id);
+            } else {
+                other_actions.push(action.id);
+            }
+        }
+        let metric = plan
+            .metrics
+            .iter()
+            .find(|m| m.organisation.is_none())
+            .unwrap()
+            .id
+            .clone();
+        let mut sessions = Vec::new();
+        for who in EVERYONE {
+            if let Some(email) = who.email() {
+                let (cookie, csrf) = site.sign_in(email).await;
+                let token = store
+                    .create_api_token("test", email, "matrix")
+                    .await
+                    .unwrap();
+                sessions.push((who, cookie, csrf, token));
+            }
+        }
+        let mut matrix = Matrix {
+            site,
+            sessions,
+            own_actions,
+            other_actions,
+            metric,
+            returns: Vec::new(),
+        };
+        if route.contains("approve") {
+            matrix.returns_received().await;
+        }
+        matrix
+    }
+
+    /// RTG's and RFS's returns for Q1 2025/26, imported as their contributors would.
+    async fn returns_received(&mut self) {
+        let store = &self.site.store;
+        store
+            .open_reporting_period(
+                "test",
+                &greenplan_core::returns::ReportingPeriod {
+                    quarter: greenplan_core::period::Quarter::parse("Q1 2025/26").unwrap(),
+                    due_on: chrono::NaiveDate::from_ymd_opt(2025, 7, 31).unwrap(),
+                },
+            )
+            .await
+            .unwrap();
+        for (email, org) in [("rtg@uhdb.nhs.uk", "RTG"), ("rfs@crh.nhs.uk", "RFS")] {
+            let (cookie, csrf) = self.site.sign_in(email).await;
+            let file = format!("{ACTIVITY}{org},,2025-04-01,2025-04-30,widget,4,count\n");
+            let (ct, body) = multipart_body(
+                &[("csrf_token", &csrf), ("period", "Q1 2025/26")],
+                Some(("file", "return.csv", file.as_bytes())),
+            );
+            let preview = self
+                .site
+                .post_multipart("/returns/preview", &cookie, &ct, body)
+                .await;
+            assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+            let upload = preview
+                .body
+                .split("name=\"upload\" value=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string();
+            let confirm = self
+                .site
+                .submit(
+                    "/returns/confirm",
+                    &cookie,
+                    &format!("csrf_token={csrf}&upload={upload}&period=Q1+2025%2F26"),
+                )
+                .await;
+            assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+        }
+        let quarter = greenplan_core::period::Quarter::parse("Q1 2025/26").unwrap();
+        for r in store.returns_for(quarter).await.unwrap() {
+            self.returns.push((r.organisation.to_string(), r.id));
+        }
+        assert_eq!(self.returns.len(), 2, "{:?}", self.returns);
+    }
+
+    fn session(&self, who: Who) -> Option<&(Who, String, String, String)> {
+        self.sessions.iter().find(|s| s.0 == who)
+    }
+
+    fn action(&self, scope: Scope, n: usize) -> &str {
+        match scope {
+            Scope::Own => &self.own_actions[n % 4],
+            Scope::Other => &self.other_actions[n % 4],
+        }
+    }
+
+    fn return_of(&self, scope: Scope) -> i64 {
+        self.returns
+            .iter()
+            .find(|(org, _)| org == scope.org())
+            .unwrap()
+            .1
+    }
+
+    async fn fingerprint(&self) -> Vec<String> {
+        fingerprint(&self.site.store).await
+    }
+
+    /// The request for `route` by `who` on a subject of `scope`; `n` numbers the allowed
+    /// writes of a route, so that each has a subject of its own (a person disabled once
+    /// cannot be disabled again).
+    async fn request(&self, route: &str, who: Who, scope: Scope, n: usize) -> Request<Body> {
+        self.tampered(route, who, scope, n, Tamper::None).await
+    }
+
+    async fn tampered(
+        &self,
+        route: &str,
+        who: Who,
+        scope: Scope,
+        n: usize,
+        tamper: Tamper,
+    ) -> Request<Body> {
+        let (cookie, csrf, token) = match self.session(who) {
+            Some((_, c, t, k)) => (Some(c.clone()), t.clone(), Some(k.clone())),
+            None => (None, String::new(), None),
+        };
+        let csrf = match tamper {
+            Tamper::WrongToken => format!("{}x", &csrf[..csrf.len().saturating_sub(1)]),
+            _ => csrf,
+        };
+        let token_field = if tamper == Tamper::NoToken {
+            String::new()
+        } else {
+            format!("csrf_token={csrf}&")
+        };
+        let from = |r: axum::http::request::Builder| {
+            let r = r.header(header::HOST, HOST);
+            match tamper {
+                Tamper::ForeignOrigin => r.header(header::ORIGIN, "https://evil.example"),
+                Tamper::CrossSite => r
+                    .header(header::ORIGIN, origin())
+                    .header("sec-fetch-site", "cross-site"),
+                _ => r.header(header::ORIGIN, origin()),
+            }
+        };
+        let org = scope.org();
+        let form = |path: String, fields: String| {
+            let mut r = from(Request::post(path))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            if let Some(c) = &cookie {
+                r = r.header(header::COOKIE, c);
+            }
+            r.body(Body::from(format!("{token_field}{fields}")))
+                .unwrap()
+        };
+        let api = |path: String, json: String| {
+            let mut r = Request::post(path)
+                .header(header::HOST, HOST)
+                .header(header::CONTENT_TYPE, "application/json");
+            match (&token, &cookie, tamper) {
+                (_, Some(c), Tamper::CookieNotToken) => r = r.header(header::COOKIE, c),
+                (Some(t), _, _) => r = r.header(header::AUTHORIZATION, format!("Bearer {t}")),
+                _ => {}
+            }
+            r.body(Body::from(json)).unwrap()
+        };
+        let action = self.action(scope, n).to_string();
+        let victim = format!("v{n}%40{}.test", org.to_lowercase());
+        match route {
+            "/actions/{id}/updates" => form(
+                format!("/actions/{action}/updates"),
+                "status=on-track&note=Matrix+update".into(),
+            ),
+            "/actions/{id}/edit" => form(
+                format!("/actions/{action}/edit"),
+                format!(
+                    "title=Edited+{n}&leads=Estates&lead_organisations={org}&delivery=Ongoing&success_measure=Done"
+                ),
+            ),
+            "/actions/{id}/archive" => {
+                form(format!("/actions/{action}/archive"), "reason=Merged".into())
+            }
+            "/actions/{id}/milestones/{number}/done" => form(
+                format!("/actions/{action}/milestones/1/done"),
+                String::new(),
+            ),
+            "/areas/{code}/edit" => form(
+                "/areas/workforce-and-leadership/edit".into(),
+                format!("name=Workforce+{n}&why=People"),
+            ),
+            "/areas/{code}/actions" => form(
+                "/areas/workforce-and-leadership/actions".into(),
+                "title=New+action&delivery=Ongoing&success_measure=Done".into(),
+            ),
+            "/metrics/{id}/edit" => form(
+                format!("/metrics/{}/edit", self.metric),
+                format!("name=Metric+{n}&unit=t&direction=lower-is-better"),
+            ),
+            "/metrics/{id}/values" => form(
+                format!("/metrics/{}/values", self.metric),
+                format!(
+                    "organisation={org}&period=Q{}+2025%2F26&value=12.5",
+                    n % 4 + 1
+                ),
+            ),
+            "/admin/organisations" => form(
+                "/admin/organisations".into(),
+                format!(
+                    "code=RX{}&name=New+trust&kind=acute",
+                    char::from(b'A' + n as u8)
+                ),
+            ),
+            "/admin/organisations/{code}" => form(
+                format!("/admin/organisations/{org}"),
+                format!("code={org}&name=Renamed+{n}&kind=acute"),
+            ),
+            "/admin/organisations/{code}/archive" => form(
+                format!("/admin/organisations/{org}/archive"),
+                "archived=yes".into(),
+            ),
+            "/admin/users" => form(
+                "/admin/users".into(),
+                format!(
+                    "email=new{n}%40{}.test&name=New+person&password=a+long+first+pass+phrase&organisation={org}&role=contributor",
+                    org.to_lowercase()
+                ),
+            ),
+            "/admin/users/roles/remove" => form(
+                "/admin/users/roles/remove".into(),
+                format!("email={victim}&organisation={org}"),
+            ),
+            "/admin/users/disable" => form(
+                "/admin/users/disable".into(),
+                format!("email={victim}&disabled=yes"),
+            ),
+            "/returns/periods" => form(
+                "/returns/periods".into(),
+                format!("quarter=Q{}+2026%2F27&due_on=2027-01-31", n % 4 + 1),
+            ),
+            "/returns/{id}/approve" => form(
+                format!("/returns/{}/approve", self.return_of(scope)),
+                String::new(),
+            ),
+            "/api/v1/actions/{id}/updates" => api(
+                format!("/api/v1/actions/{action}/updates"),
+                r#"{"status":"at-risk","note":"Matrix update"}"#.into(),
+            ),
+            "/api/v1/metrics/{id}/values" => api(
+                format!("/api/v1/metrics/{}/values", self.metric),
+                format!(
+                    r#"{{"organisation":"{org}","period":"Q{} 2025/26","value":"7"}}"#,
+                    n % 4 + 1
+                ),
+            ),
+            "/api/v1/returns/{id}/approve" => api(
+                format!("/api/v1/returns/{}/approve", self.return_of(scope)),
+                String::new(),
+            ),
+            "/returns/preview" => {
+                let file = format!(
+                    "{ACTIVITY}{org},,2025-04-01,2025-04-30,widget,{},count\n",
+                    n + 1
+                );
+                let fields: &[(&str, &str)] = if tamper == Tamper::NoToken {
+                    &[]
+                } else {
+                    &[("csrf_token", &csrf)]
+                };
+                let (ct, body) =
+                    multipart_body(fields, Some(("file", "activity.csv", file.as_bytes())));
+                let mut r =
+                    from(Request::post("/returns/preview")).header(header::CONTENT_TYPE, ct);
+                if let Some(c) = &cookie {
+                    r = r.header(header::COOKIE, c);
+                }
+                r.body(Body::from(body)).unwrap()
+            }
+            "/returns/confirm" => {
+                // A file staged for this very person (as if their role changed after the
+                // preview): confirming checks permissions again.
+                let file = format!(
+                    "{ACTIVITY}{org},,2025-05-01,2025-05-31,widget,{},count\n",
+                    n + 1
+                );
+                let upload = match who.email() {
+                    Some(email) => {
+                        let users = self.site.store.users().await.unwrap();
+                        let id = users.iter().find(|u| u.email == email).unwrap().id;
+                        self.site
+                            .store
+                            .stage_upload(id, "activity.csv", file.as_bytes())
+                            .await
+                            .unwrap()
+                    }
+                    None => "not-a-staged-upload".into(),
+                };
+                form("/returns/confirm".into(), format!("upload={upload}"))
+            }
+            "/reports/publish" => form(
+                "/reports/publish".into(),
+                "kind=quarterly&period=Q3+2025%2F26".into(),
+            ),
+            other => panic!(
+                "no request for {other}: add one to Matrix::request in crates/web/tests/permissions.rs"
+            ),
+        }
+    }
+}
+
+/// True when the reply refuses: asked to sign in, or told they may not, or (for an upload,
+/// whose rows are checked one by one) the rows refused.
+fn refused(route: &str, status: StatusCode, headers: &axum::http::HeaderMap) -> bool {
+    let to_login = status == StatusCode::SEE_OTHER
+        && headers
+            .get(header::LOCATION)
+            .is_some_and(|l| l.to_str().unwrap_or_default().starts_with("/login"));
+    let rows_refused = route.starts_with("/returns/")
+        && !route.contains("approve")
+        && status == StatusCode::UNPROCESSABLE_ENTITY;
+    to_login || rows_refused || matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+}
+
+async fn check_route(rule: &Rule) {
+    let db = TestDatabase::new();
+    let matrix = Matrix::new(&db, rule.route).await;
+    let scopes: &[Scope] = if rule.scoped {
+        &[Scope::Own, Scope::Other]
+    } else {
+        &[Scope::Own]
+    };
+    let cases: Vec<(Who, Scope, bool)> = EVERYONE
+        .iter()
+        .flat_map(|&w| {
+            scopes
+                .iter()
+                .map(move |&s| (w, s, rule.allowed.allows(w, s)))
+        })
+        .collect();
+    // Refused first, against a database nothing has changed yet.
+    for &(who, scope, _) in cases.iter().filter(|c| !c.2) {
+        let request = matrix.request(rule.route, who, scope, 0).await;
+        let before = matrix.fingerprint().await;
+        let reply = matrix.site.send(request).await;
+        assert!(
+            refused(rule.route, reply.status, &reply.headers),
+            "{} by {who:?} ({scope:?} organisation) should be refused, got {}: {}",
+            rule.route,
+            reply.status,
+            reply.body
+        );
+        let after = matrix.fingerprint().await;
+        assert!(
+            after == before,
+            "{} by {who:?} ({scope:?}) was refused ({}) but changed the database: {}",
+            rule.route,
+            reply.status,
+            changes(&before, &after)
+        );
+    }
+    for (n, &(who, scope, _)) in cases.iter().filter(|c| c.2).enumerate() {
+        let request = matrix.request(rule.route, who, scope, n).await;
+        let before = matrix.fingerprint().await;
+        let reply = matrix.site.send(request).await;
+        assert!(
+            reply.status.is_success()
+                || (reply.status == StatusCode::SEE_OTHER
+                    && !refused(rule.route, reply.status, &reply.headers)),
+            "{} by {who:?} ({scope:?} organisation) should be allowed, got {}: {}",
+            rule.route,
+            reply.status,
+            reply.body
+        );
+        // A preview only stages the file (left out of the fingerprint): it offers to import it.
+        let stored = if rule.route == "/returns/preview" {
+            reply.body.contains("name=\"upload\" value=\"")
+        } else {
+            matrix.fingerprint().await != before
+        };
+        assert!(
+            stored,
+            "{} by {who:?} ({scope:?}) was allowed but stored nothing",
+            rule.route
+        );
+    }
+}
+
+/// Every rule, one fresh database per route (allowed writes change the data the next rule
+/// would rely on).
+#[tokio::test]
+async fn every_role_on_every_write_route_for_own_and_other_organisations() {
+    for rule in RULES {
+        check_route(rule).await;
+    }
+}
+
+/// Every form write, by the one person allowed everything, with the session's token missing
+/// or wrong, or sent from another site; every API write with a cookie instead of a token.
+/// All refused, and nothing changed.
+#[tokio::test]
+async fn writes_need_the_session_token_and_this_site() {
+    let db = TestDatabase::new();
+    let matrix = Matrix::new(&db, "approve").await;
+    for rule in RULES {
+        let tampers: &[Tamper] = if rule.route.starts_with("/api/") {
+            &[Tamper::CookieNotToken]
+        } else {
+            &[
+                Tamper::NoToken,
+                Tamper::WrongToken,
+                Tamper::ForeignOrigin,
+                Tamper::CrossSite,
+            ]
+        };
+        for &tamper in tampers {
+            let request = matrix
+                .tampered(rule.route, Who::SystemAdmin, Scope::Own, 0, tamper)
+                .await;
+            let before = matrix.fingerprint().await;
+            let reply = matrix.site.send(request).await;
+            assert!(
+                matches!(
+                    reply.status,
+                    StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED
+                ),
+                "{} with {tamper:?} should be refused, got {}: {}",
+                rule.route,
+                reply.status,
+                reply.body
+            );
+            let after = matrix.fingerprint().await;
+            assert!(
+                after == before,
+                "{} with {tamper:?} was refused but changed the database: {}",
+                rule.route,
+                changes(&before, &after)
+            );
+        }
+    }
+}
