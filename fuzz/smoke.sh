@@ -23,10 +23,10 @@ if [ "${FUZZ_WEB:-1}" = 0 ]; then
   FEATURES=()
   mapfile -t targets < <(printf '%s\n' "${targets[@]}" | grep -v '^web_')
 fi
+failed=()
 if [ $# -eq 0 ]; then
   cargo fuzz build --sanitizer none "${FEATURES[@]}"
 else
-  failed=()
 for t in "${targets[@]}"; do cargo fuzz build --sanitizer none "${FEATURES[@]}" "$t"; done
 fi
 for t in "${targets[@]}"; do

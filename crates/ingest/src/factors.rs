@@ -167,8 +167,19 @@ pub fn read_flat_file(path: &Path, edition: Option<&str>) -> Result<FactorFile, 
     })
 }
 
-/// Opens the workbook and reads the factor sheet as text rows.
+/// Opens the workbook and reads the factor sheet as text rows. The workbook reader (calamine)
+/// can panic on a damaged `.xls` (fuzzing found an assertion in its record parser): that is
+/// turned into an error naming the file, so no input stops the CLI or the server.
 fn read_factor_sheet(path: &Path, file: &str) -> Result<(String, Vec<Row>), IngestError> {
+    std::panic::catch_unwind(|| read_factor_sheet_unguarded(path, file)).unwrap_or_else(|_| {
+        Err(IngestError::Workbook {
+            file: file.to_string(),
+            message: crate::table::DAMAGED_WORKBOOK.into(),
+        })
+    })
+}
+
+fn read_factor_sheet_unguarded(path: &Path, file: &str) -> Result<(String, Vec<Row>), IngestError> {
     let workbook_error = |message: String| IngestError::Workbook {
         file: file.to_string(),
         message,

@@ -679,15 +679,24 @@ pub fn read_sheet(path: &Path) -> Result<Vec<Row>, IngestError> {
         check_expanded_size(path).map_err(refused)?;
         return read_xlsx_sheet(path).map_err(refused);
     }
-    let mut book = open_workbook_auto(path).map_err(|e| refused(e.to_string()))?;
+    // calamine can panic on a damaged .xls or .ods: refuse the file instead.
+    std::panic::catch_unwind(|| read_other_workbook(path))
+        .unwrap_or_else(|_| Err(DAMAGED_WORKBOOK.to_string()))
+        .map_err(refused)
+}
+
+/// What a workbook the reader could not make sense of is refused with.
+pub(crate) const DAMAGED_WORKBOOK: &str = "the workbook is damaged: its structure could not be read. Open it in Excel or LibreOffice and save it again as .xlsx (or export the sheet as CSV)";
+
+/// Reads the first sheet of an .xls or .ods workbook.
+fn read_other_workbook(path: &Path) -> Result<Vec<Row>, String> {
+    let mut book = open_workbook_auto(path).map_err(|e| e.to_string())?;
     let name = book
         .sheet_names()
         .first()
         .cloned()
-        .ok_or_else(|| refused("it has no worksheets".into()))?;
-    let range = book
-        .worksheet_range(&name)
-        .map_err(|e| refused(e.to_string()))?;
+        .ok_or_else(|| "it has no worksheets".to_string())?;
+    let range = book.worksheet_range(&name).map_err(|e| e.to_string())?;
     let first_row = range.start().map_or(0, |(r, _)| r as u64);
     Ok(range
         .rows()

@@ -190,7 +190,7 @@ pub async fn load_example_registers(store: &Store) -> Result<usize, ImportError>
             .flat_map(|(_, records)| records)
             .collect();
     store
-        .import_register_records("greenplan (example data)", &records)
+        .import_register_records(greenplan_store::EXAMPLE_DATA_ACTOR, &records)
         .await?;
     Ok(records.len())
 }

@@ -43,7 +43,7 @@ pub use people::{
     hash_password, new_token, normalise_email, verify_password,
 };
 pub use plan::{InitOutcome, MetricValue};
-pub use registers::{StoredRecord, register_points};
+pub use registers::{EXAMPLE_DATA_ACTOR, StoredRecord, register_points};
 pub use reports::{NewPublishedReport, PublishedReport, ReturnReceived};
 pub use returns::{ReturnRecord, day_of};
 pub use travel::{

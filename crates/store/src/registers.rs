@@ -16,6 +16,9 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use std::collections::BTreeMap;
 
+/// Who the example records shipped with the built-in plan are stored by.
+pub const EXAMPLE_DATA_ACTOR: &str = "greenplan (example data)";
+
 /// A stored record with its history stamps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRecord {
@@ -304,11 +307,14 @@ impl Store {
         &self,
         year: Option<FinancialYear>,
     ) -> Result<Vec<Activity>> {
+        // The example records shipped with the built-in plan show what the registers compute;
+        // they are illustrative, so they never count in a footprint a board signs off.
         let rows = |register: &'static Register| async move {
             Ok::<_, StoreError>(
                 self.register_records(register, false)
                     .await?
                     .into_iter()
+                    .filter(|s| s.created_by != EXAMPLE_DATA_ACTOR)
                     .map(|s| (s.id, s.record))
                     .collect::<Vec<_>>(),
             )

@@ -180,6 +180,108 @@ const NOT_IN_THE_MATRIX: &[(&str, &str)] = &[
         "/account/password",
         "one's own password: account.rs (needs the current password)",
     ),
+    // The registers' and tools' write routes: each has its own table-driven permission
+    // test over its records (named here), run on both databases.
+    (
+        "/registers/{slug}/new",
+        "registers.rs one_trust_cannot_change_anothers_records_in_any_register (every register: other trust, viewer, forged CSRF token, handing a record to another trust, system admin)",
+    ),
+    (
+        "/registers/{slug}/import",
+        "registers.rs one_trust_cannot_change_anothers_records_in_any_register (every register: other trust, viewer, forged CSRF token, handing a record to another trust, system admin)",
+    ),
+    (
+        "/registers/{slug}/{id}/edit",
+        "registers.rs one_trust_cannot_change_anothers_records_in_any_register (every register: other trust, viewer, forged CSRF token, handing a record to another trust, system admin)",
+    ),
+    (
+        "/registers/{slug}/{id}/archive",
+        "registers.rs one_trust_cannot_change_anothers_records_in_any_register (every register: other trust, viewer, forged CSRF token, handing a record to another trust, system admin)",
+    ),
+    (
+        "/tools/care-activities/{id}",
+        "schemes.rs (system administrators only edit the care-activity library)",
+    ),
+    (
+        "/tools/scenarios",
+        "schemes.rs one_trust_cannot_change_anothers_records_and_viewers_only_read (15 cases by role and organisation, unsigned, cross-site, no CSRF token)",
+    ),
+    (
+        "/tools/scenarios/{id}",
+        "schemes.rs one_trust_cannot_change_anothers_records_and_viewers_only_read (15 cases by role and organisation, unsigned, cross-site, no CSRF token)",
+    ),
+    (
+        "/tools/schemes",
+        "schemes.rs one_trust_cannot_change_anothers_records_and_viewers_only_read (15 cases by role and organisation, unsigned, cross-site, no CSRF token)",
+    ),
+    (
+        "/tools/schemes/import",
+        "schemes.rs one_trust_cannot_change_anothers_records_and_viewers_only_read (15 cases by role and organisation, unsigned, cross-site, no CSRF token)",
+    ),
+    (
+        "/tools/schemes/{id}",
+        "schemes.rs one_trust_cannot_change_anothers_records_and_viewers_only_read (15 cases by role and organisation, unsigned, cross-site, no CSRF token)",
+    ),
+    (
+        "/tools/schemes/{id}/archive",
+        "schemes.rs one_trust_cannot_change_anothers_records_and_viewers_only_read (15 cases by role and organisation, unsigned, cross-site, no CSRF token)",
+    ),
+    (
+        "/tools/schemes/{id}/reason",
+        "schemes.rs one_trust_cannot_change_anothers_records_and_viewers_only_read (15 cases by role and organisation, unsigned, cross-site, no CSRF token)",
+    ),
+    (
+        "/tools/sias",
+        "schemes.rs one_trust_cannot_change_anothers_records_and_viewers_only_read (15 cases by role and organisation, unsigned, cross-site, no CSRF token)",
+    ),
+    (
+        "/tools/sias/{id}",
+        "schemes.rs one_trust_cannot_change_anothers_records_and_viewers_only_read (15 cases by role and organisation, unsigned, cross-site, no CSRF token)",
+    ),
+    (
+        "/tools/sias/{id}/submit",
+        "schemes.rs one_trust_cannot_change_anothers_records_and_viewers_only_read (15 cases by role and organisation, unsigned, cross-site, no CSRF token)",
+    ),
+    (
+        "/tools/sias/{id}/review",
+        "schemes.rs one_trust_cannot_change_anothers_records_and_viewers_only_read (15 cases by role and organisation, unsigned, cross-site, no CSRF token)",
+    ),
+    (
+        "/tools/travel-surveys",
+        "travel.rs one_trust_cannot_manage_anothers_survey (organiser roles, other trust, cross-site)",
+    ),
+    (
+        "/tools/travel-surveys/{id}/open",
+        "travel.rs one_trust_cannot_manage_anothers_survey (organiser roles, other trust, cross-site)",
+    ),
+    (
+        "/tools/travel-surveys/{id}/close",
+        "travel.rs one_trust_cannot_manage_anothers_survey (organiser roles, other trust, cross-site)",
+    ),
+    (
+        "/tools/travel-surveys/{id}/invitations",
+        "travel.rs one_trust_cannot_manage_anothers_survey (organiser roles, other trust, cross-site)",
+    ),
+    (
+        "/tools/travel-surveys/{id}/import",
+        "travel.rs one_trust_cannot_manage_anothers_survey (organiser roles, other trust, cross-site)",
+    ),
+    (
+        "/tools/travel-surveys/take/{link}",
+        "travel.rs: a respondent's public form, authorised by its single-use token (reuse 409, closed 410, cross-site refused)",
+    ),
+    (
+        "/tools/travel-surveys/respond/{token}",
+        "travel.rs: a respondent's public form, authorised by its single-use token (reuse 409, closed 410, cross-site refused)",
+    ),
+    (
+        "/tools/digital-benefits",
+        "travel.rs one_trust_cannot_manage_anothers_survey (organiser roles, other trust, cross-site)",
+    ),
+    (
+        "/tools/digital-benefits/{id}",
+        "travel.rs one_trust_cannot_manage_anothers_survey (organiser roles, other trust, cross-site)",
+    ),
 ];
 
 /// The routes `lib.rs` registers with a POST (or PUT, PATCH, DELETE) handler.
