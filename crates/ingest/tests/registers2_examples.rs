@@ -4,6 +4,8 @@
 //! Royal Primary Care, with nine surgeries; DHcFT's 2,400 staff), and the other figures are
 //! checked by hand below.
 
+#![allow(clippy::unwrap_used)]
+
 use greenplan_core::period::{FinancialYear, Quarter};
 use greenplan_core::register::adaptation::{self, Band, HeatCell, Risk};
 use greenplan_core::register::primary_care::{self, network_progress};
@@ -236,7 +238,9 @@ fn bad_rows_of_each_register_are_named_with_row_column_and_fix() {
     use greenplan_core::register::{adaptation as a, digital as d, workforce as w};
     use greenplan_ingest::IngestError;
     use greenplan_ingest::register_file::read_register_text;
-    let cases: &[(&'static Register, &str, &[(u64, &str)], &str)] = &[
+    // (register, file, expected (row, column) errors, a word of the fix)
+    type Case<'a> = (&'static Register, &'a str, &'a [(u64, &'a str)], &'a str);
+    let cases: &[Case] = &[
         (
             &w::SESSIONS,
             "organisation,date,kind,title,live_attendees,later_views\n\
