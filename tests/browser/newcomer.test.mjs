@@ -255,7 +255,7 @@ test('keyboard: the skip link works and focused links stay readable', async () =
     await page.goto(url('/'));
     await page.goto(url('/no-such-page'));
     const stops = [];
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 12; i++) {
       await page.keyboard.press('Tab');
       const focused = await page.evaluate(() => {
         const e = document.activeElement;
@@ -277,7 +277,7 @@ test('keyboard: the skip link works and focused links stay readable', async () =
       );
     }
     assert.equal(stops[0], 'Skip to main content', `the first Tab stop should be the skip link, stops were: ${stops.join(' | ')}`);
-    for (const name of ['Dashboard', 'Actions', 'Metrics', 'Organisations', 'Visions']) {
+    for (const name of ['Dashboard', 'Actions', 'Metrics', 'Registers', 'Medicines', 'Organisations', 'Visions', 'Reports', 'Tools']) {
       assert.ok(stops.includes(name), `Tab should reach the header link "${name}", stops were: ${stops.join(' | ')}`);
     }
 
