@@ -3,7 +3,8 @@
 # instrumented targets once, then fuzzes each for FUZZ_SECONDS (default 20). Exits non-zero
 # if any target crashed (after trying them all), leaving the input in fuzz/artifacts/TARGET/ (reproduce it with
 # `cargo fuzz run TARGET fuzz/artifacts/TARGET/crash-…` and make it a regression test).
-# Longer runs: FUZZ_SECONDS=3600 bash fuzz/smoke.sh, or one target: bash fuzz/smoke.sh plan_file
+# Longer runs: FUZZ_SECONDS=3600 FUZZ_SEED=0 bash fuzz/smoke.sh (seed 0: a new random seed each
+# run; CI uses a fixed seed so the same commit fuzzes the same way), or one target: bash fuzz/smoke.sh plan_file
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -34,7 +35,7 @@ for t in "${targets[@]}"; do
   mkdir -p "artifacts/$t"
   # -rss_limit_mb: a reader that balloons on a small input (a zip bomb) is a crash too.
   cargo fuzz run --sanitizer none "${FEATURES[@]}" "$t" "corpus/$t" -- \
-    -max_total_time="$SECONDS_EACH" -rss_limit_mb=1024 -timeout=10 \
+    -max_total_time="$SECONDS_EACH" -seed="${FUZZ_SEED:-1}" -rss_limit_mb=1024 -timeout=10 \
     -artifact_prefix="artifacts/$t/" -print_final_stats=1 2>&1 \
     | grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+== ERROR|thread .* panicked|.*SUMMARY)' || true
   if compgen -G "artifacts/$t/crash-*" >/dev/null || compgen -G "artifacts/$t/oom-*" >/dev/null || compgen -G "artifacts/$t/timeout-*" >/dev/null; then
