@@ -199,8 +199,9 @@ async fn medicines_activity(
         activity: Vec::new(),
         problems: Vec::new(),
     };
-    if let Some(plan) = store.load_plan().await? {
-        inhaler_activity(store, table, &plan.info.icb, &mut out).await?;
+    // Only the ICB code: loading the whole plan (with every register's figures) is not needed.
+    if let Some(icb) = store.plan_icb().await? {
+        inhaler_activity(store, table, &icb, &mut out).await?;
     }
     gas_activity(&store.gas_returns(None).await?, &mut out);
     Ok(out)

@@ -170,6 +170,19 @@ impl Store {
         })
     }
 
+    /// The ICB of the stored plan, without loading the plan (the footprint needs only this).
+    pub async fn plan_icb(&self) -> Result<Option<OdsCode>> {
+        let Some(row) = sqlx::query("SELECT icb FROM plans")
+            .fetch_optional(self.pool())
+            .await?
+        else {
+            return Ok(None);
+        };
+        OdsCode::parse(&row.try_get::<String, _>("icb")?)
+            .map(Some)
+            .map_err(|e| crate::corrupt("plan ICB code", e))
+    }
+
     /// The stored plan, or `None` in an empty database. Metric values recorded since the plan
     /// was loaded are returned as the plan's data points too.
     pub async fn load_plan(&self) -> Result<Option<Plan>> {
