@@ -45,11 +45,21 @@ pub const INHALER_OPTIONAL: &[&str] = &["propellant", "class_default"];
 
 /// The built-in table, extended (and, code by code, overridden) by the user's files.
 pub fn inhaler_table(extra: &[&Path]) -> Result<InhalerTable, IngestError> {
-    let mut table = InhalerTable::new(read_inhalers("built-in inhaler table", BUILT_IN_INHALERS)?);
+    let mut table = built_in_table()?;
     for path in extra {
         table.extend(read_inhaler_file(path)?);
     }
     Ok(table)
+}
+
+/// The shipped table, parsed once per process: every inhaler page and footprint starts from it.
+fn built_in_table() -> Result<InhalerTable, IngestError> {
+    static TABLE: std::sync::OnceLock<InhalerTable> = std::sync::OnceLock::new();
+    if let Some(table) = TABLE.get() {
+        return Ok(table.clone());
+    }
+    let table = InhalerTable::new(read_inhalers("built-in inhaler table", BUILT_IN_INHALERS)?);
+    Ok(TABLE.get_or_init(|| table).clone())
 }
 
 /// Reads a user's inhaler product CSV (the columns of [`INHALER_COLUMNS`]).
