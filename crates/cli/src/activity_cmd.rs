@@ -11,7 +11,7 @@ use greenplan_core::period::FinancialYear;
 use greenplan_core::quantity::with_thousands;
 use greenplan_ingest::activity::{footprint_of_file, footprint_table_of_file};
 use greenplan_ingest::{IngestError, factors};
-use greenplan_service::footprint::{FootprintQuery, for_each_emission};
+use greenplan_service::footprint::{FootprintQuery, for_each_emission, with_named_years};
 use greenplan_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -189,14 +189,7 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
     }
     all_factors.extend(extra_factors.iter().cloned());
     let mut factor_set = FactorSet::new(all_factors);
-    let mut editions = store.edition_years().await?;
-    for e in factor_set.editions() {
-        if !editions.iter().any(|(n, _)| n == e)
-            && let Some(y) = e.rsplit('-').next().and_then(|y| y.parse().ok())
-        {
-            editions.push((e.to_string(), y));
-        }
-    }
+    let editions = with_named_years(store.edition_years().await?, &factor_set);
     if let Some(e) = &args.edition
         && !factor_set.has_edition(e)
     {

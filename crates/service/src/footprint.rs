@@ -82,14 +82,7 @@ pub async fn for_each_emission(
     factors.extend(query.extra_factors.iter().cloned());
     factors.extend(medicines.factors);
     let factors = FactorSet::new(factors);
-    let mut editions = store.edition_years().await?;
-    for e in factors.editions() {
-        if !editions.iter().any(|(n, _)| n == e)
-            && let Some(y) = e.rsplit('-').next().and_then(|y| y.parse().ok())
-        {
-            editions.push((e.to_string(), y));
-        }
-    }
+    let editions = with_named_years(store.edition_years().await?, &factors);
     let wanted = |e: &Emission| {
         query.year.is_none_or(|y| e.year == y)
             && query
@@ -165,6 +158,22 @@ fn problem(a: &Activity, p: &RowProblem) -> String {
         "{} row {} ({}): {}",
         a.origin.source, a.origin.row, p.column, p.message
     )
+}
+
+/// The stored editions' years, with a year for each other edition of `factors` whose name
+/// ends in one (`my-factors-2024`), so rows can choose it by period.
+pub fn with_named_years(
+    mut editions: Vec<(String, i32)>,
+    factors: &FactorSet,
+) -> Vec<(String, i32)> {
+    for e in factors.editions() {
+        if !editions.iter().any(|(n, _)| n == e)
+            && let Some(y) = e.rsplit('-').next().and_then(|y| y.parse().ok())
+        {
+            editions.push((e.to_string(), y));
+        }
+    }
+    editions
 }
 
 /// The inhaler product table in force: the one shipped with greenplan, the ICS's own figures
