@@ -675,11 +675,16 @@ pub fn read_sheet(path: &Path) -> Result<Vec<Row>, IngestError> {
             .as_deref(),
         Some("xlsx" | "xlsm")
     );
+    // calamine can panic on a damaged workbook (a cell reference too long to be one overflows
+    // its column arithmetic; a short sector in an .xls trips an assertion): refuse the file
+    // instead. The release profile keeps calamine's overflow checks on, so a damaged
+    // reference is refused there too rather than wrapped into a wrong column.
     if xlsx {
         check_expanded_size(path).map_err(refused)?;
-        return read_xlsx_sheet(path).map_err(refused);
+        return std::panic::catch_unwind(|| read_xlsx_sheet(path))
+            .unwrap_or_else(|_| Err(DAMAGED_WORKBOOK.to_string()))
+            .map_err(refused);
     }
-    // calamine can panic on a damaged .xls or .ods: refuse the file instead.
     std::panic::catch_unwind(|| read_other_workbook(path))
         .unwrap_or_else(|_| Err(DAMAGED_WORKBOOK.to_string()))
         .map_err(refused)

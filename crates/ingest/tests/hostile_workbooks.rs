@@ -93,3 +93,89 @@ fn a_csv_named_xlsx_is_told_to_be_saved_again() {
         "{message}"
     );
 }
+
+/// `bytes` (an XLSX) with every occurrence of `from` in its first worksheet replaced by `to`.
+fn with_sheet_text_replaced(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let mut book = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..book.len() {
+        let mut part = book.by_index(i).unwrap();
+        let name = part.name().unwrap().to_string();
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut part, &mut text).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            text = String::from_utf8(text)
+                .unwrap()
+                .replace(from, to)
+                .into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&text).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// Found by the activity_xlsx fuzzer (CI, stop 11): a cell reference of 20 letters overflows
+/// calamine's column arithmetic, which panicked inside the reader. It is a damaged workbook.
+#[test]
+fn a_cell_reference_too_long_to_be_one_is_a_damaged_workbook() {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "organisation").unwrap();
+    sheet.write_string(1, 0, "RTG").unwrap();
+    let good = book.save_to_buffer().unwrap();
+    let (_dir, path) = saved("good.xlsx", &good);
+    assert_eq!(
+        read_sheet(&path).unwrap().len(),
+        2,
+        "the undamaged file reads"
+    );
+    let bad = with_sheet_text_replaced(&good, "r=\"A2\"", "r=\"AAAAAAAAAAAAAAAAAAAA2\"");
+    let (_dir, path) = saved("return.xlsx", &bad);
+    let message = refusal(&path);
+    assert!(
+        message.contains("the workbook is damaged") && message.contains("save it again"),
+        "{message}"
+    );
+}
+
+/// A compound-file (.xls) header whose FAT sector is cut short after 3 bytes: calamine asserts
+/// that a sector holds whole 4-byte entries, so this panicked inside the reader (the fuzzers
+/// found the same assertion and an out-of-range slice from mutated official .xls files).
+fn cut_short_xls() -> Vec<u8> {
+    let mut header = vec![0u8; 512];
+    header[..8].copy_from_slice(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
+    header[26..28].copy_from_slice(&3u16.to_le_bytes()); // major version 3
+    header[28..30].copy_from_slice(&0xFFFEu16.to_le_bytes()); // little-endian
+    header[30..32].copy_from_slice(&9u16.to_le_bytes()); // 512-byte sectors
+    header[32..34].copy_from_slice(&6u16.to_le_bytes()); // 64-byte mini sectors
+    header[44..48].copy_from_slice(&1u32.to_le_bytes()); // one FAT sector…
+    header[68..72].copy_from_slice(&0xFFFF_FFFEu32.to_le_bytes()); // no DIFAT chain
+    for entry in header[76..].chunks_mut(4) {
+        entry.copy_from_slice(&0xFFFF_FFFFu32.to_le_bytes());
+    }
+    header[76..80].copy_from_slice(&0u32.to_le_bytes()); // …at sector 0, which has 3 bytes
+    header.extend_from_slice(&[1, 2, 3]);
+    header
+}
+
+#[test]
+fn a_cut_short_xls_is_a_damaged_workbook() {
+    let (_dir, path) = saved("return.xls", &cut_short_xls());
+    let message = refusal(&path);
+    assert!(message.contains("the workbook is damaged"), "{message}");
+}
+
+#[test]
+fn a_cut_short_xls_factor_file_is_a_damaged_workbook() {
+    let (_dir, path) = saved(
+        "uk-ghg-conversion-factors-2019-flat-file.xls",
+        &cut_short_xls(),
+    );
+    let message = match greenplan_ingest::factors::read_flat_file(&path, None) {
+        Ok(_) => panic!("read a factor file from a damaged workbook"),
+        Err(e) => e.to_string(),
+    };
+    assert!(message.contains("the workbook is damaged"), "{message}");
+}
