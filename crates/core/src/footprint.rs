@@ -648,6 +648,30 @@ impl<'a> Resolver<'a> {
         chosen
     }
 
+    /// A year's editions supplement each other: an activity the year's chosen edition lacks
+    /// (a waste route the official file publishes no factor for, say) resolves in another
+    /// edition of the same year (`rtg-waste-2023` beside `uk-2023`), the first that has it.
+    /// Only for editions chosen by year: a row or a run that names its edition gets that one.
+    /// The emission's factor keeps its own edition, so the figure still traces to it.
+    fn same_year_supplement(&mut self, a: &ActivityRef<'_>, chosen: usize) -> Option<usize> {
+        if self.pinned.is_some() || a.edition.is_some() {
+            return None;
+        }
+        let name = self.names[chosen].clone();
+        let year = self.editions.iter().find(|(n, _)| **n == *name)?.1;
+        let others: Vec<String> = self
+            .editions
+            .iter()
+            .filter(|(n, y)| *y == year && **n != *name)
+            .map(|(n, _)| n.clone())
+            .collect();
+        others.iter().find_map(|other| {
+            let edition = self.intern(other);
+            let at = self.resolve(a.activity, a.unit, edition);
+            self.resolved[at].is_ok().then_some(at)
+        })
+    }
+
     fn intern(&mut self, edition: &str) -> usize {
         match self.names.iter().position(|n| **n == *edition) {
             Some(i) => i,
@@ -694,7 +718,12 @@ impl<'a> Resolver<'a> {
                     .into(),
             )
         })?;
-        let main = self.resolve(a.activity, a.unit, edition);
+        let mut main = self.resolve(a.activity, a.unit, edition);
+        if self.resolved[main].is_err()
+            && let Some(other) = self.same_year_supplement(a, edition)
+        {
+            main = other;
+        }
         if let Err(e) = &self.resolved[main] {
             return Err(row_error("activity", e.to_string()));
         }
@@ -812,6 +841,39 @@ mod tests {
             activity: None,
             category: None,
             source: "test".into(),
+        }
+    }
+
+    /// A custom edition of the same year supplements the official one both ways; a row that
+    /// names its edition gets only that edition.
+    #[test]
+    fn a_years_editions_supplement_each_other() {
+        let mut route = gas_factor();
+        route.edition = "rtg-waste-2023".into();
+        route.levels = vec!["waste-high-temperature-incineration".into()];
+        route.activity = Some("waste-high-temperature-incineration".into());
+        route.unit_text = "tonnes".into();
+        route.unit = "tonnes".parse().unwrap();
+        let set = FactorSet::new(vec![gas_factor(), route]);
+        // Either order of the year's editions: each row finds its factor.
+        for editions in [
+            vec![
+                ("rtg-waste-2023".to_string(), 2023),
+                ("uk-2023".to_string(), 2023),
+            ],
+            vec![
+                ("uk-2023".to_string(), 2023),
+                ("rtg-waste-2023".to_string(), 2023),
+            ],
+        ] {
+            let mut resolver = Resolver::new(&set, editions);
+            let gas = resolver.emission(&activity("RTG", "1000", "kWh (Gross CV)"));
+            assert_eq!(gas.unwrap().factor, 0);
+            let mut waste = activity("RTG", "10", "tonnes");
+            waste.activity = "waste-high-temperature-incineration".into();
+            assert_eq!(resolver.emission(&waste).unwrap().factor, 1);
+            waste.edition = Some("uk-2023".into());
+            assert_eq!(resolver.emission(&waste).unwrap_err().column, "activity");
         }
     }
 

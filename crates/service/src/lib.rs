@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod footprint;
+pub mod registers;
 pub mod tools;
 
 use greenplan_core::activity::Activity;

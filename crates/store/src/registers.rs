@@ -307,33 +307,50 @@ impl Store {
         &self,
         year: Option<FinancialYear>,
     ) -> Result<Vec<Activity>> {
-        // The example records shipped with the built-in plan show what the registers compute;
-        // they are illustrative, so they never count in a footprint a board signs off.
+        let mut activities = Vec::new();
+        for register in register::footprint::CARRYING_ACTIVITY {
+            // The example records shipped with the built-in plan show what the registers
+            // compute; they are illustrative, so they never count in a footprint a board
+            // signs off.
+            activities.extend(self.register_activities(register, false).await?);
+        }
+        activities.retain(|a| year.is_none_or(|y| a.financial_year() == y));
+        Ok(activities)
+    }
+
+    /// The activity rows of one register's live records (none for a register that carries
+    /// no activity); with `examples`, the example records' too (the register's own page
+    /// shows what every record it lists comes to).
+    pub async fn register_activities(
+        &self,
+        register: &'static Register,
+        examples: bool,
+    ) -> Result<Vec<Activity>> {
         let rows = |register: &'static Register| async move {
             Ok::<_, StoreError>(
                 self.register_records(register, false)
                     .await?
                     .into_iter()
-                    .filter(|s| s.created_by != EXAMPLE_DATA_ACTOR)
+                    .filter(|s| examples || s.created_by != EXAMPLE_DATA_ACTOR)
                     .map(|s| (s.id, s.record))
                     .collect::<Vec<_>>(),
             )
         };
-        let vehicles: Vec<Record> = rows(&register::fleet::VEHICLES)
-            .await?
-            .into_iter()
-            .map(|(_, r)| r)
-            .collect();
-        let mut activities =
-            register::footprint::fleet(&vehicles, &rows(&register::fleet::MILEAGE).await?);
-        activities.extend(register::footprint::waste(
-            &rows(&register::waste::STREAMS).await?,
-        ));
-        activities.extend(register::footprint::spend(
-            &rows(&register::procurement::SPEND).await?,
-        ));
-        activities.retain(|a| year.is_none_or(|y| a.financial_year() == y));
-        Ok(activities)
+        use register::{fleet, footprint, procurement, waste};
+        Ok(if std::ptr::eq(register, &fleet::MILEAGE) {
+            let vehicles: Vec<Record> = rows(&fleet::VEHICLES)
+                .await?
+                .into_iter()
+                .map(|(_, r)| r)
+                .collect();
+            footprint::fleet(&vehicles, &rows(register).await?)
+        } else if std::ptr::eq(register, &waste::STREAMS) {
+            footprint::waste(&rows(register).await?)
+        } else if std::ptr::eq(register, &procurement::SPEND) {
+            footprint::spend(&rows(register).await?)
+        } else {
+            Vec::new()
+        })
     }
 }
 

@@ -16,9 +16,13 @@ use axum::response::{IntoResponse, Redirect};
 use greenplan_core::access::Access;
 use greenplan_core::ods::OdsCode;
 use greenplan_core::plan::Plan;
+use greenplan_core::quantity::with_thousands;
+use greenplan_core::register::footprint::RegisterCarbon;
 use greenplan_core::register::{self, FieldKind, Figure, Record, Register};
 use greenplan_ingest::RowError;
-use greenplan_store::StoredRecord;
+use greenplan_service::registers::register_carbon;
+use greenplan_store::{EXAMPLE_DATA_ACTOR, StoredRecord};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::io::Write;
@@ -117,7 +121,64 @@ struct ListPage {
     q: String,
     archived: bool,
     figures: Vec<FigureRow>,
+    carbon: Option<CarbonView>,
     can_write: bool,
+}
+
+/// The register's emissions (fleet, waste, spend), as the page shows them.
+pub struct CarbonView {
+    /// Year, tCO2e, rows, rows not converted, tonnes, tCO2e per tonne.
+    pub years: Vec<[String; 6]>,
+    /// Waste: year, route, tonnes, tCO2e, tCO2e per tonne, the factor (when missing).
+    pub routes: Vec<[String; 6]>,
+    pub not_converted: Vec<String>,
+    /// How many example records (not counted in the footprint) the figures include.
+    pub examples: usize,
+    pub waste: bool,
+}
+
+impl CarbonView {
+    fn of(carbon: RegisterCarbon, examples: usize, waste: bool) -> Self {
+        let t = |kg: Decimal| with_thousands(kg / Decimal::ONE_THOUSAND, 1);
+        let per_tonne = |v: Option<Decimal>| v.map_or_else(String::new, |v| with_thousands(v, 3));
+        Self {
+            years: carbon
+                .years
+                .iter()
+                .map(|y| {
+                    [
+                        y.year.to_string(),
+                        t(y.kgco2e),
+                        y.rows.to_string(),
+                        y.not_converted.to_string(),
+                        y.tonnes.map_or_else(String::new, number),
+                        per_tonne(y.tco2e_per_tonne),
+                    ]
+                })
+                .collect(),
+            routes: carbon
+                .routes
+                .iter()
+                .map(|r| {
+                    [
+                        r.year.to_string(),
+                        r.route.to_string(),
+                        number(r.tonnes),
+                        r.kgco2e.map_or_else(|| "no factor".to_string(), t),
+                        per_tonne(r.tco2e_per_tonne()),
+                        if r.kgco2e.is_none() {
+                            r.factor.clone()
+                        } else {
+                            String::new()
+                        },
+                    ]
+                })
+                .collect(),
+            not_converted: carbon.not_converted,
+            examples,
+            waste,
+        }
+    }
 }
 
 /// How many fields the list shows (the rest are on the edit page and in exports).
@@ -169,6 +230,20 @@ pub async fn list(
         .map(|s| s.record.clone())
         .collect();
     let figures = figure_rows(register, &live, organisation.as_ref());
+    let examples = stored
+        .iter()
+        .filter(|s| s.archived_at.is_none() && s.created_by == EXAMPLE_DATA_ACTOR)
+        .filter(|s| organisation.is_none() || s.record.organisation() == organisation)
+        .count();
+    let carbon = register_carbon(&state.store, register, organisation.as_ref())
+        .await?
+        .map(|c| {
+            CarbonView::of(
+                c,
+                examples,
+                std::ptr::eq(register, &register::waste::STREAMS),
+            )
+        });
     let choices = choice_field
         .map(|f| match f.kind {
             FieldKind::Choice(cs) => cs
@@ -206,6 +281,7 @@ pub async fn list(
         q: filter.q,
         archived,
         figures,
+        carbon,
         can_write: access
             .as_ref()
             .is_some_and(|a| !a.contributing_organisations(&plan).is_empty()),

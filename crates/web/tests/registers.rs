@@ -394,3 +394,105 @@ async fn the_index_lists_every_register_and_filters_work() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// The waste register's page works out its carbon with the official factors: by year, with
+/// tCO2e per tonne only when every row converted, and by route, naming the factor a route
+/// without one needs; importing that factor completes the year.
+#[tokio::test]
+async fn waste_carbon_per_tonne_follows_the_official_factors() {
+    use greenplan_core::category::{NhsCategory, Scope};
+    use greenplan_core::factor::{Factor, GasParts};
+    use rust_decimal::Decimal;
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let file = greenplan_ingest::factors::read_flat_file(
+        std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/ghg-conversion-factors/uk-ghg-conversion-factors-2023-flat-file.xlsx"
+        )),
+        None,
+    )
+    .unwrap();
+    site.store
+        .replace_edition(&file.edition, file.year, "2023.xlsx", &file.factors)
+        .await
+        .unwrap();
+    let (rtg, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    let csv = "organisation,period_start,period_end,stream,route,tonnes,transport_miles\n\
+               RTG,2023-04-01,2024-03-31,domestic,energy-from-waste,100,1000\n\
+               RTG,2023-04-01,2024-03-31,domestic,landfill,50,\n\
+               RTG,2023-04-01,2024-03-31,clinical-infectious,high-temperature-incineration,10,\n";
+    let (ct, body) = multipart_body(
+        &[("csrf_token", &csrf)],
+        Some(("file", "waste.csv", csv.as_bytes())),
+    );
+    let reply = site
+        .post_multipart("/registers/waste-streams/import", &rtg, &ct, body)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    let set = site.store.factor_set(None).await.unwrap();
+    let kg = |activity: &str, unit: &str| -> Decimal {
+        let i = set
+            .resolve(activity, &unit.parse().unwrap(), "uk-2023")
+            .unwrap();
+        set.get(i).unwrap().kgco2e
+    };
+    let converted = dec("100") * kg("waste-combustion", "tonnes")
+        + dec("50") * kg("waste-landfill", "tonnes")
+        + dec("1000") * kg(register::waste::TRANSPORT_FACTOR, "miles");
+    let page = site.get("/registers/waste-streams", None).await;
+    let tco2e = greenplan_core::quantity::with_thousands(converted / dec("1000"), 1);
+    assert!(
+        page.body.contains(&format!(
+            "<td class=\"nhsuk-table__cell\">2023/24</td><td class=\"nhsuk-table__cell nhsuk-table__cell--numeric\">{tco2e}</td>"
+        )),
+        "{}",
+        page.body
+    );
+    // The incinerated 10 t have no official factor: no figure per tonne for the year, and
+    // the factor to import is named.
+    assert!(page.body.contains("incomplete"));
+    assert!(
+        page.body
+            .contains("import a factor named <code>waste-high-temperature-incineration</code>")
+    );
+    assert!(page.body.contains("1 rows the factors could not convert"));
+
+    // The contractor's figure, as a custom factor: 1,000 kgCO2e a tonne (illustrative).
+    let incineration = Factor {
+        edition: "rtg-waste-2023".into(),
+        scope: Scope::Scope3,
+        levels: vec!["waste-high-temperature-incineration".into()],
+        column_text: None,
+        unit_text: "tonnes".into(),
+        unit: "tonnes".parse().unwrap(),
+        kgco2e: dec("1000"),
+        gases: GasParts::default(),
+        activity: Some("waste-high-temperature-incineration".into()),
+        category: Some(NhsCategory::Waste),
+        source: "test: contractor's figure".into(),
+    };
+    site.store
+        .upsert_custom_factors("test", &[incineration])
+        .await
+        .unwrap();
+    let page = site.get("/registers/waste-streams", None).await;
+    let per_tonne = ((converted + dec("10000")) / dec("1000") / dec("160")).round_dp(3);
+    assert!(
+        page.body.contains(&format!(
+            "<td class=\"nhsuk-table__cell nhsuk-table__cell--numeric\">{per_tonne:.3}</td></tr>"
+        )),
+        "{per_tonne}: {}",
+        page.body
+    );
+    assert!(!page.body.contains("could not convert"));
+    // High-temperature incineration: 10 t at 1 t a tonne.
+    assert!(page.body.contains(
+        "<td class=\"nhsuk-table__cell\">High-temperature incineration</td><td class=\"nhsuk-table__cell nhsuk-table__cell--numeric\">10</td><td class=\"nhsuk-table__cell nhsuk-table__cell--numeric\">10.0</td><td class=\"nhsuk-table__cell nhsuk-table__cell--numeric\">1.000</td>"
+    ));
+}
+
+fn dec(s: &str) -> rust_decimal::Decimal {
+    s.parse().unwrap()
+}

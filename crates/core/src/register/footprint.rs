@@ -4,8 +4,9 @@
 //! back to the record it came from.
 
 use super::{Record, Register, fleet, procurement, waste};
-use crate::activity::{Activity, RowRef};
+use crate::activity::{Activity, RowProblem, RowRef};
 use crate::category::NhsCategory;
+use crate::footprint::Emission;
 use crate::period::FinancialYear;
 use crate::unit::{Unit, UnitKind};
 use chrono::NaiveDate;
@@ -158,4 +159,131 @@ pub fn spend(lines: &[(i64, Record)]) -> Vec<Activity> {
             Some(activity)
         })
         .collect()
+}
+
+/// The registers whose records carry activity into the footprint.
+pub const CARRYING_ACTIVITY: [&Register; 3] =
+    [&fleet::MILEAGE, &waste::STREAMS, &procurement::SPEND];
+
+/// A register's activity rows, each with what the conversion factors made of it.
+pub type Converted = (Activity, Result<Emission, RowProblem>);
+
+/// What a register's activity comes to, for its page: the emissions of each financial year
+/// and, for waste, each disposal route's tonnes and carbon per tonne.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegisterCarbon {
+    /// Latest year first.
+    pub years: Vec<YearCarbon>,
+    /// Waste only: one line per year and route, latest year first.
+    pub routes: Vec<RouteCarbon>,
+    /// Rows the factors could not convert, as `register … record N (column): why`.
+    pub not_converted: Vec<String>,
+}
+
+/// One financial year of a register's emissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YearCarbon {
+    pub year: FinancialYear,
+    /// Location-based kgCO2e of the rows that converted.
+    pub kgco2e: Decimal,
+    pub rows: usize,
+    pub not_converted: usize,
+    /// Waste: the tonnes of the year, and tCO2e per tonne (disposal and collection together)
+    /// when every row of the year converted: a partial figure per tonne would flatter.
+    pub tonnes: Option<Decimal>,
+    pub tco2e_per_tonne: Option<Decimal>,
+}
+
+/// One waste disposal route in one year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteCarbon {
+    pub year: FinancialYear,
+    pub route: &'static str,
+    pub tonnes: Decimal,
+    /// Disposal kgCO2e; `None` while the route has no factor for some of its tonnes.
+    pub kgco2e: Option<Decimal>,
+    /// The factor the route resolves against (to import, when it is missing).
+    pub factor: String,
+}
+
+impl RouteCarbon {
+    /// tCO2e per tonne of the route's disposal (kgCO2e per kg, the same number).
+    pub fn tco2e_per_tonne(&self) -> Option<Decimal> {
+        let kg = self.kgco2e?;
+        (!self.tonnes.is_zero()).then(|| kg / Decimal::ONE_THOUSAND / self.tonnes)
+    }
+}
+
+/// Sums converted register rows by financial year (and, for waste tonnes, by route).
+pub fn summarise(lines: &[Converted]) -> RegisterCarbon {
+    use std::collections::BTreeMap;
+    let mut years: BTreeMap<FinancialYear, YearCarbon> = BTreeMap::new();
+    let mut routes: BTreeMap<(FinancialYear, &'static str), RouteCarbon> = BTreeMap::new();
+    let mut not_converted = Vec::new();
+    for (activity, outcome) in lines {
+        let year = activity.financial_year();
+        let entry = years.entry(year).or_insert_with(|| YearCarbon {
+            year,
+            kgco2e: Decimal::ZERO,
+            rows: 0,
+            not_converted: 0,
+            tonnes: None,
+            tco2e_per_tonne: None,
+        });
+        entry.rows += 1;
+        match outcome {
+            Ok(e) => entry.kgco2e += e.kgco2e,
+            Err(p) => {
+                entry.not_converted += 1;
+                not_converted.push(format!(
+                    "{} ({}): {}",
+                    activity.origin.source, p.column, p.message
+                ));
+            }
+        }
+        let Some(route) = waste_route(activity) else {
+            continue;
+        };
+        *entry.tonnes.get_or_insert(Decimal::ZERO) += activity.quantity;
+        let line = routes
+            .entry((year, route.label))
+            .or_insert_with(|| RouteCarbon {
+                year,
+                route: route.label,
+                tonnes: Decimal::ZERO,
+                kgco2e: Some(Decimal::ZERO),
+                factor: activity.activity.clone(),
+            });
+        line.tonnes += activity.quantity;
+        line.kgco2e = match (line.kgco2e, outcome) {
+            (Some(kg), Ok(e)) => Some(kg + e.kgco2e),
+            _ => None,
+        };
+    }
+    for y in years.values_mut() {
+        y.tco2e_per_tonne = y
+            .tonnes
+            .filter(|t| !t.is_zero() && y.not_converted == 0)
+            .map(|t| y.kgco2e / Decimal::ONE_THOUSAND / t);
+    }
+    RegisterCarbon {
+        years: years.into_values().rev().collect(),
+        routes: routes.into_values().rev().collect(),
+        not_converted,
+    }
+}
+
+/// The disposal route of a waste register's tonnes row (collection miles have none).
+fn waste_route(activity: &Activity) -> Option<&'static super::Choice> {
+    if !activity
+        .origin
+        .source
+        .starts_with(&*format!("register {} ", waste::STREAMS.slug))
+        || activity.unit.kind != UnitKind::Tonne
+    {
+        return None;
+    }
+    waste::ROUTES
+        .iter()
+        .find(|r| waste::route_factor(r.slug) == activity.activity)
 }

@@ -363,3 +363,128 @@ fn every_register_starts_with_the_organisation_and_names_real_fields() {
         assert_eq!(find(r.slug).unwrap().slug, r.slug);
     }
 }
+
+/// Waste carbon per tonne: by route where the route has a factor, and for the year only when
+/// every row of the year converted.
+#[test]
+fn waste_carbon_is_summed_by_year_and_route() {
+    use crate::activity::RowProblem;
+    use crate::category::{NhsCategory, Scope};
+    use crate::footprint::Emission;
+    let row = |start: &str, end: &str, route: &str, tonnes: &str, miles: &str| {
+        record(
+            &waste::STREAMS,
+            &[
+                ("organisation", "RFS"),
+                ("period_start", start),
+                ("period_end", end),
+                ("stream", "clinical-infectious"),
+                ("route", route),
+                ("tonnes", tonnes),
+                ("transport_miles", miles),
+            ],
+        )
+    };
+    let streams = vec![
+        (
+            1,
+            row(
+                "2024-04-01",
+                "2025-03-31",
+                "energy-from-waste",
+                "300",
+                "3000",
+            ),
+        ),
+        (
+            2,
+            row("2024-04-01", "2025-03-31", "landfill", "100", "1000"),
+        ),
+        (
+            3,
+            row(
+                "2025-04-01",
+                "2026-03-31",
+                "energy-from-waste",
+                "200",
+                "2000",
+            ),
+        ),
+        (
+            4,
+            row(
+                "2025-04-01",
+                "2026-03-31",
+                "high-temperature-incineration",
+                "50",
+                "500",
+            ),
+        ),
+    ];
+    let activities = footprint::waste(&streams);
+    assert_eq!(activities.len(), 8, "tonnes and miles of each record");
+    // kg per unit: combustion 21.3 /t, landfill 500 /t, HGV 1.0 /mile; no incineration factor.
+    let per_unit = |a: &crate::activity::Activity| match a.activity.as_str() {
+        "waste-combustion" => Some(dec("21.3")),
+        "waste-landfill" => Some(dec("500")),
+        "waste-high-temperature-incineration" => None,
+        _ => Some(dec("1.0")),
+    };
+    let lines: Vec<footprint::Converted> = activities
+        .into_iter()
+        .map(|a| {
+            let outcome = per_unit(&a)
+                .map(|k| Emission {
+                    origin: a.origin.clone(),
+                    organisation: a.organisation.clone(),
+                    site: None,
+                    year: a.financial_year(),
+                    scope: Scope::Scope3,
+                    category: NhsCategory::Waste,
+                    factor: 0,
+                    quantity_in_factor_unit: a.quantity,
+                    kgco2e: a.quantity * k,
+                    market_kgco2e: a.quantity * k,
+                    gases: Default::default(),
+                })
+                .ok_or_else(|| RowProblem {
+                    column: "activity",
+                    message: "no factor `waste-high-temperature-incineration`".into(),
+                });
+            (a, outcome)
+        })
+        .collect();
+    let carbon = footprint::summarise(&lines);
+    let [y2526, y2425] = &carbon.years[..] else {
+        panic!("{:?}", carbon.years)
+    };
+    // 2024/25: 300 × 21.3 + 100 × 500 + 4,000 miles × 1.0 = 6,390 + 50,000 + 4,000 kg.
+    assert_eq!(y2425.kgco2e, dec("60390"));
+    assert_eq!(y2425.tonnes, Some(dec("400")));
+    assert_eq!(y2425.tco2e_per_tonne, Some(dec("0.150975")));
+    // 2025/26: the incinerated 50 t have no factor, so the year has no figure per tonne.
+    assert_eq!(y2526.not_converted, 1);
+    assert_eq!(y2526.kgco2e, dec("6760"), "4,260 + 2,500 miles");
+    assert_eq!(y2526.tco2e_per_tonne, None);
+    assert_eq!(carbon.not_converted.len(), 1);
+    assert!(
+        carbon.not_converted[0].starts_with("register waste-streams record 4 (activity)"),
+        "{:?}",
+        carbon.not_converted
+    );
+    let route = |year: i32, label: &str| {
+        carbon
+            .routes
+            .iter()
+            .find(|r| r.year == FinancialYear(year) && r.route == label)
+            .unwrap_or_else(|| panic!("no {label} in {year}"))
+    };
+    assert_eq!(route(2024, "Landfill").tco2e_per_tonne(), Some(dec("0.5")));
+    assert_eq!(
+        route(2025, "Energy from waste").tco2e_per_tonne(),
+        Some(dec("0.0213"))
+    );
+    let missing = route(2025, "High-temperature incineration");
+    assert_eq!((missing.tonnes, missing.kgco2e), (dec("50"), None));
+    assert_eq!(missing.factor, "waste-high-temperature-incineration");
+}
