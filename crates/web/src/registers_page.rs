@@ -17,10 +17,11 @@ use greenplan_core::access::Access;
 use greenplan_core::ods::OdsCode;
 use greenplan_core::plan::Plan;
 use greenplan_core::quantity::with_thousands;
+use greenplan_core::register::estates::PipelineAgainstGap;
 use greenplan_core::register::footprint::RegisterCarbon;
 use greenplan_core::register::{self, FieldKind, Figure, Record, Register};
 use greenplan_ingest::RowError;
-use greenplan_service::registers::register_carbon;
+use greenplan_service::registers::{estate_pipeline_against_gap, register_carbon};
 use greenplan_store::{EXAMPLE_DATA_ACTOR, StoredRecord};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -122,7 +123,48 @@ struct ListPage {
     archived: bool,
     figures: Vec<FigureRow>,
     carbon: Option<CarbonView>,
+    /// The estate pipeline only: lines of the comparison with the gap to target, or why
+    /// there is none.
+    against_gap: Option<Result<Vec<(String, String)>, String>>,
     can_write: bool,
+}
+
+/// The estate pipeline against the gap, as label and value lines.
+fn against_gap_lines(p: Option<PipelineAgainstGap>) -> Result<Vec<(String, String)>, String> {
+    let p = p.ok_or_else(|| {
+        "There is no NHS Carbon Footprint data yet: once activity for a year is imported (returns, registers), the pipeline is set against the gap to the national trajectory.".to_string()
+    })?;
+    let t = |v: Decimal| format!("{} tCO2e", with_thousands(v, 1));
+    Ok(vec![
+        (
+            format!("NHS Carbon Footprint, {} (baseline)", p.baseline.0),
+            t(p.baseline.1),
+        ),
+        (
+            format!("NHS Carbon Footprint, {} (latest)", p.latest.0),
+            t(p.latest.1),
+        ),
+        (
+            format!(
+                "National trajectory for {} (80% below the baseline)",
+                p.milestone.0
+            ),
+            t(p.milestone.1),
+        ),
+        ("Gap still to close, a year".to_string(), t(p.gap)),
+        (
+            format!(
+                "Expected annual saving of {} projects due by then (not cancelled, not yet in the footprint)",
+                p.projects
+            ),
+            t(p.pipeline),
+        ),
+        (
+            "Share of the gap the pipeline would close".to_string(),
+            p.share_of_gap()
+                .map_or_else(|| "no gap to close".to_string(), |s| format!("{s}%")),
+        ),
+    ])
 }
 
 /// The register's emissions (fleet, waste, spend), as the page shows them.
@@ -244,6 +286,13 @@ pub async fn list(
                 std::ptr::eq(register, &register::waste::STREAMS),
             )
         });
+    let against_gap = if std::ptr::eq(register, &register::estates::PIPELINE) {
+        Some(against_gap_lines(
+            estate_pipeline_against_gap(&state.store, organisation.as_ref()).await?,
+        ))
+    } else {
+        None
+    };
     let choices = choice_field
         .map(|f| match f.kind {
             FieldKind::Choice(cs) => cs
@@ -282,6 +331,7 @@ pub async fn list(
         archived,
         figures,
         carbon,
+        against_gap,
         can_write: access
             .as_ref()
             .is_some_and(|a| !a.contributing_organisations(&plan).is_empty()),

@@ -405,18 +405,7 @@ async fn waste_carbon_per_tonne_follows_the_official_factors() {
     use rust_decimal::Decimal;
     let db = TestDatabase::new();
     let site = site(&db, WebConfig::default()).await;
-    let file = greenplan_ingest::factors::read_flat_file(
-        std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/ghg-conversion-factors/uk-ghg-conversion-factors-2023-flat-file.xlsx"
-        )),
-        None,
-    )
-    .unwrap();
-    site.store
-        .replace_edition(&file.edition, file.year, "2023.xlsx", &file.factors)
-        .await
-        .unwrap();
+    official_2023_factors(&site.store).await;
     let (rtg, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
     let csv = "organisation,period_start,period_end,stream,route,tonnes,transport_miles\n\
                RTG,2023-04-01,2024-03-31,domestic,energy-from-waste,100,1000\n\
@@ -495,4 +484,108 @@ async fn waste_carbon_per_tonne_follows_the_official_factors() {
 
 fn dec(s: &str) -> rust_decimal::Decimal {
     s.parse().unwrap()
+}
+
+/// The official 2023 flat file, stored as edition uk-2023.
+async fn official_2023_factors(store: &greenplan_store::Store) {
+    let file = greenplan_ingest::factors::read_flat_file(
+        std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/ghg-conversion-factors/uk-ghg-conversion-factors-2023-flat-file.xlsx"
+        )),
+        None,
+    )
+    .unwrap();
+    store
+        .replace_edition(&file.edition, file.year, "2023.xlsx", &file.factors)
+        .await
+        .unwrap();
+}
+
+/// The estate pipeline's page sets the projects' savings against the gap between the latest
+/// NHS Carbon Footprint and the national trajectory (80% below the baseline by 2031/32).
+#[tokio::test]
+async fn the_estate_pipeline_is_set_against_the_gap_to_target() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let page = site.get("/registers/estates-pipeline", None).await;
+    assert!(
+        page.body
+            .contains("There is no NHS Carbon Footprint data yet")
+    );
+
+    official_2023_factors(&site.store).await;
+    let (rtg, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    let import = |path: &'static str, name: &'static str, csv: &'static str| {
+        let (ct, body) = multipart_body(
+            &[("csrf_token", &csrf)],
+            Some(("file", name, csv.as_bytes())),
+        );
+        let rtg = rtg.clone();
+        let site = &site;
+        async move {
+            let reply = site.post_multipart(path, &rtg, &ct, body).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        }
+    };
+    // Fleet diesel (Carbon Footprint): 40,000 litres in 2019/20, 30,000 in 2024/25.
+    import(
+        "/registers/fleet-mileage/import",
+        "fuel.csv",
+        "organisation,vehicle,period_start,period_end,fuel_litres\n\
+         RTG,AMB-1,2019-04-01,2020-03-31,40000\n\
+         RTG,AMB-1,2024-04-01,2025-03-31,30000\n",
+    )
+    .await;
+    import(
+        "/registers/estates-pipeline/import",
+        "pipeline.csv",
+        "organisation,project,measure,capital_cost,annual_tco2e_saving,funding_route,status,target_date\n\
+         RTG,Heat pumps,heat-pump,1000000,10,psds,funded,2026-09-30\n\
+         RTG,Old LEDs,led-lighting,50000,4,psds,complete,2024-06-30\n",
+    )
+    .await;
+    let set = site.store.factor_set(None).await.unwrap();
+    let i = set
+        .resolve("diesel", &"litres".parse().unwrap(), "uk-2023")
+        .unwrap();
+    let per_litre = set.get(i).unwrap().kgco2e;
+    let baseline = dec("40") * per_litre; // tonnes
+    let latest = dec("30") * per_litre;
+    let gap = latest - baseline * dec("0.2");
+    let t = |v: rust_decimal::Decimal| greenplan_core::quantity::with_thousands(v, 1);
+    let page = site
+        .get("/registers/estates-pipeline?organisation=RTG", None)
+        .await;
+    let row = |label: &str, value: String| {
+        format!(
+            "<th scope=\"row\" class=\"nhsuk-table__header\">{label}</th><td class=\"nhsuk-table__cell nhsuk-table__cell--numeric\">{value}</td>"
+        )
+    };
+    for expected in [
+        row(
+            "NHS Carbon Footprint, 2019/20 (baseline)",
+            format!("{} tCO2e", t(baseline)),
+        ),
+        row(
+            "NHS Carbon Footprint, 2024/25 (latest)",
+            format!("{} tCO2e", t(latest)),
+        ),
+        row(
+            "National trajectory for 2031/32 (80% below the baseline)",
+            format!("{} tCO2e", t(baseline * dec("0.2"))),
+        ),
+        row("Gap still to close, a year", format!("{} tCO2e", t(gap))),
+        // The LED project completed within 2024/25 is already in that year's footprint.
+        row(
+            "Expected annual saving of 1 projects due by then (not cancelled, not yet in the footprint)",
+            "10.0 tCO2e".to_string(),
+        ),
+        row(
+            "Share of the gap the pipeline would close",
+            format!("{}%", (dec("1000") / gap).round_dp(1)),
+        ),
+    ] {
+        assert!(page.body.contains(&expected), "{expected}\n{}", page.body);
+    }
 }

@@ -544,3 +544,82 @@ fn pipeline_metrics(records: &[Record], period: MetricPeriod) -> Vec<Figure> {
     }));
     out
 }
+
+/// The net zero estate pipeline against the gap it has to close: the latest year's NHS Carbon
+/// Footprint against the national trajectory's next milestone (80% below the baseline by
+/// 2032), and the expected annual savings of the projects not yet in that footprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineAgainstGap {
+    /// The baseline (the first year with footprint data, as the reports take it).
+    pub baseline: (FinancialYear, Decimal),
+    /// The latest year with footprint data, and its tCO2e.
+    pub latest: (FinancialYear, Decimal),
+    /// The milestone: its year and the tCO2e the trajectory allows then.
+    pub milestone: (FinancialYear, Decimal),
+    /// tCO2e a year still to cut from the latest year to reach the milestone (0 when below).
+    pub gap: Decimal,
+    /// Expected annual tCO2e saving of the projects counted, and how many.
+    pub pipeline: Decimal,
+    pub projects: usize,
+}
+
+impl PipelineAgainstGap {
+    /// The share of the gap the pipeline would close, in percent; `None` with no gap.
+    pub fn share_of_gap(&self) -> Option<Decimal> {
+        share(self.pipeline, self.gap)
+    }
+}
+
+/// Works out [`PipelineAgainstGap`] from the pipeline's records (already for one organisation,
+/// or all) and that organisation's (or the system's) Carbon Footprint by year, in tCO2e.
+///
+/// A project counts when it is not cancelled, its saving is not already in the latest year's
+/// footprint (it is not complete by then), and it is due by the milestone's year end.
+pub fn pipeline_against_gap(
+    projects: &[Record],
+    footprint: &[(FinancialYear, Decimal)],
+) -> Option<PipelineAgainstGap> {
+    use crate::category::Footprint;
+    use crate::period::Period;
+    use crate::target::{Baseline, national_targets, trajectory};
+    let baseline = *footprint.iter().min_by_key(|(y, _)| *y)?;
+    let latest = *footprint.iter().max_by_key(|(y, _)| *y)?;
+    let targets = national_targets(Footprint::CarbonFootprint);
+    let milestone_year = targets
+        .iter()
+        .filter_map(|t| match t {
+            crate::target::Target::PercentVsBaseline { period, .. } => period.financial_year(),
+            _ => None,
+        })
+        .find(|y| *y > latest.0)?;
+    let path = trajectory(
+        Some(&Baseline {
+            period: Period::FinancialYear { year: baseline.0 },
+            value: baseline.1,
+        }),
+        &targets,
+    )
+    .ok()?;
+    let allowed = path.at(milestone_year)?;
+    let counted: Vec<&Record> = projects
+        .iter()
+        .filter(|r| r.choice("status") != Some("cancelled"))
+        .filter(|r| {
+            let due = r.date("target_date");
+            let landed =
+                r.choice("status") == Some("complete") && due.is_some_and(|d| d <= latest.0.end());
+            !landed && due.is_some_and(|d| d <= milestone_year.end())
+        })
+        .collect();
+    Some(PipelineAgainstGap {
+        baseline,
+        latest,
+        milestone: (milestone_year, allowed),
+        gap: (latest.1 - allowed).max(Decimal::ZERO),
+        pipeline: counted
+            .iter()
+            .filter_map(|r| r.decimal("annual_tco2e_saving"))
+            .sum(),
+        projects: counted.len(),
+    })
+}

@@ -488,3 +488,50 @@ fn waste_carbon_is_summed_by_year_and_route() {
     assert_eq!((missing.tonnes, missing.kgco2e), (dec("50"), None));
     assert_eq!(missing.factor, "waste-high-temperature-incineration");
 }
+
+/// The pipeline against the gap: 10,000 t in 2019/20 allows 2,000 t by 2031/32 (80% less);
+/// 8,000 t in 2024/25 leaves 6,000 t a year to cut. Counted: a funded project due in 2026 and
+/// a project completed after the latest year; not: one complete within it (already in the
+/// footprint), a cancelled one and one due after the milestone.
+#[test]
+fn the_pipeline_is_set_against_the_gap_to_the_national_trajectory() {
+    let project = |name: &str, status: &str, due: &str, saving: &str| {
+        record(
+            &estates::PIPELINE,
+            &[
+                ("organisation", "RTG"),
+                ("project", name),
+                ("measure", "heat-pump"),
+                ("capital_cost", "1000000"),
+                ("annual_tco2e_saving", saving),
+                ("funding_route", "psds"),
+                ("status", status),
+                ("target_date", due),
+            ],
+        )
+    };
+    let projects = vec![
+        project("A", "funded", "2026-09-30", "1200"),
+        project("B", "complete", "2024-06-01", "500"),
+        project("C", "cancelled", "2026-01-01", "300"),
+        project("D", "idea", "2033-01-01", "400"),
+        project("E", "complete", "2025-09-01", "800"),
+    ];
+    let footprint = [
+        (FinancialYear(2019), dec("10000")),
+        (FinancialYear(2024), dec("8000")),
+    ];
+    let p = estates::pipeline_against_gap(&projects, &footprint).unwrap();
+    assert_eq!(p.milestone, (FinancialYear(2031), dec("2000")));
+    assert_eq!(p.gap, dec("6000"));
+    assert_eq!((p.pipeline, p.projects), (dec("2000"), 2));
+    assert_eq!(p.share_of_gap(), Some(dec("33.3")));
+    // Below the milestone already: no gap, no share.
+    let low = [
+        (FinancialYear(2019), dec("10000")),
+        (FinancialYear(2024), dec("1500")),
+    ];
+    let p = estates::pipeline_against_gap(&projects, &low).unwrap();
+    assert_eq!((p.gap, p.share_of_gap()), (dec("0"), None));
+    assert!(estates::pipeline_against_gap(&projects, &[]).is_none());
+}
