@@ -295,6 +295,20 @@ pub struct DataPoint {
     pub reference: Option<String>,
 }
 
+impl DataPoint {
+    /// A register's quarterly figure: part of the metric's history, but not rated or drawn
+    /// against its trajectory, whose targets are yearly. A quarter's count (training sessions,
+    /// new lease cars) is not comparable with a year's target; the register's figure for the
+    /// financial year is, and it is there beside the quarters.
+    pub fn is_register_quarter(&self) -> bool {
+        matches!(self.period, crate::period::Period::Quarter { .. })
+            && self
+                .reference
+                .as_deref()
+                .is_some_and(|r| r.starts_with(crate::register::POINT_REFERENCE))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseStudy {
     pub id: String,

@@ -28,6 +28,7 @@ pub fn metric_progress<'a>(
     let own: Vec<&DataPoint> = values
         .into_iter()
         .filter(|v| v.metric == metric.id && v.organisation == metric.organisation)
+        .filter(|v| !v.is_register_quarter())
         .collect();
     let latest = own
         .iter()

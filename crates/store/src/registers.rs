@@ -354,7 +354,7 @@ impl Store {
     }
 }
 
-/// A register's figures for financial years that feed one of `metric_ids`.
+/// A register's figures (financial years and quarters) that feed one of `metric_ids`.
 pub fn register_points(
     register: &'static Register,
     records: &[Record],
@@ -365,20 +365,27 @@ pub fn register_points(
         .into_iter()
         .filter_map(|f| {
             let metric = f.plan_metric.filter(|m| metric_ids.contains(m))?;
-            let MetricPeriod::Year(year) = f.period else {
-                return None;
+            // Quarters join the history; only years are rated (DataPoint::is_register_quarter).
+            let period = match f.period {
+                MetricPeriod::Year(year) => Period::FinancialYear { year },
+                MetricPeriod::Quarter(quarter) => Period::Quarter { quarter },
             };
             Some(DataPoint {
                 metric: metric.to_string(),
                 organisation: f.organisation.clone(),
-                period: Period::FinancialYear { year },
+                period,
                 value: f.value,
                 as_written: None,
                 note: Some(format!(
                     "From the register \"{}\": {}.",
                     register.title, f.working
                 )),
-                reference: Some(format!("register:{}:{}", register.slug, f.key)),
+                reference: Some(format!(
+                    "{}{}:{}",
+                    register::POINT_REFERENCE,
+                    register.slug,
+                    f.key
+                )),
             })
         })
         .collect()

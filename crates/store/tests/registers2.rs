@@ -95,6 +95,30 @@ async fn register_figures_join_the_plans_metrics() {
         from_register(&plan, "greener-nhs-core-training-uptake", 2025).value,
         dec("10698")
     );
+    // Quarters join the metric's history beside the year; the year is what is rated.
+    let quarters: Vec<&DataPoint> = plan
+        .data_points
+        .iter()
+        .filter(|d| d.metric == "lunch-and-learn-live-attendance" && d.is_register_quarter())
+        .collect();
+    assert!(!quarters.is_empty());
+    let in_quarters: Decimal = quarters
+        .iter()
+        .filter(|d| d.period.financial_year() == Some(FinancialYear(2025)))
+        .map(|d| d.value)
+        .sum();
+    assert_eq!(in_quarters, dec("163"), "the quarters add up to the year");
+    let metric = plan.metric("lunch-and-learn-live-attendance").unwrap();
+    let p = metric_progress(metric, &plan.data_points);
+    assert_eq!(
+        p.latest,
+        Some((
+            Period::FinancialYear {
+                year: FinancialYear(2025)
+            },
+            dec("163")
+        ))
+    );
     // These registers carry no activity for the footprint.
     let activities = s.register_footprint_activities(None).await.unwrap();
     assert!(

@@ -1163,6 +1163,7 @@ async fn metric_page(
                 .data_points
                 .iter()
                 .filter(|d| d.metric == id && d.organisation == metric.organisation)
+                .filter(|d| !d.is_register_quarter())
             {
                 if let Some(y) = d.period.financial_year() {
                     years.push(y);
@@ -1178,6 +1179,7 @@ async fn metric_page(
                         .filter(|d| {
                             d.metric == id
                                 && d.organisation == metric.organisation
+                                && !d.is_register_quarter()
                                 && d.period.financial_year() == Some(*y)
                         })
                         .max_by_key(|d| d.period.end())

@@ -245,6 +245,10 @@ pub struct FieldError {
 /// The checks of a register that involve more than one field (an end after its start…).
 pub type CrossCheck = fn(&Record) -> Vec<FieldError>;
 
+/// How a plan data point computed from a register names its origin:
+/// `register:<register>:<figure key>`.
+pub const POINT_REFERENCE: &str = "register:";
+
 /// What a register's metrics are computed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MetricPeriod {
