@@ -2,7 +2,7 @@
 // plan's figures; a community trust's estates lead adds a site and edits it and sees the
 // estate's LED share move; its fleet lead imports lease cars (a bad row first, named with its
 // row and column, then the fixed file); a contract is added to the procurement register and a
-// waste return imported. axe-core checks the index, list, add and import pages.
+// waste return imported, and its carbon shown. axe-core checks the index, list, add and import pages.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -170,4 +170,13 @@ test('a contract is added and a waste return imported', async () => {
   await page.getByLabel('Register file').setInputFiles(file('waste.csv', csv));
   await page.getByRole('button', { name: 'Import the file' }).click();
   await page.getByText('1 record imported from waste.csv').waitFor();
+  // The waste page works out its carbon; with no factor files loaded, every row is named as
+  // not converted, and the estate pipeline says it has no footprint to set itself against.
+  await page.goto('/registers/waste-streams?organisation=RY8');
+  await page.getByRole('heading', { name: 'Carbon' }).waitFor();
+  await page.getByText(/rows the factors could not convert/).waitFor();
+  await expectNoViolations('register-waste-carbon', '/registers/waste-streams');
+  await page.goto('/registers/estates-pipeline');
+  await page.getByRole('heading', { name: 'Against the gap to target' }).waitFor();
+  await expectNoViolations('register-estates-pipeline', '/registers/estates-pipeline');
 });

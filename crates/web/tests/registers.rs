@@ -486,22 +486,6 @@ fn dec(s: &str) -> rust_decimal::Decimal {
     s.parse().unwrap()
 }
 
-/// The official 2023 flat file, stored as edition uk-2023.
-async fn official_2023_factors(store: &greenplan_store::Store) {
-    let file = greenplan_ingest::factors::read_flat_file(
-        std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/ghg-conversion-factors/uk-ghg-conversion-factors-2023-flat-file.xlsx"
-        )),
-        None,
-    )
-    .unwrap();
-    store
-        .replace_edition(&file.edition, file.year, "2023.xlsx", &file.factors)
-        .await
-        .unwrap();
-}
-
 /// The estate pipeline's page sets the projects' savings against the gap between the latest
 /// NHS Carbon Footprint and the national trajectory (80% below the baseline by 2031/32).
 #[tokio::test]

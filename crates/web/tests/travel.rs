@@ -9,7 +9,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{HOST, Site, site};
+use common::{HOST, Site, official_2023_factors, site};
 use greenplan_store::testing::TestDatabase;
 use greenplan_web::WebConfig;
 
@@ -470,18 +470,7 @@ const SCHEME: &str = "organisation=RTG&name=Patient+portal&description=Letters+o
 async fn digital_schemes_are_assessed_with_their_factors_and_kept_to_their_organisation() {
     let db = TestDatabase::new();
     let site = site(&db, WebConfig::default()).await;
-    let file = greenplan_ingest::factors::read_flat_file(
-        std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/ghg-conversion-factors/uk-ghg-conversion-factors-2023-flat-file.xlsx"
-        )),
-        None,
-    )
-    .unwrap();
-    site.store
-        .replace_edition(&file.edition, file.year, "2023.xlsx", &file.factors)
-        .await
-        .unwrap();
+    official_2023_factors(&site.store).await;
     let (cookie, csrf) = site.sign_in(RTG).await;
     let reply = site
         .post(

@@ -192,6 +192,22 @@ impl Site {
     }
 }
 
+/// The official 2023 flat file, stored as edition uk-2023.
+pub async fn official_2023_factors(store: &greenplan_store::Store) {
+    let file = greenplan_ingest::factors::read_flat_file(
+        std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/ghg-conversion-factors/uk-ghg-conversion-factors-2023-flat-file.xlsx"
+        )),
+        None,
+    )
+    .unwrap();
+    store
+        .replace_edition(&file.edition, file.year, "2023.xlsx", &file.factors)
+        .await
+        .unwrap();
+}
+
 /// A widget factor of 2.5 kgCO2e each, as a custom factor so the test needs no factor file.
 pub async fn widget_factor(store: &greenplan_store::Store) {
     use greenplan_core::category::{NhsCategory, Scope};
