@@ -12,6 +12,7 @@ mod output;
 mod pathway_cmd;
 mod people_cmd;
 mod plan_cmd;
+mod registers_cmd;
 mod report_cmd;
 mod returns_cmd;
 
@@ -88,6 +89,10 @@ enum Command {
     /// Anaesthetic gas returns: import, and kgCO2e with a chosen GWP set.
     #[command(subcommand, name = "anaesthetic-gases")]
     AnaestheticGases(medicines_cmd::GasCommand),
+    /// Registers (sites, vehicles, contracts, spend, training…): records, figures, import and
+    /// export.
+    #[command(subcommand)]
+    Registers(registers_cmd::RegistersCommand),
     /// The plan's priority actions.
     #[command(subcommand)]
     Actions(plan_cmd::ActionsCommand),
@@ -175,6 +180,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Footprint(args) => activity_cmd::footprint(&store, args).await,
         Command::Prescribing(c) => medicines_cmd::run(&store, c).await,
         Command::AnaestheticGases(c) => medicines_cmd::gases(&store, c).await,
+        Command::Registers(c) => registers_cmd::run(&store, c).await,
         Command::Actions(c) => plan_cmd::actions(&store, c).await,
         Command::Returns(c) => returns_cmd::run(&store, c).await,
         Command::Pathway(args) => pathway_cmd::run(args),

@@ -3,12 +3,12 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
-use greenplan_store::testing::TestDatabase;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_greenplan");
+mod common;
+use common::{BIN, Env};
 
 fn factors_2023() -> PathBuf {
     PathBuf::from(concat!(
@@ -17,57 +17,7 @@ fn factors_2023() -> PathBuf {
     ))
 }
 
-struct Env {
-    db: TestDatabase,
-    dir: tempfile::TempDir,
-}
-
 impl Env {
-    fn new() -> Self {
-        Self {
-            db: TestDatabase::new(),
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .args(args)
-            .env("GREENPLAN_DB", &self.db.url)
-            .env_remove("RUST_BACKTRACE")
-            .output()
-            .expect("run greenplan")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "greenplan {args:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Runs a command that must fail; returns its error output.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            !out.status.success(),
-            "greenplan {args:?} should have failed"
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
-
-    fn file(&self, name: &str, contents: &[u8]) -> String {
-        let p = self.dir.path().join(name);
-        std::fs::File::create(&p)
-            .unwrap()
-            .write_all(contents)
-            .unwrap();
-        p.display().to_string()
-    }
-
     fn with_factors() -> Self {
         let env = Self::new();
         env.ok(&["init"]);

@@ -17,6 +17,7 @@ pub mod html;
 pub mod inputs;
 pub mod model;
 pub mod pdf;
+pub mod register_files;
 pub mod xlsx;
 
 pub use diff::Change;

@@ -1,21 +1,26 @@
-//! What registers' records come to in carbon, for their pages: the same factors and the
+//! Register imports, one way for the web app and the command line ([`import_register_file`]),
+//! and what registers' records come to in carbon, for their pages: the same factors and the
 //! same resolver as the footprint ([`crate::footprint::for_each_emission`]), over the
 //! records the page lists (example records included, which the footprint leaves out); and
 //! the net zero estate pipeline against the gap to the national trajectory.
 
+use crate::ImportError;
 use crate::footprint::{FootprintError, FootprintQuery, for_each_emission, with_named_years};
 use greenplan_core::category::Footprint;
 use greenplan_core::footprint::Resolver;
 use greenplan_core::ods::OdsCode;
 use greenplan_core::period::FinancialYear;
+use greenplan_core::plan::Plan;
 use greenplan_core::register::estates::{self, PipelineAgainstGap};
 use greenplan_core::register::footprint::{
     CARRYING_ACTIVITY, Converted, RegisterCarbon, summarise,
 };
 use greenplan_core::register::{Record, Register};
+use greenplan_ingest::register_file::read_register_file;
 use greenplan_store::Store;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// The emissions of a register's live records by financial year (and, for waste, by route),
 /// for one organisation or all; `None` for a register that carries no activity.
@@ -73,4 +78,38 @@ pub async fn estate_pipeline_against_gap(
         .filter(|r| organisation.is_none() || r.organisation().as_ref() == organisation)
         .collect();
     Ok(estates::pipeline_against_gap(&projects, &footprint))
+}
+
+/// Imports a register file (CSV or XLSX whose columns are the register's field keys) for
+/// `actor`, all records or none: every row is checked (its fields, its organisation being one
+/// of the plan's, and `may_write` for that organisation) and every bad row named with its file
+/// (`name`, as the user knows it), row, column and fix. Returns the stored records' ids.
+pub async fn import_register_file(
+    store: &Store,
+    plan: &Plan,
+    register: &'static Register,
+    path: &Path,
+    name: &str,
+    actor: &str,
+    may_write: impl Fn(&OdsCode) -> bool,
+) -> Result<Vec<i64>, ImportError> {
+    let check = |r: &Record| -> Option<(&'static str, String)> {
+        let org = r.organisation()?;
+        if !plan.organisations.iter().any(|o| o.code == org) {
+            return Some((
+                "organisation",
+                format!(
+                    "`{org}` is not one of the plan's organisations: use its ODS code, e.g. RY8"
+                ),
+            ));
+        }
+        (!may_write(&org)).then(|| {
+            ("organisation", format!("you cannot add records for {org}: import only your own organisation's records, or ask a system administrator"))
+        })
+    };
+    let records: Vec<Record> = read_register_file(register, path, name, &check)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    Ok(store.import_register_records(actor, &records).await?)
 }

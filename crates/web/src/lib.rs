@@ -21,7 +21,6 @@ mod gases_page;
 mod medicines_page;
 mod pages;
 mod periods;
-mod registers_files;
 mod registers_page;
 pub use protection::{CONTENT_SECURITY_POLICY, protect};
 mod protection;

@@ -1336,6 +1336,23 @@ pub async fn post_metric_value(
     Ok(axum::response::Redirect::to(&format!("/metrics/{id}#values")).into_response())
 }
 
+pub(crate) fn xlsx_response(name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 pub(crate) fn csv_response(name: &str, body: Vec<u8>) -> Response {
     (
         [

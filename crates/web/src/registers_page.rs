@@ -19,9 +19,13 @@ use greenplan_core::plan::Plan;
 use greenplan_core::quantity::with_thousands;
 use greenplan_core::register::estates::PipelineAgainstGap;
 use greenplan_core::register::footprint::RegisterCarbon;
-use greenplan_core::register::{self, FieldKind, Figure, Record, Register};
-use greenplan_ingest::RowError;
-use greenplan_service::registers::{estate_pipeline_against_gap, register_carbon};
+use greenplan_core::register::{self, FieldKind, Record, Register};
+use greenplan_ingest::{IngestError, RowError};
+use greenplan_reports::register_files;
+use greenplan_service::ImportError;
+use greenplan_service::registers::{
+    estate_pipeline_against_gap, import_register_file, register_carbon,
+};
 use greenplan_store::{EXAMPLE_DATA_ACTOR, StoredRecord};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -361,19 +365,7 @@ fn figure_rows(
     records: &[Record],
     organisation: Option<&OdsCode>,
 ) -> Vec<FigureRow> {
-    let mut figures: Vec<Figure> = register
-        .figures(records)
-        .into_iter()
-        .filter(|f| f.organisation.as_ref() == organisation)
-        .collect();
-    // Latest year first; each year, then its quarters, latest first.
-    figures.sort_by_key(|f| {
-        let quarter = match f.period {
-            register::MetricPeriod::Year(_) => 0,
-            register::MetricPeriod::Quarter(q) => 5 - q.number,
-        };
-        (std::cmp::Reverse(f.period.year()), quarter)
-    });
+    let figures = register.figures_of(records, organisation);
     figures
         .into_iter()
         .map(|f| FigureRow {
@@ -826,16 +818,13 @@ pub async fn import(
         return unprocessable(page);
     };
     let plan = crate::pages::plan(&state).await?;
-    let records = match read_upload(
-        register,
-        &plan,
-        &user.access,
-        &file_name,
-        extension,
-        &contents,
-    ) {
-        Ok(records) => records,
-        Err(greenplan_ingest::IngestError::Rows { errors, total }) => {
+    let ids = match import_upload(
+        &state, register, &plan, &user, &file_name, extension, &contents,
+    )
+    .await
+    {
+        Ok(ids) => ids,
+        Err(ImportError::File(IngestError::Rows { errors, total })) => {
             page.more_errors = total.saturating_sub(errors.len());
             page.error = format!(
                 "{total} problem{} found, so nothing has been stored. Fix {} in your file and import it again.",
@@ -845,15 +834,12 @@ pub async fn import(
             page.row_errors = errors;
             return unprocessable(page);
         }
+        Err(ImportError::Store(e)) => return Err(e.into()),
         Err(other) => {
             page.error = format!("{other}. Nothing has been stored.");
             return unprocessable(page);
         }
     };
-    let ids = state
-        .store
-        .import_register_records(&user.email, &records)
-        .await?;
     state.cache.invalidate().await;
     page.imported = format!(
         "{} record{} imported from {file_name}.",
@@ -863,15 +849,18 @@ pub async fn import(
     html(page)
 }
 
-fn read_upload(
+/// Saves the upload under its extension (the reader tells CSV from XLSX by it) and imports it
+/// through the same function as `greenplan registers import`, with the importer's rights.
+async fn import_upload(
+    state: &AppState,
     register: &'static Register,
     plan: &Plan,
-    access: &Access,
+    user: &greenplan_store::SignedIn,
     file_name: &str,
     extension: &str,
     contents: &[u8],
-) -> Result<Vec<Record>, greenplan_ingest::IngestError> {
-    let io = |source| greenplan_ingest::IngestError::Io {
+) -> Result<Vec<i64>, ImportError> {
+    let io = |source| IngestError::Io {
         path: file_name.into(),
         source,
     };
@@ -881,27 +870,16 @@ fn read_upload(
         .tempfile()
         .map_err(io)?;
     temp.write_all(contents).map_err(io)?;
-    let check = |r: &Record| -> Option<(&'static str, String)> {
-        let org = r.organisation()?;
-        if !plan.organisations.iter().any(|o| o.code == org) {
-            return Some((
-                "organisation",
-                format!(
-                    "`{org}` is not one of the plan's organisations: use its ODS code, e.g. RY8"
-                ),
-            ));
-        }
-        (!access.can_contribute_for(&org)).then(|| {
-            ("organisation", format!("you cannot add records for {org}: import only your own organisation's records, or ask a system administrator"))
-        })
-    };
-    let rows = greenplan_ingest::register_file::read_register_file(
+    import_register_file(
+        &state.store,
+        plan,
         register,
         temp.path(),
         file_name,
-        &check,
-    )?;
-    Ok(rows.into_iter().map(|(_, r)| r).collect())
+        &user.email,
+        |org| user.access.can_contribute_for(org),
+    )
+    .await
 }
 
 fn extension_of(name: &str) -> Option<&'static str> {
@@ -931,17 +909,8 @@ fn upload_error(e: axum::extract::multipart::MultipartError) -> PageError {
 /// back as it is).
 pub async fn export_csv(State(state): State<AppState>, Path(slug): Path<String>) -> PageResult {
     let register = find(&slug)?;
-    let records = state.store.register_records(register, false).await?;
-    let columns = register.columns();
-    let body = crate::pages::csv_bytes(
-        &columns,
-        records.iter().map(|s| {
-            columns
-                .iter()
-                .map(|k| s.record.text(k).unwrap_or("").to_string())
-                .collect()
-        }),
-    )?;
+    let records = live_records(&state, register).await?;
+    let body = register_files::csv(register, &records).map_err(|e| file_error(&e))?;
     Ok(crate::pages::csv_response(
         &format!("{}.csv", register.slug),
         body,
@@ -950,15 +919,9 @@ pub async fn export_csv(State(state): State<AppState>, Path(slug): Path<String>)
 
 pub async fn export_xlsx(State(state): State<AppState>, Path(slug): Path<String>) -> PageResult {
     let register = find(&slug)?;
-    let records: Vec<Record> = state
-        .store
-        .register_records(register, false)
-        .await?
-        .into_iter()
-        .map(|s| s.record)
-        .collect();
-    let bytes = crate::registers_files::workbook(register, &records).map_err(xlsx_error)?;
-    Ok(crate::registers_files::xlsx_response(
+    let records = live_records(&state, register).await?;
+    let bytes = register_files::workbook(register, &records).map_err(|e| file_error(&e))?;
+    Ok(crate::pages::xlsx_response(
         &format!("{}.xlsx", register.slug),
         bytes,
     ))
@@ -966,17 +929,30 @@ pub async fn export_xlsx(State(state): State<AppState>, Path(slug): Path<String>
 
 pub async fn template(Path(slug): Path<String>) -> PageResult {
     let register = find(&slug)?;
-    let bytes = crate::registers_files::workbook(register, &[]).map_err(xlsx_error)?;
-    Ok(crate::registers_files::xlsx_response(
+    let bytes = register_files::workbook(register, &[]).map_err(|e| file_error(&e))?;
+    Ok(crate::pages::xlsx_response(
         &format!("{}-template.xlsx", register.slug),
         bytes,
     ))
 }
 
-fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> PageError {
-    tracing::error!(error = %e, "register workbook");
+async fn live_records(
+    state: &AppState,
+    register: &'static Register,
+) -> Result<Vec<Record>, PageError> {
+    Ok(state
+        .store
+        .register_records(register, false)
+        .await?
+        .into_iter()
+        .map(|s| s.record)
+        .collect())
+}
+
+fn file_error(e: &dyn std::error::Error) -> PageError {
+    tracing::error!(error = %e, "register file");
     PageError(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "The workbook could not be made.".into(),
+        "The file could not be made.".into(),
     )
 }

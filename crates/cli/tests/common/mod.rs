@@ -167,3 +167,61 @@ impl Server {
         .unwrap()
     }
 }
+
+/// A fresh database (SQLite, or PostgreSQL when GREENPLAN_TEST_POSTGRES is set) and folder
+/// for one test, and the binary run against them.
+pub struct Env {
+    pub db: greenplan_store::testing::TestDatabase,
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Self {
+            db: greenplan_store::testing::TestDatabase::new(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new(BIN)
+            .args(args)
+            .env("GREENPLAN_DB", &self.db.url)
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .expect("run greenplan")
+    }
+
+    /// Runs a command that must succeed; returns its output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "greenplan {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs a command that must fail; returns its error output.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "greenplan {args:?} should have failed"
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    /// Writes a file into the test's folder; returns its path.
+    pub fn file(&self, name: &str, contents: &[u8]) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, contents).unwrap();
+        p.display().to_string()
+    }
+
+    /// A path in the test's folder.
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+}

@@ -396,6 +396,25 @@ impl Register {
             .flat_map(|p| (self.metrics)(records, p))
             .collect()
     }
+
+    /// The figures of the system (`None`) or one organisation, latest year first, each year
+    /// before its quarters (latest first): the order the register page and the command line
+    /// list them in.
+    pub fn figures_of(&self, records: &[Record], organisation: Option<&OdsCode>) -> Vec<Figure> {
+        let mut figures: Vec<Figure> = self
+            .figures(records)
+            .into_iter()
+            .filter(|f| f.organisation.as_ref() == organisation)
+            .collect();
+        figures.sort_by_key(|f| {
+            let quarter = match f.period {
+                MetricPeriod::Year(_) => 0,
+                MetricPeriod::Quarter(q) => 5 - q.number,
+            };
+            (std::cmp::Reverse(f.period.year()), quarter)
+        });
+        figures
+    }
 }
 
 /// A validated record of a register: each value as canonical text.

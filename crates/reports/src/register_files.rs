@@ -1,15 +1,28 @@
-//! Register workbooks: the export (every live record) and the import template (the header
+//! Register files as greenplan hands them out, the same from the web app and the command line:
+//! the CSV export, and the workbook export (every live record) and import template (the header
 //! only), both with a note on each column saying what it holds and, for fixed lists and yes/no
-//! columns, a drop-down (Excel data validation) so a typed value cannot go astray.
+//! columns, a drop-down (Excel data validation) so a typed value cannot go astray. Values are
+//! written in their canonical text, in the template's columns, so an export imports back as
+//! it is (`greenplan_ingest::register_file` reads them).
 
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use greenplan_core::register::{FieldKind, Record, Register};
 use rust_xlsxwriter::{DataValidation, DataValidationRule, Format, Note, Workbook, XlsxError};
 
 /// Rows the template's drop-downs cover.
 const TEMPLATE_ROWS: u32 = 5000;
 
+/// The records as CSV: the template's columns, then one line per record.
+pub fn csv(register: &Register, records: &[Record]) -> Result<Vec<u8>, csv::Error> {
+    let columns = register.columns();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&columns)?;
+    for r in records {
+        w.write_record(columns.iter().map(|k| r.text(k).unwrap_or("")))?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// The records as a workbook (no records: the import template).
 pub fn workbook(register: &Register, records: &[Record]) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
@@ -71,21 +84,4 @@ fn validation(kind: FieldKind) -> Result<Option<DataValidation>, XlsxError> {
         ),
         _ => None,
     })
-}
-
-pub fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
 }
