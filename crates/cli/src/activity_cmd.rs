@@ -12,7 +12,7 @@ use greenplan_core::quantity::with_thousands;
 use greenplan_ingest::activity::{footprint_of_file, footprint_table_of_file};
 use greenplan_ingest::{IngestError, factors};
 use greenplan_service::footprint::{FootprintQuery, for_each_emission, with_named_years};
-use greenplan_store::Store;
+use greenplan_store::{EditionInfo, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::io::IsTerminal;
@@ -189,7 +189,8 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
     }
     all_factors.extend(extra_factors.iter().cloned());
     let mut factor_set = FactorSet::new(all_factors);
-    let editions = with_named_years(store.edition_years().await?, &factor_set);
+    let stored_editions = store.editions().await?;
+    let editions = with_named_years(&stored_editions, &factor_set);
     if let Some(e) = &args.edition
         && !factor_set.has_edition(e)
     {
@@ -273,6 +274,9 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
                     eprintln!("  {p}");
                 }
             }
+            for n in &run.notes {
+                eprintln!("note: {n}");
+            }
             // Medicines' own factors are in the computation's set, not in `factor_set`.
             factor_set = run.factors;
         }
@@ -287,7 +291,7 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
         return print_against_targets(&table, baseline, args.format);
     }
     if args.explain {
-        return print_explain(&table, &kept, &factor_set, args.format);
+        return print_explain(&table, &kept, &factor_set, &stored_editions, args.format);
     }
     print_table(&table, args.format, args.basis)
 }
@@ -444,8 +448,16 @@ fn print_explain(
     table: &FootprintTable,
     emissions: &[Emission],
     factors: &FactorSet,
+    editions: &[EditionInfo],
     format: Format,
 ) -> Result<()> {
+    // A spend factor set is named with the year whose prices it is in.
+    let price_year = |edition: &str| {
+        editions
+            .iter()
+            .find(|e| e.name == edition)
+            .and_then(|e| e.price_year)
+    };
     let mut columns: Vec<String> = table.by.iter().map(|b| b.column().to_string()).collect();
     columns.extend(
         [
@@ -477,7 +489,10 @@ fn print_explain(
                 e.origin.row.to_string(),
                 e.quantity_in_factor_unit.normalize().to_string(),
                 f.unit_text.clone(),
-                f.edition.clone(),
+                price_year(&f.edition).map_or_else(
+                    || f.edition.clone(),
+                    |y| format!("{} ({y} prices)", f.edition),
+                ),
                 f.path(),
                 f.kgco2e.normalize().to_string(),
                 e.kgco2e.round_dp(6).normalize().to_string(),
@@ -486,7 +501,7 @@ fn print_explain(
             contributions.push(json!({
                 "source": e.origin.source, "row": e.origin.row,
                 "quantity": e.quantity_in_factor_unit.normalize().to_string(), "unit": f.unit_text,
-                "edition": f.edition, "factor": f.path(), "factor_source": f.source,
+                "edition": f.edition, "price_year": price_year(&f.edition), "factor": f.path(), "factor_source": f.source,
                 "kgco2e_per_unit": f.kgco2e.normalize().to_string(), "kgco2e": e.kgco2e.round_dp(6).normalize().to_string(),
             }));
         }

@@ -23,6 +23,23 @@ pub enum FactorsCommand {
         #[arg(long)]
         custom: bool,
     },
+    /// Import a spend factor set (kgCO2e per £ by procurement category, CSV or XLSX with the
+    /// header category,kgco2e_per_gbp[,source]) as the edition NAME, which spend lines name.
+    /// All rows or none; importing the edition again replaces it.
+    #[command(name = "import-spend")]
+    ImportSpend {
+        file: PathBuf,
+        /// The edition's name, e.g. spend-2021-prices.
+        #[arg(long)]
+        edition: String,
+        /// The year whose prices the factors are in (spend of other years is noted in the
+        /// footprint).
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1990..=2100))]
+        price_year: i32,
+        /// Where the figures come from, for every factor whose row names no source.
+        #[arg(long)]
+        source: Option<String>,
+    },
     /// List factors.
     List {
         #[arg(long)]
@@ -55,6 +72,22 @@ pub async fn run(store: &Store, command: FactorsCommand) -> Result<()> {
             for file in files {
                 import_one(store, &file, edition.as_deref(), custom).await?;
             }
+            Ok(())
+        }
+        FactorsCommand::ImportSpend {
+            file,
+            edition,
+            price_year,
+            source,
+        } => {
+            let name = greenplan_ingest::activity::file_name(&file);
+            let parsed = factors::read_spend_factors(&file, &edition, source.as_deref())?;
+            let n = store
+                .replace_spend_factor_set(&edition, price_year, &name, &parsed)
+                .await?;
+            eprintln!(
+                "{name}: spend factor set {edition} stored with {n} factors at {price_year} prices."
+            );
             Ok(())
         }
         FactorsCommand::List {
@@ -98,7 +131,7 @@ pub async fn run(store: &Store, command: FactorsCommand) -> Result<()> {
         FactorsCommand::Editions { format } => {
             let editions = store.editions().await?;
             Listing {
-                columns: ["edition", "year", "factors", "source"]
+                columns: ["edition", "year", "factors", "source", "price_year"]
                     .map(String::from)
                     .to_vec(),
                 rows: editions
@@ -109,6 +142,7 @@ pub async fn run(store: &Store, command: FactorsCommand) -> Result<()> {
                             e.year.map(|y| y.to_string()).unwrap_or_default(),
                             e.factor_count.to_string(),
                             e.source.clone(),
+                            e.price_year.map(|y| y.to_string()).unwrap_or_default(),
                         ]
                     })
                     .collect(),
@@ -142,10 +176,7 @@ pub async fn run(store: &Store, command: FactorsCommand) -> Result<()> {
 }
 
 async fn import_one(store: &Store, file: &Path, edition: Option<&str>, custom: bool) -> Result<()> {
-    let name = file.file_name().map_or_else(
-        || file.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let name = greenplan_ingest::activity::file_name(file);
     if custom || !greenplan_ingest::table::is_workbook(file) {
         let parsed = factors::read_custom_factors(file)?;
         let n = store.upsert_custom_factors(&name, &parsed).await?;

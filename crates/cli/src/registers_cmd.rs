@@ -283,10 +283,7 @@ async fn import(store: &Store, register: &'static Register, file: &Path) -> Resu
         .load_plan()
         .await?
         .context("the database holds no plan: run `greenplan init`")?;
-    let name = file.file_name().map_or_else(
-        || file.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let name = greenplan_ingest::activity::file_name(file);
     // The command line has the database itself, so it may write for every organisation. A
     // file with bad rows fails with each of them named (file, row, column, fix).
     let ids = greenplan_service::registers::import_register_file(

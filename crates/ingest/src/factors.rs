@@ -22,7 +22,7 @@
 //! did not take. A custom factor file, written by the user, is the opposite: every problem in
 //! every row is an error, reported all together, and nothing is taken until it is fixed.
 
-use crate::error::{IngestError, RowError};
+use crate::error::IngestError;
 use crate::table::{self, Row, cell_text, column_key};
 use calamine::{Reader, open_workbook_auto};
 use greenplan_core::category::{NhsCategory, Scope};
@@ -671,30 +671,10 @@ pub fn read_custom_factors(path: &Path) -> Result<Vec<Factor>, IngestError> {
     let (header, rows) = table::open(path, CUSTOM_REQUIRED, CUSTOM_OPTIONAL)?;
     let file = file_name(path);
     let mut factors = Vec::new();
-    let mut errors: Vec<RowError> = Vec::new();
     // (edition, activity as matched, unit) → first row.
     let mut seen: HashMap<(String, String, Unit), u64> = HashMap::new();
 
-    for row in rows {
-        let row = match row {
-            Ok(r) => r,
-            Err(IngestError::Rows { errors: e, .. }) => {
-                errors.extend(e);
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        if row.is_blank() {
-            continue;
-        }
-        let mut fail = |column: &str, message: String| {
-            errors.push(RowError {
-                file: file.clone(),
-                row: row.number,
-                column: Some(column.to_string()),
-                message,
-            });
-        };
+    let errors = table::for_each_row(&file, rows, |row, fail| {
         let get = |name: &str| row.get(&header, name);
 
         let edition = get("edition");
@@ -814,17 +794,86 @@ pub fn read_custom_factors(path: &Path) -> Result<Vec<Factor>, IngestError> {
                     .map_or_else(|| format!("{file}, row {}", row.number), str::to_string),
             });
         }
-    }
-    if !errors.is_empty() {
-        return Err(IngestError::rows(errors));
-    }
-    if factors.is_empty() {
-        return Err(IngestError::Empty {
-            file,
-            expected: CUSTOM_REQUIRED.join(","),
+    })?;
+    table::all_or_nothing(file, CUSTOM_REQUIRED.join(","), factors, errors)
+}
+
+/// Columns a spend factor file must have: a procurement category and its kgCO2e per £.
+pub const SPEND_REQUIRED: &[&str] = &["category", "kgco2e_per_gbp"];
+/// Columns a spend factor file may have.
+pub const SPEND_OPTIONAL: &[&str] = &["source"];
+
+/// Reads a spend factor set (CSV or XLSX, header `category,kgco2e_per_gbp[,source]`) into
+/// factors of the edition `edition`: one per procurement spend category, named as spend lines
+/// look them up (`spend-<category>`), per £ (GBP), in Scope 3 and the category's Carbon
+/// Footprint Plus category. `source` is each factor's source where a row gives none.
+///
+/// As with any file the user writes, every problem of every row is reported together (an
+/// unknown category, with the allowed ones; a figure that is not a positive number; a
+/// category given twice) and nothing is taken until it is fixed.
+pub fn read_spend_factors(
+    path: &Path,
+    edition: &str,
+    source: Option<&str>,
+) -> Result<Vec<Factor>, IngestError> {
+    use greenplan_core::register::{Field, FieldKind, procurement};
+    let category_field = Field::new(
+        "category",
+        "Category",
+        FieldKind::Choice(procurement::CATEGORIES),
+    );
+    let (header, rows) = table::open(path, SPEND_REQUIRED, SPEND_OPTIONAL)?;
+    let file = file_name(path);
+    let mut factors = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let errors = table::for_each_row(&file, rows, |row, fail| {
+        let get = |name: &str| row.get(&header, name);
+        let category = category_field
+            .parse(get("category").unwrap_or(""))
+            .map_err(|m| fail("category", format!("Category: {m}")))
+            .ok();
+        let kgco2e = match get("kgco2e_per_gbp").map(|v| (v, parse_decimal(v))) {
+            Some((_, Some(d))) if d > Decimal::ZERO => Some(d),
+            other => {
+                let given = other.map_or_else(String::new, |(v, _)| format!("`{v}` "));
+                fail(
+                    "kgco2e_per_gbp",
+                    format!(
+                        "{given}is not a positive number: give kg CO2e per £ as digits only, e.g. 0.45"
+                    ),
+                );
+                None
+            }
+        };
+        let (Some(category), Some(kgco2e)) = (category, kgco2e) else {
+            return;
+        };
+        if let Some(first) = seen.get(&category) {
+            fail(
+                "category",
+                format!("`{category}` already has a factor (row {first}): keep one of the rows"),
+            );
+            return;
+        }
+        seen.insert(category.clone(), row.number);
+        let activity = procurement::spend_factor_name(&category);
+        factors.push(Factor {
+            edition: edition.to_string(),
+            scope: Scope::Scope3,
+            levels: vec![activity.clone()],
+            column_text: None,
+            unit_text: "GBP".into(),
+            unit: Unit::new(greenplan_core::unit::UnitKind::Pound),
+            kgco2e,
+            gases: GasParts::default(),
+            activity: Some(activity),
+            category: procurement::nhs_category(&category),
+            source: get("source")
+                .or(source)
+                .map_or_else(|| format!("{file}, row {}", row.number), str::to_string),
         });
-    }
-    Ok(factors)
+    })?;
+    table::all_or_nothing(file, SPEND_REQUIRED.join(","), factors, errors)
 }
 
 /// Activity names as [`greenplan_core::factor::FactorSet::resolve`] matches them: case and

@@ -4,7 +4,7 @@
 //! all-or-nothing. Also the example registers shipped with the built-in plan
 //! (`data/registers/*.csv`).
 
-use crate::error::{IngestError, RowError};
+use crate::error::IngestError;
 use crate::table::{self, Header, Row};
 use greenplan_core::register::{self, Record, Register};
 use std::path::Path;
@@ -93,43 +93,20 @@ fn records(
     check: RowCheck<'_>,
 ) -> Result<Vec<(u64, Record)>, IngestError> {
     let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for row in rows {
-        let row = match row {
-            Ok(r) => r,
-            Err(IngestError::Rows { errors: e, .. }) => {
-                errors.extend(e);
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        if row.is_blank() {
-            continue;
-        }
-        let fail = |column: &str, message: String| RowError {
-            file: name.to_string(),
-            row: row.number,
-            column: Some(column.to_string()),
-            message,
-        };
+    let errors = table::for_each_row(name, rows, |row, fail| {
         match register.parse(|k| row.get(header, k)) {
             Ok(record) => match check(&record) {
-                Some((column, message)) => errors.push(fail(column, message)),
+                Some((column, message)) => fail(column, message),
                 None => out.push((row.number, record)),
             },
-            Err(problems) => errors.extend(problems.into_iter().map(|p| fail(p.field, p.message))),
+            Err(problems) => {
+                for p in problems {
+                    fail(p.field, p.message);
+                }
+            }
         }
-    }
-    if !errors.is_empty() {
-        return Err(IngestError::rows(errors));
-    }
-    if out.is_empty() {
-        return Err(IngestError::Empty {
-            file: name.to_string(),
-            expected: register.columns().join(","),
-        });
-    }
-    Ok(out)
+    })?;
+    table::all_or_nothing(name.to_string(), register.columns().join(","), out, errors)
 }
 
 /// The example registers shipped with the built-in plan: (register, file name, CSV text).

@@ -14,7 +14,7 @@
 //! there on, so quoted fields (which may hold commas and line breaks) are read exactly as
 //! before. Either way a row gets the same cells and the same row number.
 
-use crate::error::IngestError;
+use crate::error::{IngestError, RowError};
 use calamine::{Data, Reader, open_workbook_auto};
 use std::collections::HashMap;
 use std::fs::File;
@@ -114,6 +114,58 @@ impl Row {
     pub fn is_blank(&self) -> bool {
         self.cells.iter().all(|c| c.trim().is_empty())
     }
+}
+
+/// Hands each row of a file the user wrote to `each`, with `fail(column, message)` to report
+/// a problem of that row; blank rows are skipped. Returns every problem, the reader's own
+/// (a row it could not read) included; a file it cannot read at all is an error.
+pub fn for_each_row(
+    file: &str,
+    rows: impl Iterator<Item = Result<Row, IngestError>>,
+    mut each: impl FnMut(&Row, &mut dyn FnMut(&str, String)),
+) -> Result<Vec<RowError>, IngestError> {
+    let mut errors = Vec::new();
+    for row in rows {
+        let row = match row {
+            Ok(r) => r,
+            Err(IngestError::Rows { errors: e, .. }) => {
+                errors.extend(e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if row.is_blank() {
+            continue;
+        }
+        let mut fail = |column: &str, message: String| {
+            errors.push(RowError {
+                file: file.to_string(),
+                row: row.number,
+                column: Some(column.to_string()),
+                message,
+            });
+        };
+        each(&row, &mut fail);
+    }
+    Ok(errors)
+}
+
+/// What a file the user wrote gives: every item when no row has a problem, otherwise every
+/// problem and nothing else (an import is all or nothing); no item at all is an error that
+/// names the `expected` header.
+pub fn all_or_nothing<T>(
+    file: String,
+    expected: String,
+    items: Vec<T>,
+    errors: Vec<RowError>,
+) -> Result<Vec<T>, IngestError> {
+    if !errors.is_empty() {
+        return Err(IngestError::rows(errors));
+    }
+    if items.is_empty() {
+        return Err(IngestError::Empty { file, expected });
+    }
+    Ok(items)
 }
 
 /// A file of rows: a streamed CSV or a loaded worksheet.
@@ -518,7 +570,7 @@ fn csv_error(file: &str, e: csv::Error) -> IngestError {
             file: file.to_string(),
             row,
         },
-        _ => IngestError::rows(vec![crate::error::RowError {
+        _ => IngestError::rows(vec![RowError {
             file: file.to_string(),
             row,
             column: None,

@@ -1437,6 +1437,9 @@ fn data_gaps(ctx: &Ctx, footprint: &FootprintView) -> Vec<String> {
             unconverted.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
         ));
     }
+    for n in &ctx.inputs.footprint.notes {
+        gaps.push(format!("{n}."));
+    }
     let metrics = ctx.metrics();
     let no_value = metrics
         .iter()

@@ -212,7 +212,7 @@ async fn footprint(store: &Store) -> Result<FootprintData, ReportError> {
     })
     .await?;
     let unconverted = run.unconverted.into_iter().chain(run.not_counted).collect();
-    let (rows, used) = (run.rows, run.editions_used);
+    let (rows, used, notes) = (run.rows, run.editions_used, run.notes);
     Ok(FootprintData {
         lines: sums
             .into_iter()
@@ -221,5 +221,6 @@ async fn footprint(store: &Store) -> Result<FootprintData, ReportError> {
         rows,
         unconverted,
         editions_used: used,
+        notes,
     })
 }

@@ -75,6 +75,8 @@ pub struct FootprintData {
     pub unconverted: Vec<String>,
     /// The factor editions the rows were converted with.
     pub editions_used: Vec<String>,
+    /// Lines counted with a caveat (spend against factors at another year's prices).
+    pub notes: Vec<String>,
 }
 
 /// A saved care pathway scenario, computed with the current care-activity library (as its

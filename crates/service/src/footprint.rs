@@ -20,7 +20,8 @@ use greenplan_core::ods::OdsCode;
 use greenplan_core::period::FinancialYear;
 use greenplan_core::prescribing::inhalers_by_product;
 use greenplan_core::unit::{Unit, UnitKind};
-use greenplan_store::{Store, StoreError};
+use greenplan_store::{EditionInfo, Store, StoreError};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -67,6 +68,9 @@ pub struct FootprintRun {
     pub not_counted: Vec<String>,
     /// Factor editions the emissions were computed with, in the order first used.
     pub editions_used: Vec<String>,
+    /// Data-quality notes on lines that are counted: spend converted with a spend factor set
+    /// at another year's prices, one note per financial year and factor set.
+    pub notes: Vec<String>,
 }
 
 /// Hands every emission of the query to `each` (only those inside the footprint: biogenic CO2
@@ -82,7 +86,9 @@ pub async fn for_each_emission(
     factors.extend(query.extra_factors.iter().cloned());
     factors.extend(medicines.factors);
     let factors = FactorSet::new(factors);
-    let editions = with_named_years(store.edition_years().await?, &factors);
+    let stored_editions = store.editions().await?;
+    let editions = with_named_years(&stored_editions, &factors);
+    let mut prices = OtherPriceYear::new(&stored_editions);
     let wanted = |e: &Emission| {
         query.year.is_none_or(|y| e.year == y)
             && query
@@ -105,7 +111,9 @@ pub async fn for_each_emission(
         .for_each_activity(query.year, query.organisation.as_ref(), |a| {
             match returns.emission(&a) {
                 Ok(e) if wanted(&e) => {
-                    note_edition(returns.edition_for(&a));
+                    let edition = returns.edition_for(&a);
+                    prices.check(&a, edition.as_deref());
+                    note_edition(edition);
                     each(e);
                 }
                 Ok(_) => {}
@@ -124,7 +132,9 @@ pub async fn for_each_emission(
     for a in derived {
         match returns.emission(&a) {
             Ok(e) if wanted(&e) => {
-                note_edition(returns.edition_for(&a));
+                let edition = returns.edition_for(&a);
+                prices.check(&a, edition.as_deref());
+                note_edition(edition);
                 each(e);
             }
             Ok(_) => {}
@@ -150,7 +160,59 @@ pub async fn for_each_emission(
         unconverted,
         not_counted,
         editions_used,
+        notes: prices.notes(),
     })
+}
+
+/// Lines converted with a spend factor set whose price year is not their financial year's
+/// (spend in 2024/25 £ against kgCO2e per £ at 2021 prices overstates it by the inflation
+/// between): still counted, and noted, grouped by year and factor set.
+struct OtherPriceYear {
+    price_years: HashMap<String, i32>,
+    lines: BTreeMap<(FinancialYear, String, i32), Vec<String>>,
+}
+
+impl OtherPriceYear {
+    fn new(editions: &[EditionInfo]) -> Self {
+        Self {
+            price_years: editions
+                .iter()
+                .filter_map(|e| Some((e.name.clone(), e.price_year?)))
+                .collect(),
+            lines: BTreeMap::new(),
+        }
+    }
+
+    fn check(&mut self, a: &Activity, edition: Option<&str>) {
+        let Some((edition, &price_year)) =
+            edition.and_then(|e| Some(e).zip(self.price_years.get(e)))
+        else {
+            return;
+        };
+        let year = a.financial_year();
+        if year.0 != price_year {
+            self.lines
+                .entry((year, edition.to_string(), price_year))
+                .or_default()
+                .push(format!("{} row {}", a.origin.source, a.origin.row));
+        }
+    }
+
+    fn notes(self) -> Vec<String> {
+        const LISTED: usize = 5;
+        self.lines
+            .into_iter()
+            .map(|((year, edition, price_year), lines)| {
+                let more = lines.len().saturating_sub(LISTED);
+                format!(
+                    "Spend in {year} against factors at {price_year} prices (factor set {edition}): {}{}. The spend is not adjusted for the change in prices: convert it to {price_year} prices, or use a factor set at {} prices, for a like-for-like figure",
+                    lines[..lines.len().min(LISTED)].join(", "),
+                    if more > 0 { format!(" and {more} more") } else { String::new() },
+                    year.0
+                )
+            })
+            .collect()
+    }
 }
 
 fn problem(a: &Activity, p: &RowProblem) -> String {
@@ -160,14 +222,17 @@ fn problem(a: &Activity, p: &RowProblem) -> String {
     )
 }
 
-/// The stored editions' years, with a year for each other edition of `factors` whose name
-/// ends in one (`my-factors-2024`), so rows can choose it by period.
-pub fn with_named_years(
-    mut editions: Vec<(String, i32)>,
-    factors: &FactorSet,
-) -> Vec<(String, i32)> {
+/// The stored editions' years, with a year for each other edition of `factors` (read from a
+/// file for one computation) whose name ends in one (`my-factors-2024`), so rows can choose it
+/// by period. A stored edition without a year (a spend factor set, which spend lines name) is
+/// never chosen by period, whatever its name.
+pub fn with_named_years(stored: &[EditionInfo], factors: &FactorSet) -> Vec<(String, i32)> {
+    let mut editions: Vec<(String, i32)> = stored
+        .iter()
+        .filter_map(|e| Some((e.name.clone(), e.year?)))
+        .collect();
     for e in factors.editions() {
-        if !editions.iter().any(|(n, _)| n == e)
+        if !stored.iter().any(|s| s.name == e)
             && let Some(y) = e.rsplit('-').next().and_then(|y| y.parse().ok())
         {
             editions.push((e.to_string(), y));

@@ -34,7 +34,7 @@ pub async fn register_carbon(
     }
     let activities = store.register_activities(register, true).await?;
     let factors = store.factor_set(None).await?;
-    let editions = with_named_years(store.edition_years().await?, &factors);
+    let editions = with_named_years(&store.editions().await?, &factors);
     let mut resolver = Resolver::new(&factors, editions);
     let lines: Vec<Converted> = activities
         .into_iter()

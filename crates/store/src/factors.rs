@@ -1,4 +1,5 @@
-//! Factor editions: stored whole, replaced whole.
+//! Factor editions: stored whole, replaced whole. A spend factor set (kgCO2e per £) is an
+//! edition too, stored with its price year.
 
 use crate::{Result, Store, corrupt, now};
 use greenplan_core::Decimal;
@@ -12,6 +13,8 @@ use sqlx::{Any, Row, Transaction};
 pub struct EditionInfo {
     pub name: String,
     pub year: Option<i32>,
+    /// A spend factor set's price year (the year whose prices its kgCO2e per £ are in).
+    pub price_year: Option<i32>,
     pub source: String,
     pub factor_count: i64,
     pub imported_at: i64,
@@ -29,6 +32,32 @@ impl Store {
         source: &str,
         factors: &[Factor],
     ) -> Result<usize> {
+        self.replace_edition_with(name, year, None, source, factors)
+            .await
+    }
+
+    /// Stores a spend factor set (kgCO2e per £) as the edition `name` with its price year,
+    /// replacing any edition of that name, in one transaction. It has no `year`: spend lines
+    /// name their factor set, the footprint never picks one by period.
+    pub async fn replace_spend_factor_set(
+        &self,
+        name: &str,
+        price_year: i32,
+        source: &str,
+        factors: &[Factor],
+    ) -> Result<usize> {
+        self.replace_edition_with(name, None, Some(price_year), source, factors)
+            .await
+    }
+
+    async fn replace_edition_with(
+        &self,
+        name: &str,
+        year: Option<i32>,
+        price_year: Option<i32>,
+        source: &str,
+        factors: &[Factor],
+    ) -> Result<usize> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM factors WHERE edition = $1")
             .bind(name)
@@ -38,9 +67,10 @@ impl Store {
             .bind(name)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO factor_editions (name, year, source, factor_count, imported_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO factor_editions (name, year, price_year, source, factor_count, imported_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(name)
             .bind(year.map(i64::from))
+            .bind(price_year.map(i64::from))
             .bind(source)
             .bind(factors.len() as i64)
             .bind(now())
@@ -91,7 +121,7 @@ impl Store {
 
     /// Every stored edition, oldest year first.
     pub async fn editions(&self) -> Result<Vec<EditionInfo>> {
-        let rows = sqlx::query("SELECT name, year, source, factor_count, imported_at FROM factor_editions ORDER BY year, name")
+        let rows = sqlx::query("SELECT name, year, price_year, source, factor_count, imported_at FROM factor_editions ORDER BY year, name")
             .fetch_all(self.pool())
             .await?;
         rows.iter()
@@ -99,6 +129,7 @@ impl Store {
                 Ok(EditionInfo {
                     name: r.try_get("name")?,
                     year: r.try_get::<Option<i64>, _>("year")?.map(|y| y as i32),
+                    price_year: r.try_get::<Option<i64>, _>("price_year")?.map(|y| y as i32),
                     source: r.try_get("source")?,
                     factor_count: r.try_get("factor_count")?,
                     imported_at: r.try_get("imported_at")?,

@@ -140,6 +140,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0010_registers.sql"),
     ),
     (
+        11,
+        include_str!("../migrations/sqlite/0011_spend_price_year.sql"),
+        include_str!("../migrations/postgres/0011_spend_price_year.sql"),
+    ),
+    (
         13,
         include_str!("../migrations/sqlite/0013_inhaler_products.sql"),
         include_str!("../migrations/postgres/0013_inhaler_products.sql"),

@@ -120,6 +120,16 @@ async fn filled(store: &Store) {
     let mut sia = greenplan_core::sia::Assessment::blank(rtg, "Virtual ward", "pat@uhdb.nhs.uk", 0);
     sia.scheme = Some(scheme);
     store.save_sia("pat@uhdb.nhs.uk", &sia).await.unwrap();
+    // A spend factor set, with its price year (migration 0011).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("spend.csv");
+    std::fs::write(&file, "category,kgco2e_per_gbp\nict,0.45\n").unwrap();
+    let spend =
+        greenplan_ingest::factors::read_spend_factors(&file, "spend-2021-prices", None).unwrap();
+    store
+        .replace_spend_factor_set("spend-2021-prices", 2021, "spend.csv", &spend)
+        .await
+        .unwrap();
 }
 
 /// Everything a backup holds except its header (which names the backend and the time).
@@ -170,6 +180,13 @@ async fn every_table_round_trips() {
         plan.actions.iter().find(|a| a.id == "DT3").unwrap().status,
         ActionStatus::OnTrack
     );
+    let editions = restored.editions().await.unwrap();
+    assert_eq!(editions, store.editions().await.unwrap());
+    let spend = editions
+        .iter()
+        .find(|e| e.name == "spend-2021-prices")
+        .unwrap();
+    assert_eq!((spend.year, spend.price_year), (None, Some(2021)));
     let updates = restored.action_updates("DT3").await.unwrap();
     let (file_id, _) = updates[0].evidence_file.clone().unwrap();
     let (_, file) = restored.evidence_file(file_id).await.unwrap().unwrap();

@@ -11,8 +11,9 @@
 //! organisation and for the system, against the plan's 100% targets.
 //!
 //! Spend-based emissions use a spend factor set (kgCO2e per £, at a stated price year)
-//! imported as a custom factor edition (`greenplan factors import --custom`), one factor per
-//! category named `spend-<category>`; a spend row names the edition it uses.
+//! imported as a factor edition (`greenplan factors import-spend`, which stores the price
+//! year with it), one factor per category named `spend-<category>`; a spend row names the
+//! edition it uses. Spend of a year other than the set's price year is counted and noted.
 
 use super::{
     Choice, Field, FieldError, FieldKind, Figure, FigureMaker, MetricPeriod, ORGANISATION, Record,
