@@ -1,11 +1,13 @@
 //! Crash safety: the real binary is killed (SIGKILL, no chance to clean up) at random points
-//! while it imports activity files or serves a stream of action updates and metric values,
+//! while it imports activity files or register files, or serves a stream of action updates
+//! and metric values,
 //! many times over, and after each kill the database must be consistent and hold exactly
 //! the committed writes:
 //!
 //! - SQLite passes `PRAGMA integrity_check` and `foreign_key_check`;
 //! - every import is wholly present (its rows all there, its row count and audit entry
 //!   agreeing) or wholly absent; every import the command reported done is present;
+//! - every register import is wholly present (each record with its audit entry) or absent;
 //! - every update and value the server acknowledged is stored, once, with its audit entry;
 //!   nothing is stored that was not sent, and no audit entry lacks its change or the reverse.
 //!
@@ -57,10 +59,36 @@ fn activity_file(dir: &std::path::Path, run: usize) -> String {
     path.display().to_string()
 }
 
+/// Waste register records in one file, each naming the run in its site, so a kill can be
+/// checked as all or nothing.
+const REGISTER_ROWS: usize = 10_000;
+
+fn register_file(dir: &std::path::Path, run: usize) -> String {
+    let path = dir.join(format!("waste-{run}.csv"));
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(
+        f,
+        "organisation,site,period_start,period_end,stream,route,tonnes"
+    )
+    .unwrap();
+    for i in 0..REGISTER_ROWS {
+        writeln!(
+            f,
+            "RTG,crash-register-{run},2025-04-01,2025-06-30,domestic,energy-from-waste,{i}.5"
+        )
+        .unwrap();
+    }
+    path.display().to_string()
+}
+
 /// What the clients saw acknowledged.
 #[derive(Default, Clone)]
 struct Acknowledged {
     imports: usize,
+    /// Runs whose register import the command reported done.
+    register_imports: BTreeSet<usize>,
+    /// Runs that started a register import.
+    register_runs: BTreeSet<usize>,
     /// Notes of acknowledged action updates, and of all that were sent.
     updates: BTreeSet<String>,
     updates_sent: BTreeSet<String>,
@@ -144,6 +172,33 @@ impl Database {
             acked.imports,
             imports.len()
         );
+        // Register imports: each run's records all there (each audited) or none.
+        for run in &acked.register_runs {
+            let records = self
+                .count(&format!(
+                    "SELECT COUNT(*) FROM register_records WHERE body LIKE '%\"crash-register-{run}\"%'"
+                ))
+                .await;
+            let audited = self
+                .count(&format!(
+                    "SELECT COUNT(*) FROM audit_log WHERE entity_kind = 'register-record' AND after_json LIKE '%\"crash-register-{run}\"%'"
+                ))
+                .await;
+            assert!(
+                records == 0 || records == REGISTER_ROWS as i64,
+                "{when}: register import {run} is not whole ({records} records)"
+            );
+            assert_eq!(
+                audited, records,
+                "{when}: register import {run} audit entries"
+            );
+            if acked.register_imports.contains(run) {
+                assert_eq!(
+                    records, REGISTER_ROWS as i64,
+                    "{when}: register import {run} reported done but not stored"
+                );
+            }
+        }
         // Updates and values: acknowledged ⊆ stored ⊆ sent, each stored once, audited once.
         let updates = self
             .texts("SELECT note FROM action_updates WHERE note LIKE 'crash-%'")
@@ -229,6 +284,27 @@ fn killed_import(db: &str, file: &str, delay: Duration, acked: &Mutex<Acknowledg
         .unwrap();
     if kill_after(&mut child, delay) == Some(true) {
         acked.lock().unwrap().imports += 1;
+    }
+}
+
+/// Starts a register import and kills it part-way (or lets it finish).
+fn killed_register_import(
+    db: &str,
+    file: &str,
+    run: usize,
+    delay: Duration,
+    acked: &Mutex<Acknowledged>,
+) {
+    acked.lock().unwrap().register_runs.insert(run);
+    let mut child = std::process::Command::new(BIN)
+        .args(["registers", "import", "waste-streams", file])
+        .env("GREENPLAN_DB", db)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    if kill_after(&mut child, delay) == Some(true) {
+        acked.lock().unwrap().register_imports.insert(run);
     }
 }
 
@@ -404,9 +480,12 @@ async fn killed_at_random_points_the_database_holds_exactly_the_committed_writes
     let acked = Arc::new(Mutex::new(Acknowledged::default()));
     for run in 0..runs {
         let delay = Duration::from_millis(50 + random.below(1500));
-        if run % 2 == 0 {
+        if run % 4 == 0 {
             let file = activity_file(dir.path(), run);
             killed_import(&url, &file, delay, &acked);
+        } else if run % 4 == 2 {
+            let file = register_file(dir.path(), run);
+            killed_register_import(&url, &file, run, delay, &acked);
         } else {
             killed_server(&url, &cookie, run, delay, &acked);
         }
@@ -416,8 +495,10 @@ async fn killed_at_random_points_the_database_holds_exactly_the_committed_writes
     }
     let a = acked.lock().unwrap();
     eprintln!(
-        "crash safety: {} imports, {} updates and {} values acknowledged before kills",
+        "crash safety: {} imports, {} of {} register imports, {} updates and {} values acknowledged before kills",
         a.imports,
+        a.register_imports.len(),
+        a.register_runs.len(),
         a.updates.len(),
         a.values.len()
     );

@@ -311,7 +311,7 @@ impl Store {
         }
         let own_tables = self.tables().await?;
         self.refuse_if_holding_data(&own_tables).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut summary = BackupSummary { tables: 0, rows: 0 };
         let mut last = n;
         loop {

@@ -70,7 +70,7 @@ impl Store {
     pub async fn add_digital_scheme(&self, actor: &str, new: &NewDigitalScheme) -> Result<i64> {
         check(new)?;
         let lines = serde_json::to_string(&new.lines).map_err(|e| corrupt("scheme lines", e))?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO digital_schemes (organisation, name, description, start_date, lines, created_by, created_at, updated_at) \
@@ -120,7 +120,7 @@ impl Store {
             ));
         }
         let lines = serde_json::to_string(&new.lines).map_err(|e| corrupt("scheme lines", e))?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE digital_schemes SET name = $1, description = $2, start_date = $3, lines = $4, updated_at = $5 WHERE id = $6",
         )

@@ -365,7 +365,7 @@ impl Store {
         file: &str,
         products: &[InhalerProduct],
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = sqlx::query("DELETE FROM inhaler_products")
             .execute(&mut *tx)
             .await?

@@ -118,7 +118,7 @@ impl Store {
         factors: &[CareActivityFactor],
         examples: &[(String, Scenario)],
     ) -> Result<SeedOutcome> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut outcome = SeedOutcome::default();
         let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM care_activity_factors")
             .fetch_one(&mut *tx)
@@ -180,7 +180,7 @@ impl Store {
         factor
             .check()
             .map_err(|e| StoreError::Rejected(format!("{}: {e}", factor.id)))?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {FACTOR_COLUMNS} FROM care_activity_factors WHERE id = $1"
         )))
@@ -263,7 +263,7 @@ impl Store {
         }
         let library = self.care_activity_factors().await?;
         evaluate(scenario, &library).map_err(|e| StoreError::Rejected(e.to_string()))?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         check_actions(&mut tx, &scenario.actions).await?;
         let before = match id {
             Some(id) => Some(

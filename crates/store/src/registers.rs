@@ -178,7 +178,7 @@ impl Store {
 
     /// Adds a record; returns its id.
     pub async fn add_register_record(&self, actor: &str, record: &Record) -> Result<i64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = insert(&mut tx, actor, "add", record).await?;
         tx.commit().await?;
         Ok(id)
@@ -192,7 +192,7 @@ impl Store {
         id: i64,
         record: &Record,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = live_record(&mut tx, record.register, id).await?;
         let organisation = organisation_of(record)?;
         sqlx::query("UPDATE register_records SET organisation = $1, body = $2, updated_at = $3, updated_by = $4 WHERE id = $5")
@@ -226,7 +226,7 @@ impl Store {
         register: &'static Register,
         id: i64,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = live_record(&mut tx, register, id).await?;
         sqlx::query("UPDATE register_records SET archived_at = $1, archived_by = $2 WHERE id = $3")
             .bind(now())
@@ -257,7 +257,7 @@ impl Store {
         actor: &str,
         records: &[Record],
     ) -> Result<Vec<i64>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut ids = Vec::with_capacity(records.len());
         for record in records {
             ids.push(insert(&mut tx, actor, "import", record).await?);

@@ -215,7 +215,7 @@ impl Store {
 
     /// Adds schemes in one transaction (an import: all or none). Returns their ids.
     pub async fn add_schemes(&self, actor: &str, schemes: &[SchemeDetails]) -> Result<Vec<i64>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut ids = Vec::new();
         for s in schemes {
             ids.push(insert_scheme(&mut tx, actor, s).await?);
@@ -227,7 +227,7 @@ impl Store {
     /// Changes a scheme's details; its organisation stays (move a scheme by archiving it and
     /// adding it to the other organisation).
     pub async fn update_scheme(&self, actor: &str, id: i64, details: &SchemeDetails) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = scheme_in(&mut tx, id).await?;
         if before.archived {
             return Err(rejected(format!("scheme {id} is archived")));
@@ -267,7 +267,7 @@ impl Store {
         if reason.trim().is_empty() {
             return Err(rejected("say why the scheme is being archived"));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = scheme_in(&mut tx, id).await?;
         if before.archived {
             return Err(rejected(format!("scheme {id} is already archived")));
@@ -298,7 +298,7 @@ impl Store {
         let Consideration::Reason { by, at, why } = &consideration else {
             return Err(rejected("a reason was expected"));
         };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = scheme_in(&mut tx, id).await?;
         if before.archived {
             return Err(rejected(format!("scheme {id} is archived")));
@@ -360,7 +360,7 @@ impl Store {
                 "say what policy, project or service change is being assessed",
             ));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = match assessment.id {
             0 => None,
             id => Some(sia_in(&mut tx, id).await?),
@@ -437,7 +437,7 @@ impl Store {
         id: i64,
         step: &Step,
     ) -> Result<SiaStatus> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = sia_in(&mut tx, id).await?;
         let status = check_step(&before, step, actor, access).map_err(rejected)?;
         let at = now();

@@ -178,7 +178,7 @@ impl Store {
         if new.title.trim().is_empty() {
             return Err(StoreError::Rejected("Give the survey a title.".into()));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO travel_surveys (organisation, title, respondents, sites, financial_year, weeks_per_year, headcount, status, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8, $9) RETURNING id",
@@ -255,7 +255,7 @@ impl Store {
         } else {
             (SurveyStatus::Closed, Some(now()))
         };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE travel_surveys SET status = $1, open_link = $2, opened_at = COALESCE(opened_at, $3), closed_at = $4 WHERE id = $5",
         )
@@ -309,7 +309,7 @@ impl Store {
             ));
         }
         let tokens: Vec<String> = (0..count).map(|_| new_token()).collect::<Result<_>>()?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         for t in &tokens {
             sqlx::query(
@@ -359,7 +359,7 @@ impl Store {
             return Ok(Err(ResponseRefused::NotOpen(survey.status)));
         }
         let token = new_token()?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO travel_survey_tokens (token_sha256, survey_id, kind, issued_at) VALUES ($1, $2, 'open-link', $3)",
         )
@@ -436,7 +436,7 @@ impl Store {
     }
 
     async fn try_submit(&self, sha: &str, answers: &str) -> Result<Option<(i64, String)>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         let claimed = sqlx::query(
             "UPDATE travel_survey_tokens SET used_at = $1 WHERE token_sha256 = $2 AND used_at IS NULL \
@@ -505,7 +505,7 @@ impl Store {
                 "This survey is closed: open it again to import more responses.".into(),
             ));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         for (row, answers) in rows {
             sqlx::query(

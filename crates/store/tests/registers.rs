@@ -171,3 +171,43 @@ async fn register_figures_join_the_plans_metric_history() {
     // 2022/23 adds the incinerated clinical waste and its 28,276 miles.
     assert_eq!(all.len(), 8);
 }
+
+/// Many writers at once (a busy morning of register edits): every write succeeds and is
+/// stored once. On SQLite a write transaction takes the write lock when it starts; one that
+/// read first and wrote later failed with "database is locked" when another had written
+/// between (the registers, schemes, surveys and digital schemes began deferred until this
+/// was found).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_all_succeed() {
+    let db = TestDatabase::new();
+    let s = store_with_plan(&db).await;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let id = s
+                .add_register_record("a", &contract("RTG", &format!("C{i}"), "100"))
+                .await?;
+            s.update_register_record("a", id, &contract("RTG", &format!("C{i}"), "200"))
+                .await?;
+            s.import_register_records("b", &[contract("RFS", &format!("I{i}"), "300")])
+                .await
+                .map(|_| ())
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let stored = s
+        .register_records(&register::procurement::CONTRACTS, false)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 48);
+    assert_eq!(
+        stored
+            .iter()
+            .filter(|r| r.record.decimal("annual_value") == Some(Decimal::from(200)))
+            .count(),
+        24
+    );
+}
