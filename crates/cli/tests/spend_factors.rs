@@ -111,6 +111,31 @@ async fn spend_is_converted_with_the_imported_set_and_its_price_year_noted() {
         run.notes[0]
     );
 
+    // The spend register's page works out the same, with the same note.
+    let store = Store::connect(&env.db.url).await.unwrap();
+    let carbon = greenplan_service::registers::register_carbon(
+        &store,
+        &greenplan_core::register::procurement::SPEND,
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    store.close().await;
+    let by_year: Vec<(String, Decimal)> = carbon
+        .years
+        .iter()
+        .map(|y| (y.year.to_string(), y.kgco2e))
+        .collect();
+    assert_eq!(
+        by_year,
+        [
+            ("2024/25".to_string(), Decimal::from(30_000)),
+            ("2021/22".to_string(), Decimal::from(112_500))
+        ]
+    );
+    assert_eq!(carbon.notes, run.notes);
+
     // The command line shows the same: the note, the price year beside the edition.
     let out = env.run(&["footprint", "--by", "category", "--format", "csv"]);
     assert!(out.status.success());

@@ -167,13 +167,13 @@ pub async fn for_each_emission(
 /// Lines converted with a spend factor set whose price year is not their financial year's
 /// (spend in 2024/25 £ against kgCO2e per £ at 2021 prices overstates it by the inflation
 /// between): still counted, and noted, grouped by year and factor set.
-struct OtherPriceYear {
+pub(crate) struct OtherPriceYear {
     price_years: HashMap<String, i32>,
     lines: BTreeMap<(FinancialYear, String, i32), Vec<String>>,
 }
 
 impl OtherPriceYear {
-    fn new(editions: &[EditionInfo]) -> Self {
+    pub(crate) fn new(editions: &[EditionInfo]) -> Self {
         Self {
             price_years: editions
                 .iter()
@@ -183,7 +183,7 @@ impl OtherPriceYear {
         }
     }
 
-    fn check(&mut self, a: &Activity, edition: Option<&str>) {
+    pub(crate) fn check(&mut self, a: &Activity, edition: Option<&str>) {
         let Some((edition, &price_year)) =
             edition.and_then(|e| Some(e).zip(self.price_years.get(e)))
         else {
@@ -198,7 +198,7 @@ impl OtherPriceYear {
         }
     }
 
-    fn notes(self) -> Vec<String> {
+    pub(crate) fn notes(self) -> Vec<String> {
         const LISTED: usize = 5;
         self.lines
             .into_iter()

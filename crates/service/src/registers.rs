@@ -5,7 +5,9 @@
 //! the net zero estate pipeline against the gap to the national trajectory.
 
 use crate::ImportError;
-use crate::footprint::{FootprintError, FootprintQuery, for_each_emission, with_named_years};
+use crate::footprint::{
+    FootprintError, FootprintQuery, OtherPriceYear, for_each_emission, with_named_years,
+};
 use greenplan_core::category::Footprint;
 use greenplan_core::footprint::Resolver;
 use greenplan_core::ods::OdsCode;
@@ -34,17 +36,24 @@ pub async fn register_carbon(
     }
     let activities = store.register_activities(register, true).await?;
     let factors = store.factor_set(None).await?;
-    let editions = with_named_years(&store.editions().await?, &factors);
+    let stored = store.editions().await?;
+    let editions = with_named_years(&stored, &factors);
     let mut resolver = Resolver::new(&factors, editions);
+    let mut prices = OtherPriceYear::new(&stored);
     let lines: Vec<Converted> = activities
         .into_iter()
         .filter(|a| organisation.is_none_or(|o| &a.organisation == o))
         .map(|a| {
             let outcome = resolver.emission(&a);
+            if outcome.is_ok() {
+                prices.check(&a, resolver.edition_for(&a).as_deref());
+            }
             (a, outcome)
         })
         .collect();
-    Ok(Some(summarise(&lines)))
+    let mut carbon = summarise(&lines);
+    carbon.notes = prices.notes();
+    Ok(Some(carbon))
 }
 
 /// The net zero estate pipeline (live records, examples included as the page lists them)

@@ -178,6 +178,7 @@ pub struct CarbonView {
     /// Waste: year, route, tonnes, tCO2e, tCO2e per tonne, the factor (when missing).
     pub routes: Vec<[String; 6]>,
     pub not_converted: Vec<String>,
+    pub notes: Vec<String>,
     /// How many example records (not counted in the footprint) the figures include.
     pub examples: usize,
     pub waste: bool,
@@ -221,6 +222,7 @@ impl CarbonView {
                 })
                 .collect(),
             not_converted: carbon.not_converted,
+            notes: carbon.notes,
             examples,
             waste,
         }

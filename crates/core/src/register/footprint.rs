@@ -178,6 +178,9 @@ pub struct RegisterCarbon {
     pub routes: Vec<RouteCarbon>,
     /// Rows the factors could not convert, as `register … record N (column): why`.
     pub not_converted: Vec<String>,
+    /// Data-quality notes on rows that are counted (spend of one year against factors at
+    /// another year's prices), added by whoever knows the factor sets' price years.
+    pub notes: Vec<String>,
 }
 
 /// One financial year of a register's emissions.
@@ -270,6 +273,7 @@ pub fn summarise(lines: &[Converted]) -> RegisterCarbon {
         years: years.into_values().rev().collect(),
         routes: routes.into_values().rev().collect(),
         not_converted,
+        notes: Vec::new(),
     }
 }
 
