@@ -84,17 +84,18 @@ pub async fn login(
     let password = form.password;
     // Verify against a dummy hash when the address is unknown, so timing does not reveal
     // which addresses have accounts.
-    let ok = tokio::task::spawn_blocking(move || {
-        let hash = record.map_or_else(|| dummy_hash().to_string(), |(_, hash)| hash);
-        verify_password(&password, &hash)
-    })
-    .await
-    .map_err(|_| {
-        PageError(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Signing in failed. Please try again.".into(),
-        )
-    })?;
+    let ok = crate::bounded_work::PASSWORDS
+        .run(move || {
+            let hash = record.map_or_else(|| dummy_hash().to_string(), |(_, hash)| hash);
+            verify_password(&password, &hash)
+        })
+        .await
+        .ok_or_else(|| {
+            PageError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Signing in failed. Please try again.".into(),
+            )
+        })?;
     let Some(user_id) = user_id.filter(|_| ok) else {
         state.store.record_login_failure(&email).await?;
         return login_page_with(
@@ -237,16 +238,15 @@ pub async fn change_password(
         return refuse("Your account could not be found.");
     };
     let (current, new) = (form.current, form.new_password);
-    let new_hash = tokio::task::spawn_blocking(move || {
-        verify_password(&current, &hash).then(|| hash_password(&new))
-    })
-    .await
-    .map_err(|_| {
-        PageError(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The password could not be changed. Please try again.".into(),
-        )
-    })?;
+    let new_hash = crate::bounded_work::PASSWORDS
+        .run(move || verify_password(&current, &hash).then(|| hash_password(&new)))
+        .await
+        .ok_or_else(|| {
+            PageError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The password could not be changed. Please try again.".into(),
+            )
+        })?;
     match new_hash {
         None => refuse("Your current password is not right."),
         Some(Err(e)) => refuse(&e.to_string()),

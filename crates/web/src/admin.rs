@@ -905,9 +905,15 @@ pub async fn add_user(
         }
         greenplan_store::check_password_strength(&form.password).map_err(refused)?;
         let password = form.password.clone();
-        tokio::task::spawn_blocking(move || greenplan_store::hash_password(&password))
+        crate::bounded_work::PASSWORDS
+            .run(move || greenplan_store::hash_password(&password))
             .await
-            .map_err(|e| PageError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            .ok_or_else(|| {
+                PageError(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The password could not be stored. Please try again.".into(),
+                )
+            })?
             .map_err(refused)?
     };
     state

@@ -12,6 +12,7 @@ mod api;
 mod assets;
 mod audit_page;
 mod auth;
+pub mod bounded_work;
 mod cache;
 mod charts;
 mod climate_risks_page;

@@ -100,13 +100,14 @@ fn report_error(e: ReportError) -> PageError {
     }
 }
 
-/// Renders off the async threads: typesetting a PDF is CPU work.
+/// Renders off the async threads (typesetting a PDF is CPU work), a few at a time.
 async fn download(report: greenplan_reports::Report, format: Format) -> PageResult {
     let name = format!("{}.{}", report.file_stem(), format.extension());
-    let bytes = tokio::task::spawn_blocking(move || greenplan_reports::render(&report, format))
+    let bytes = crate::bounded_work::REPORTS
+        .run(move || greenplan_reports::render(&report, format))
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "report task failed");
+        .ok_or_else(|| {
+            tracing::error!("report task failed");
             PageError(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The report could not be produced.".into(),

@@ -574,3 +574,38 @@ async fn a_panicking_handler_gets_the_error_page_and_the_server_keeps_serving() 
         assert_eq!(with_faulty.get("/", None).await.status, StatusCode::OK);
     }
 }
+
+/// A burst of sign-in attempts (for addresses with no account, each still checked against a
+/// dummy hash) is answered, but never more Argon2 computations run at once than there are
+/// permits: each holds 19 MiB, so unbounded they would hold gigabytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_sign_ins_runs_a_few_password_checks_at_a_time() {
+    use greenplan_web::bounded_work::{PASSWORDS, permits};
+    let db = TestDatabase::new();
+    let site = std::sync::Arc::new(site(&db, WebConfig::default()).await);
+    let attempts = 6 * permits();
+    let mut tasks = Vec::new();
+    for i in 0..attempts {
+        let site = site.clone();
+        tasks.push(tokio::spawn(async move {
+            site.post(
+                "/login",
+                None,
+                Some(&origin()),
+                &format!("email=nobody{i}%40example.nhs.uk&password=not+the+password"),
+            )
+            .await
+        }));
+    }
+    for t in tasks {
+        let reply = t.await.unwrap();
+        assert!(reply.body.contains("Sign in"), "{}", reply.body);
+        assert!(!signed_in(&reply));
+    }
+    let most = PASSWORDS.most_at_once();
+    assert!(
+        (1..=permits()).contains(&most),
+        "{most} password checks ran at once; the bound is {}",
+        permits()
+    );
+}
