@@ -24,6 +24,11 @@ CONTRIBUTORS="${CONTRIBUTORS:-4}"
 IMPORT_EVERY="${IMPORT_EVERY:-30}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
 BIN="${GREENPLAN_BIN:-}"
+# The server runs with glibc's malloc tuned as `.cargo/config.toml` sets it for `cargo run`
+# (why: there); MALLOC_ARENA_MAX=8 and the like in the environment measure other settings.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
+export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-131072}"
 if [ -z "$BIN" ]; then
   BIN="$ROOT/target/release/greenplan"
   [ -x "$BIN" ] || BIN="$ROOT/target/debug/greenplan"

@@ -213,7 +213,11 @@ impl CarbonView {
                         number(r.tonnes),
                         r.kgco2e.map_or_else(|| "no factor".to_string(), t),
                         per_tonne(r.tco2e_per_tonne()),
-                        if r.kgco2e.is_none() {
+                        // A route with an official factor needs the official files loaded,
+                        // not a factor of its own.
+                        if r.kgco2e.is_none()
+                            && !register::waste::OFFICIAL_ROUTE_FACTORS.contains(&r.factor.as_str())
+                        {
                             r.factor.clone()
                         } else {
                             String::new()

@@ -135,6 +135,10 @@ pub fn route_factor(route: &str) -> String {
     }
 }
 
+/// The route factors the official files publish (through greenplan's aliases); the other
+/// routes need a custom factor.
+pub const OFFICIAL_ROUTE_FACTORS: [&str; 2] = ["waste-combustion", "waste-landfill"];
+
 /// The official factor for collection mileage: an average laden diesel HGV, per mile.
 pub const TRANSPORT_FACTOR: &str =
     "Delivery vehicles > HGV (all diesel) > All HGVs > Average laden";
