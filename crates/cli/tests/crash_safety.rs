@@ -273,16 +273,21 @@ fn kill_after(child: &mut std::process::Child, delay: Duration) -> Option<bool> 
     None
 }
 
-/// Starts an import and kills it part-way (or lets it finish, if it is quicker).
-fn killed_import(db: &str, file: &str, delay: Duration, acked: &Mutex<Acknowledged>) {
+/// Runs a command and kills it part-way; true if it finished, successfully, first.
+fn finished_before_the_kill(db: &str, args: &[&str], delay: Duration) -> bool {
     let mut child = std::process::Command::new(BIN)
-        .args(["activity", "import", file])
+        .args(args)
         .env("GREENPLAN_DB", db)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    if kill_after(&mut child, delay) == Some(true) {
+    kill_after(&mut child, delay) == Some(true)
+}
+
+/// Starts an import and kills it part-way (or lets it finish, if it is quicker).
+fn killed_import(db: &str, file: &str, delay: Duration, acked: &Mutex<Acknowledged>) {
+    if finished_before_the_kill(db, &["activity", "import", file], delay) {
         acked.lock().unwrap().imports += 1;
     }
 }
@@ -296,14 +301,8 @@ fn killed_register_import(
     acked: &Mutex<Acknowledged>,
 ) {
     acked.lock().unwrap().register_runs.insert(run);
-    let mut child = std::process::Command::new(BIN)
-        .args(["registers", "import", "waste-streams", file])
-        .env("GREENPLAN_DB", db)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    if kill_after(&mut child, delay) == Some(true) {
+    let args = ["registers", "import", "waste-streams", file];
+    if finished_before_the_kill(db, &args, delay) {
         acked.lock().unwrap().register_imports.insert(run);
     }
 }
