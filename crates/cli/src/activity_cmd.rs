@@ -11,7 +11,7 @@ use greenplan_core::period::FinancialYear;
 use greenplan_core::quantity::with_thousands;
 use greenplan_ingest::activity::{footprint_of_file, footprint_table_of_file};
 use greenplan_ingest::{IngestError, factors};
-use greenplan_service::footprint::{FootprintQuery, for_each_emission, with_named_years};
+use greenplan_service::footprint::{FactorsInForce, FootprintQuery, for_each_emission};
 use greenplan_store::{EditionInfo, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -174,7 +174,6 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
             && in_footprint(e)
     };
 
-    let mut all_factors = store.factor_set(None).await?.factors().to_vec();
     let mut extra_factors = Vec::new();
     for f in &args.factors {
         let extra =
@@ -187,10 +186,11 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
             };
         extra_factors.extend(extra);
     }
-    all_factors.extend(extra_factors.iter().cloned());
-    let mut factor_set = FactorSet::new(all_factors);
-    let stored_editions = store.editions().await?;
-    let editions = with_named_years(&stored_editions, &factor_set);
+    let FactorsInForce {
+        factors: mut factor_set,
+        editions,
+        stored: stored_editions,
+    } = FactorsInForce::load(store, extra_factors.iter().cloned()).await?;
     if let Some(e) = &args.edition
         && !factor_set.has_edition(e)
     {

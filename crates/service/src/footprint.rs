@@ -82,13 +82,15 @@ pub async fn for_each_emission(
 ) -> Result<FootprintRun, FootprintError> {
     let table = inhaler_table(store, &query.inhaler_files).await?;
     let medicines = medicines_activity(store, &table).await?;
-    let mut factors = store.factor_set(None).await?.factors().to_vec();
-    factors.extend(query.extra_factors.iter().cloned());
-    factors.extend(medicines.factors);
-    let factors = FactorSet::new(factors);
-    let stored_editions = store.editions().await?;
-    let editions = with_named_years(&stored_editions, &factors);
-    let mut prices = OtherPriceYear::new(&stored_editions);
+    let in_force = FactorsInForce::load(
+        store,
+        query.extra_factors.iter().cloned().chain(medicines.factors),
+    )
+    .await?;
+    let mut prices = in_force.price_years();
+    let FactorsInForce {
+        factors, editions, ..
+    } = in_force;
     let wanted = |e: &Emission| {
         query.year.is_none_or(|y| e.year == y)
             && query
@@ -164,6 +166,42 @@ pub async fn for_each_emission(
     })
 }
 
+/// The factors a computation converts with: every stored edition plus `extra` (read from
+/// files for this computation, or the medicines' own), the year each edition is chosen for,
+/// and the stored editions (for their price years).
+pub struct FactorsInForce {
+    pub factors: FactorSet,
+    pub editions: Vec<(String, i32)>,
+    pub stored: Vec<EditionInfo>,
+}
+
+impl FactorsInForce {
+    pub async fn load(
+        store: &Store,
+        extra: impl IntoIterator<Item = Factor>,
+    ) -> Result<Self, StoreError> {
+        let mut factors = store.factor_set(None).await?.factors().to_vec();
+        factors.extend(extra);
+        let factors = FactorSet::new(factors);
+        let stored = store.editions().await?;
+        let editions = with_named_years(&stored, &factors);
+        Ok(Self {
+            factors,
+            editions,
+            stored,
+        })
+    }
+
+    /// A resolver over these factors, choosing editions by period.
+    pub fn resolver(&self) -> Resolver<'_> {
+        Resolver::new(&self.factors, self.editions.clone())
+    }
+
+    pub(crate) fn price_years(&self) -> OtherPriceYear {
+        OtherPriceYear::new(&self.stored)
+    }
+}
+
 /// Lines converted with a spend factor set whose price year is not their financial year's
 /// (spend in 2024/25 £ against kgCO2e per £ at 2021 prices overstates it by the inflation
 /// between): still counted, and noted, grouped by year and factor set.
@@ -226,7 +264,7 @@ fn problem(a: &Activity, p: &RowProblem) -> String {
 /// file for one computation) whose name ends in one (`my-factors-2024`), so rows can choose it
 /// by period. A stored edition without a year (a spend factor set, which spend lines name) is
 /// never chosen by period, whatever its name.
-pub fn with_named_years(stored: &[EditionInfo], factors: &FactorSet) -> Vec<(String, i32)> {
+fn with_named_years(stored: &[EditionInfo], factors: &FactorSet) -> Vec<(String, i32)> {
     let mut editions: Vec<(String, i32)> = stored
         .iter()
         .filter_map(|e| Some((e.name.clone(), e.year?)))

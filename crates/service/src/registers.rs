@@ -5,11 +5,8 @@
 //! the net zero estate pipeline against the gap to the national trajectory.
 
 use crate::ImportError;
-use crate::footprint::{
-    FootprintError, FootprintQuery, OtherPriceYear, for_each_emission, with_named_years,
-};
+use crate::footprint::{FactorsInForce, FootprintError, FootprintQuery, for_each_emission};
 use greenplan_core::category::Footprint;
-use greenplan_core::footprint::Resolver;
 use greenplan_core::ods::OdsCode;
 use greenplan_core::period::FinancialYear;
 use greenplan_core::plan::Plan;
@@ -35,11 +32,9 @@ pub async fn register_carbon(
         return Ok(None);
     }
     let activities = store.register_activities(register, true).await?;
-    let factors = store.factor_set(None).await?;
-    let stored = store.editions().await?;
-    let editions = with_named_years(&stored, &factors);
-    let mut resolver = Resolver::new(&factors, editions);
-    let mut prices = OtherPriceYear::new(&stored);
+    let in_force = FactorsInForce::load(store, []).await?;
+    let mut resolver = in_force.resolver();
+    let mut prices = in_force.price_years();
     let lines: Vec<Converted> = activities
         .into_iter()
         .filter(|a| organisation.is_none_or(|o| &a.organisation == o))
