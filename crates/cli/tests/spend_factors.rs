@@ -113,8 +113,12 @@ async fn spend_is_converted_with_the_imported_set_and_its_price_year_noted() {
 
     // The spend register's page works out the same, with the same note.
     let store = Store::connect(&env.db.url).await.unwrap();
+    let in_force = greenplan_service::footprint::FactorsInForce::load(&store, [])
+        .await
+        .unwrap();
     let carbon = greenplan_service::registers::register_carbon(
         &store,
+        &in_force,
         &greenplan_core::register::procurement::SPEND,
         None,
     )

@@ -22,9 +22,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The emissions of a register's live records by financial year (and, for waste, by route),
-/// for one organisation or all; `None` for a register that carries no activity.
+/// for one organisation or all, with the factors in force (`FactorsInForce::load`); `None`
+/// for a register that carries no activity.
 pub async fn register_carbon(
     store: &Store,
+    in_force: &FactorsInForce,
     register: &'static Register,
     organisation: Option<&OdsCode>,
 ) -> Result<Option<RegisterCarbon>, FootprintError> {
@@ -32,7 +34,6 @@ pub async fn register_carbon(
         return Ok(None);
     }
     let activities = store.register_activities(register, true).await?;
-    let in_force = FactorsInForce::load(store, []).await?;
     let mut resolver = in_force.resolver();
     let mut prices = in_force.price_years();
     let lines: Vec<Converted> = activities

@@ -1,5 +1,5 @@
-//! What the web app keeps in memory between requests: the plan, the footprint and the
-//! anonymous dashboard, each tied to the database's data revision.
+//! What the web app keeps in memory between requests: the plan, the footprint, the conversion
+//! factors and the anonymous dashboard, each tied to the database's data revision.
 //!
 //! Every write bumps the revision in its own transaction (`greenplan-store`). A server checks
 //! the revision at most once a second, so a page view costs no query at all most of the time;
@@ -24,6 +24,9 @@ pub struct Cached {
     pub plan: Option<Arc<Plan>>,
     /// `None` until computed; `Some(None)` when there is no activity data.
     pub footprint: Option<Option<Arc<FootprintTable>>>,
+    /// Every stored conversion factor, for the register pages' carbon (tens of thousands of
+    /// rows: read once per revision, not on every page view).
+    pub factors: Option<Arc<greenplan_service::footprint::FactorsInForce>>,
     /// The dashboard as anonymous readers see it, for the day it was drawn.
     pub dashboard: Option<(chrono::NaiveDate, Arc<String>)>,
     /// Other pages as anonymous readers see them, by path and day.

@@ -239,6 +239,30 @@ pub struct FootprintRow {
     pub total: String,
 }
 
+/// The stored conversion factors, read once per data revision.
+pub async fn factors(
+    state: &AppState,
+) -> Result<Arc<greenplan_service::footprint::FactorsInForce>, PageError> {
+    plan(state).await?; // brings the cache up to the current revision
+    let revision = {
+        let cached = state.cache.0.lock().await;
+        if let Some(known) = &cached.factors {
+            return Ok(known.clone());
+        }
+        cached.revision
+    };
+    let loaded = Arc::new(
+        greenplan_service::footprint::FactorsInForce::load(&state.store, [])
+            .await
+            .map_err(greenplan_service::footprint::FootprintError::from)?,
+    );
+    let mut cached = state.cache.0.lock().await;
+    if cached.revision == revision {
+        cached.factors = Some(loaded.clone());
+    }
+    Ok(loaded)
+}
+
 /// The footprint by organisation and category, computed once per data revision.
 pub async fn footprint(state: &AppState) -> Result<Option<Arc<FootprintTable>>, PageError> {
     plan(state).await?; // brings the cache up to the current revision

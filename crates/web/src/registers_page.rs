@@ -287,7 +287,8 @@ pub async fn list(
         .filter(|s| s.archived_at.is_none() && s.created_by == EXAMPLE_DATA_ACTOR)
         .filter(|s| organisation.is_none() || s.record.organisation() == organisation)
         .count();
-    let carbon = register_carbon(&state.store, register, organisation.as_ref())
+    let factors = crate::pages::factors(&state).await?;
+    let carbon = register_carbon(&state.store, &factors, register, organisation.as_ref())
         .await?
         .map(|c| {
             CarbonView::of(

@@ -466,6 +466,9 @@ async fn waste_carbon_per_tonne_follows_the_official_factors() {
         .upsert_custom_factors("test", &[incineration])
         .await
         .unwrap();
+    // Written beside the server (as `greenplan factors import` does): a server sees another
+    // process's writes within a second (the factors are read once per data revision).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let page = site.get("/registers/waste-streams", None).await;
     let per_tonne = ((converted + dec("10000")) / dec("1000") / dec("160")).round_dp(3);
     assert!(

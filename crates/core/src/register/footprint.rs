@@ -277,14 +277,10 @@ pub fn summarise(lines: &[Converted]) -> RegisterCarbon {
     }
 }
 
-/// The disposal route of a waste register's tonnes row (collection miles have none).
+/// The disposal route of a waste register's tonnes row: a row in tonnes through a route's
+/// factor (collection miles, fleet and spend rows have none).
 fn waste_route(activity: &Activity) -> Option<&'static super::Choice> {
-    if !activity
-        .origin
-        .source
-        .starts_with(&*format!("register {} ", waste::STREAMS.slug))
-        || activity.unit.kind != UnitKind::Tonne
-    {
+    if activity.unit.kind != UnitKind::Tonne {
         return None;
     }
     waste::ROUTES
