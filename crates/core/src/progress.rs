@@ -68,6 +68,52 @@ pub fn metric_progress<'a>(
     }
 }
 
+/// A metric's trajectory drawn year by year beside its actual values: what the metric page
+/// and the reports' chart both draw, so the two can never disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrajectorySeries {
+    /// The financial years drawn: every year of the trajectory and every year with a value.
+    pub years: Vec<FinancialYear>,
+    /// The trajectory's value for each year (none outside it).
+    pub expected: Vec<Option<Decimal>>,
+    /// The latest value recorded within each year, for the metric's own scope.
+    pub actual: Vec<Option<Decimal>>,
+}
+
+/// The series behind a metric's trajectory chart. Only the metric's own scope counts, and a
+/// register's quarterly figures are left out (`DataPoint::is_register_quarter`): a quarter's
+/// count drawn as a year's actual value would be compared with a yearly target.
+pub fn trajectory_series<'a>(
+    metric: &Metric,
+    trajectory: &Trajectory,
+    values: impl IntoIterator<Item = &'a DataPoint>,
+) -> TrajectorySeries {
+    let own: Vec<&DataPoint> = values
+        .into_iter()
+        .filter(|v| v.metric == metric.id && v.organisation == metric.organisation)
+        .filter(|v| !v.is_register_quarter())
+        .collect();
+    let mut years: Vec<FinancialYear> = trajectory.points.iter().map(|(y, _)| *y).collect();
+    years.extend(own.iter().filter_map(|v| v.period.financial_year()));
+    years.sort();
+    years.dedup();
+    let actual = years
+        .iter()
+        .map(|y| {
+            own.iter()
+                .filter(|v| v.period.financial_year() == Some(*y))
+                .max_by_key(|v| v.period.end())
+                .map(|v| v.value)
+        })
+        .collect();
+    let expected = years.iter().map(|y| trajectory.at(*y)).collect();
+    TrajectorySeries {
+        years,
+        expected,
+        actual,
+    }
+}
+
 /// The baseline a plan leaves "to be established" ("baseline year 2025/26, 10% increase per
 /// year from 26/27"): the value recorded for the year before a yearly-percentage target starts
 /// (the latest within that year), once there is one.
@@ -177,5 +223,53 @@ mod tests {
         let p = metric_progress(&metric, &values);
         assert_eq!(p.expected, Some(Decimal::from(22)));
         assert_eq!(p.rating, Rating::AtRisk);
+    }
+    #[test]
+    fn the_trajectory_series_leaves_out_register_quarters() {
+        let metric = Metric {
+            id: "lease-cars".into(),
+            name: "Low-emission lease cars".into(),
+            unit: "count".into(),
+            direction: Direction::HigherIsBetter,
+            area: None,
+            organisation: None,
+            description: None,
+            baseline: Some(Baseline {
+                period: Period::parse("2024/25").unwrap(),
+                value: Decimal::from(100),
+            }),
+            targets: vec![MetricTarget {
+                target: Target::Absolute {
+                    period: Period::parse("2026/27").unwrap(),
+                    value: Decimal::from(300),
+                },
+                source: None,
+                reference: None,
+            }],
+            reference: None,
+        };
+        let t = metric_progress(&metric, &[]).trajectory.unwrap();
+        let year = point(&metric.id, "2025/26", 180);
+        // A register's figure for the quarter ending 31 March 2026 ends later than the year's
+        // own figure would if it were recorded as of 31 December; it must still not be drawn.
+        let mut quarter = point(&metric.id, "Q4 2025/26", 40);
+        quarter.reference = Some(format!("{}fleet", crate::register::POINT_REFERENCE));
+        let other_scope = DataPoint {
+            organisation: Some(crate::ods::OdsCode::parse("RTG").unwrap()),
+            ..point(&metric.id, "2026/27", 999)
+        };
+        let s = trajectory_series(&metric, &t, [&quarter, &year, &other_scope]);
+        let y2025 = s
+            .years
+            .iter()
+            .position(|y| *y == FinancialYear(2025))
+            .unwrap();
+        assert_eq!(s.actual[y2025], Some(Decimal::from(180)));
+        assert_eq!(s.years.len(), s.expected.len());
+        assert_eq!(s.years.len(), s.actual.len());
+        assert!(!s.actual.contains(&Some(Decimal::from(999))));
+        // A year with only a register quarter draws no actual value.
+        let s = trajectory_series(&metric, &t, [&quarter]);
+        assert!(s.actual.iter().all(Option::is_none));
     }
 }

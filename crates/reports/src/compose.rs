@@ -19,7 +19,7 @@ use greenplan_core::Decimal;
 use greenplan_core::category::{Footprint, NhsCategory};
 use greenplan_core::period::{FinancialYear, Quarter};
 use greenplan_core::plan::{Action, ActionStatus, DataPoint, Metric};
-use greenplan_core::progress::{MetricProgress, metric_progress};
+use greenplan_core::progress::{MetricProgress, metric_progress, trajectory_series};
 use greenplan_core::quantity::with_thousands;
 use greenplan_core::target::{Baseline, Direction, Rating, national_targets, rate, trajectory};
 use greenplan_store::ActionUpdate;
@@ -761,25 +761,9 @@ fn metrics_table(ctx: &Ctx, id: &str, title: &str, metrics: &[(&Metric, MetricPr
 fn metric_chart(ctx: &Ctx, m: &Metric, p: &MetricProgress) -> Option<Chart> {
     let t = p.trajectory.as_ref()?;
     let points = ctx.points();
-    let own: Vec<&&DataPoint> = points
-        .iter()
-        .filter(|d| d.metric == m.id && d.organisation == m.organisation)
-        .collect();
-    let mut years: Vec<FinancialYear> = t.points.iter().map(|(y, _)| *y).collect();
-    years.extend(own.iter().filter_map(|d| d.period.financial_year()));
-    years.sort();
-    years.dedup();
-    let actual: Vec<Option<Decimal>> = years
-        .iter()
-        .map(|y| {
-            own.iter()
-                .filter(|d| d.period.financial_year() == Some(*y))
-                .max_by_key(|d| d.period.end())
-                .map(|d| d.value)
-        })
-        .collect();
-    let expected: Vec<Option<Decimal>> = years.iter().map(|y| t.at(*y)).collect();
-    let labels: Vec<String> = years.iter().map(|y| y.to_string()).collect();
+    let series = trajectory_series(m, t, points.iter().copied());
+    let (expected, actual) = (series.expected, series.actual);
+    let labels: Vec<String> = series.years.iter().map(|y| y.to_string()).collect();
     let title = format!("{} against its trajectory ({})", m.name, m.unit);
     let svg = trajectory_chart(&title, &labels, &expected, &actual);
     Some(Chart {

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use greenplan_core::Decimal;
 use greenplan_core::category::{Footprint, NhsCategory};
 use greenplan_core::footprint::{Aggregator, FootprintTable, GroupBy};
-use greenplan_core::period::{FinancialYear, Quarter};
+use greenplan_core::period::Quarter;
 use greenplan_core::plan::{Action, Plan};
 use greenplan_core::progress::{MetricProgress, metric_progress};
 use greenplan_core::quantity::with_thousands;
@@ -1182,36 +1182,10 @@ async fn metric_page(
         .collect();
     let (chart, trajectory) = match &p.trajectory {
         Some(t) => {
-            let mut years: Vec<FinancialYear> = t.points.iter().map(|(y, _)| *y).collect();
-            for d in plan
-                .data_points
-                .iter()
-                .filter(|d| d.metric == id && d.organisation == metric.organisation)
-                .filter(|d| !d.is_register_quarter())
-            {
-                if let Some(y) = d.period.financial_year() {
-                    years.push(y);
-                }
-            }
-            years.sort();
-            years.dedup();
-            let actual: Vec<Option<Decimal>> = years
-                .iter()
-                .map(|y| {
-                    plan.data_points
-                        .iter()
-                        .filter(|d| {
-                            d.metric == id
-                                && d.organisation == metric.organisation
-                                && !d.is_register_quarter()
-                                && d.period.financial_year() == Some(*y)
-                        })
-                        .max_by_key(|d| d.period.end())
-                        .map(|d| d.value)
-                })
-                .collect();
-            let expected: Vec<Option<Decimal>> = years.iter().map(|y| t.at(*y)).collect();
-            let labels: Vec<String> = years.iter().map(|y| y.to_string()).collect();
+            let series =
+                greenplan_core::progress::trajectory_series(&metric, t, plan.data_points.iter());
+            let (expected, actual) = (series.expected, series.actual);
+            let labels: Vec<String> = series.years.iter().map(|y| y.to_string()).collect();
             (
                 trajectory_chart(
                     &format!("{} against its trajectory", metric.name),

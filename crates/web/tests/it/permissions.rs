@@ -11,7 +11,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-mod common;
+use crate::common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::*;
@@ -703,7 +703,7 @@ fn refused(route: &str, status: StatusCode, headers: &axum::http::HeaderMap) -> 
 }
 
 async fn check_route(rule: &Rule) {
-    let db = TestDatabase::new();
+    let db = site_db();
     let matrix = Matrix::new(&db, rule.route).await;
     let scopes: &[Scope] = if rule.scoped {
         &[Scope::Own, Scope::Other]
@@ -780,7 +780,7 @@ async fn every_role_on_every_write_route_for_own_and_other_organisations() {
 /// All refused, and nothing changed.
 #[tokio::test]
 async fn writes_need_the_session_token_and_this_site() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let matrix = Matrix::new(&db, "approve").await;
     for rule in RULES {
         let tampers: &[Tamper] = if rule.route.starts_with("/api/") {

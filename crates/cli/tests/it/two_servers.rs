@@ -11,7 +11,7 @@
 use greenplan_store::testing::TestDatabase;
 use std::time::{Duration, Instant};
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

@@ -74,6 +74,24 @@ async fn import(store: &Store, sha: &str, rows: Vec<Activity>) {
 /// electricity for 2024/25 (the baseline) and for Q3 2025/26.
 async fn loaded(db: &TestDatabase) -> Store {
     let store = Store::connect(&db.url).await.unwrap();
+    if db.template != LOADED {
+        load(&store).await;
+    }
+    store
+}
+
+/// The template of [`loaded_db`].
+const LOADED: &str = "reports-loaded";
+
+/// A copy of a database [`load`]ed once per run (reading the official factor file is slow).
+fn loaded_db() -> TestDatabase {
+    TestDatabase::from_template(
+        LOADED,
+        Box::new(|store| Box::pin(async move { load(&store).await })),
+    )
+}
+
+async fn load(store: &Store) {
     store
         .init_plan(&plan_file::built_in_plan().unwrap())
         .await
@@ -84,7 +102,7 @@ async fn loaded(db: &TestDatabase) -> Store {
         .await
         .unwrap();
     import(
-        &store,
+        store,
         "baseline",
         vec![
             activity(
@@ -109,7 +127,7 @@ async fn loaded(db: &TestDatabase) -> Store {
     )
     .await;
     import(
-        &store,
+        store,
         "q3",
         vec![
             // 1,000,000 kWh × 0.18293 kgCO2e = 182.93 t.
@@ -134,7 +152,6 @@ async fn loaded(db: &TestDatabase) -> Store {
         ],
     )
     .await;
-    store
 }
 
 fn pdf_text(pdf: &[u8]) -> String {
@@ -222,7 +239,7 @@ fn table<'a>(report: &'a Report, id: &str) -> &'a Table {
 
 #[tokio::test]
 async fn quarterly_pack_in_every_format() {
-    let db = TestDatabase::new();
+    let db = loaded_db();
     let store = loaded(&db).await;
     let request = ReportRequest::parse(ReportKind::Quarterly, "Q3 2025/26", None).unwrap();
     let report = greenplan_reports::build(&store, &request, at(2026, 1, 20))
@@ -275,7 +292,7 @@ async fn quarterly_pack_in_every_format() {
 
 #[tokio::test]
 async fn annual_report_in_every_format() {
-    let db = TestDatabase::new();
+    let db = loaded_db();
     let store = loaded(&db).await;
     let request = ReportRequest::parse(ReportKind::Annual, "2025/26", None).unwrap();
     let report = greenplan_reports::build(&store, &request, at(2026, 5, 1))
@@ -333,7 +350,7 @@ async fn annual_report_in_every_format() {
 
 #[tokio::test]
 async fn one_organisation_sees_only_its_own() {
-    let db = TestDatabase::new();
+    let db = loaded_db();
     let store = loaded(&db).await;
     let request = ReportRequest::parse(ReportKind::Annual, "2025/26", Some("RFS")).unwrap();
     let report = greenplan_reports::build(&store, &request, at(2026, 5, 1))
@@ -367,7 +384,7 @@ async fn one_organisation_sees_only_its_own() {
 
 #[tokio::test]
 async fn updates_show_as_at_the_end_of_their_quarter() {
-    let db = TestDatabase::new();
+    let db = loaded_db();
     let store = loaded(&db).await;
     let plan = store.load_plan().await.unwrap().unwrap();
     let action = &plan.actions[0];
@@ -439,7 +456,7 @@ fn action_status_before(plan: &greenplan_core::plan::Plan, id: &str) -> &'static
 
 #[tokio::test]
 async fn a_published_report_does_not_change_when_new_data_arrives() {
-    let db = TestDatabase::new();
+    let db = loaded_db();
     let store = loaded(&db).await;
     let request = ReportRequest::parse(ReportKind::Annual, "2025/26", None).unwrap();
     let report = greenplan_reports::build(&store, &request, at(2026, 5, 1))
@@ -648,7 +665,7 @@ async fn the_pack_shows_recorded_returns_and_approvals() {
 /// trust's own report leaves it out.
 #[tokio::test]
 async fn the_reports_list_the_saved_pathway_scenarios() {
-    let db = TestDatabase::new();
+    let db = loaded_db();
     let store = loaded(&db).await;
     store
         .seed_care_pathways(
@@ -685,4 +702,61 @@ async fn the_reports_list_the_saved_pathway_scenarios() {
     assert!(
         matches!(&section.blocks[0], Block::Note { text } if text.contains("No care pathway scenarios"))
     );
+}
+
+/// A register's quarterly figure is part of a metric's history but never drawn as a year's
+/// actual value on its trajectory chart (the metric page and the report chart draw one series,
+/// `core::progress::trajectory_series`). The report's own copy of the series once drew it.
+#[tokio::test]
+async fn the_report_chart_leaves_out_register_quarters() {
+    let db = loaded_db();
+    let store = loaded(&db).await;
+    let year = greenplan_core::period::FinancialYear(2026);
+    let mut inputs = greenplan_reports::gather::gather(
+        &store,
+        greenplan_reports::inputs::ReportPeriod::Year(year),
+        None,
+        at(2027, 4, 30),
+    )
+    .await
+    .unwrap();
+    let point =
+        |period: &str, value: i64, reference: Option<String>| greenplan_core::plan::DataPoint {
+            metric: "inhaler-carbon".into(),
+            organisation: None,
+            period: greenplan_core::period::Period::parse(period).unwrap(),
+            value: Decimal::from(value),
+            as_written: None,
+            note: None,
+            reference,
+        };
+    inputs.plan.data_points.push(point("2025/26", 13800, None));
+    inputs.plan.data_points.push(point(
+        "Q1 2026/27",
+        424242,
+        Some(format!("{}test", greenplan_core::register::POINT_REFERENCE)),
+    ));
+    let report = greenplan_reports::compose::annual(&inputs, year);
+    let charts: Vec<&Chart> = report
+        .sections
+        .iter()
+        .flat_map(|s| &s.blocks)
+        .filter_map(|b| match b {
+            Block::Chart(c) if c.title.starts_with("Carbon emissions of all inhalers") => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert!(!charts.is_empty(), "the inhaler carbon chart is drawn");
+    for c in charts {
+        assert!(
+            c.alt.contains("13,800"),
+            "the year's value is drawn: {}",
+            c.alt
+        );
+        assert!(
+            !c.alt.contains("424,242") && !c.alt.contains("424242"),
+            "a register quarter drawn as a year's value: {}",
+            c.alt
+        );
+    }
 }

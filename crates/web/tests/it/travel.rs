@@ -5,12 +5,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{HOST, Site, official_2023_factors, site};
-use greenplan_store::testing::TestDatabase;
+use common::{HOST, Site, official_2023_factors, site, site_db};
 use greenplan_web::WebConfig;
 
 const RTG: &str = "rtg@uhdb.nhs.uk";
@@ -78,7 +77,7 @@ const ANSWERS: &str = "site=Royal+Derby+Hospital&distance=10&distance_unit=km&po
 
 #[tokio::test]
 async fn a_respondent_answers_once_without_signing_in() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (cookie, csrf) = site.sign_in(RTG).await;
     let id = create_survey(&site, &cookie, &csrf, "").await;
@@ -189,7 +188,7 @@ async fn a_respondent_answers_once_without_signing_in() {
 
 #[tokio::test]
 async fn invitations_are_single_use_links_in_a_csv() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (cookie, csrf) = site.sign_in(RTG).await;
     let id = create_survey(&site, &cookie, &csrf, "").await;
@@ -245,7 +244,7 @@ async fn invitations_are_single_use_links_in_a_csv() {
 
 #[tokio::test]
 async fn one_trust_cannot_manage_anothers_survey() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (rtg, rtg_csrf) = site.sign_in(RTG).await;
     let id = create_survey(&site, &rtg, &rtg_csrf, "").await;
@@ -337,7 +336,7 @@ const EXPORT_HEADER: &str = "ID,Name,Email,site,distance_miles,postcode_district
 
 #[tokio::test]
 async fn an_export_with_bad_rows_is_refused_by_name_then_imported_and_analysed() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (cookie, csrf) = site.sign_in(RTG).await;
     let id = create_survey(&site, &cookie, &csrf, "&headcount=100").await;
@@ -435,7 +434,7 @@ async fn an_export_with_bad_rows_is_refused_by_name_then_imported_and_analysed()
 
 #[tokio::test]
 async fn survey_pages_are_public_even_where_reading_needs_a_login() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(
         &db,
         WebConfig {
@@ -468,7 +467,7 @@ const SCHEME: &str = "organisation=RTG&name=Patient+portal&description=Letters+o
 
 #[tokio::test]
 async fn digital_schemes_are_assessed_with_their_factors_and_kept_to_their_organisation() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     official_2023_factors(&site.store).await;
     let (cookie, csrf) = site.sign_in(RTG).await;

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-mod common;
+use crate::common;
 use common::Env;
 use greenplan_core::Decimal;
 use greenplan_core::category::{NhsCategory, Scope};

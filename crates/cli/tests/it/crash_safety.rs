@@ -16,7 +16,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-mod common;
+use crate::common;
 use common::*;
 use greenplan_store::testing::TestDatabase;
 use std::collections::BTreeSet;

@@ -4,10 +4,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
-use common::{Site, multipart_body, site};
+use common::{Site, multipart_body, site, site_db};
 use greenplan_store::testing::TestDatabase;
 use greenplan_web::WebConfig;
 
@@ -78,7 +78,7 @@ fn encoded(csrf: &str, fields: &[(String, String)], then: &str) -> String {
 
 #[tokio::test]
 async fn a_contributor_drafts_and_submits_an_admin_reviews_and_the_scheme_is_tagged() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = tools_site(&db).await;
     let (rtg, rtg_csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
     let scheme = created_id(
@@ -234,7 +234,7 @@ type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, StatusCode);
 /// Who may change what: each row is (person, what they try, the status expected).
 #[tokio::test]
 async fn one_trust_cannot_change_anothers_records_and_viewers_only_read() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = tools_site(&db).await;
     let rtg_scheme = site
         .store
@@ -420,7 +420,7 @@ async fn one_trust_cannot_change_anothers_records_and_viewers_only_read() {
 
 #[tokio::test]
 async fn a_scheme_csv_with_bad_rows_is_refused_whole_with_each_row_named() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = tools_site(&db).await;
     let (cookie, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
     let upload = |csv: &'static str| {
@@ -504,7 +504,7 @@ async fn a_scheme_csv_with_bad_rows_is_refused_whole_with_each_row_named() {
 /// 36,679 kgCO2e = 4,075.4 visits. Shown on its action's page and in the reports.
 #[tokio::test]
 async fn the_team_up_scenario_ships_saved_and_computes_as_the_cli_does() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = tools_site(&db).await;
     let page = site.get("/tools/scenarios/1", None).await;
     assert_eq!(page.status, StatusCode::OK);

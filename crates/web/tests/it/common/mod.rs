@@ -22,18 +22,32 @@ pub struct Site {
     pub store: Store,
 }
 
-pub async fn site(db: &TestDatabase, config: WebConfig) -> Site {
-    let store = Store::connect(&db.url).await.unwrap();
+/// The template of [`site_db`]: the built-in plan and the people of [`PEOPLE`].
+pub const SITE_TEMPLATE: &str = "web-site";
+
+/// The people every test site has: address (also their name), organisation, role.
+pub const PEOPLE: [(&str, &str, Role); 6] = [
+    ("rtg@uhdb.nhs.uk", "RTG", Role::Contributor),
+    ("icb@derbyshire.nhs.uk", "QJ2", Role::Contributor),
+    ("viewer@uhdb.nhs.uk", "RTG", Role::Viewer),
+    ("lead@derbyshire.nhs.uk", "QJ2", Role::SystemAdmin),
+    ("admin@uhdb.nhs.uk", "RTG", Role::OrganisationAdmin),
+    ("rfs@crh.nhs.uk", "RFS", Role::Contributor),
+];
+
+/// A database with the built-in plan and [`PEOPLE`], copied from a template made once per
+/// run: loading the plan and hashing six passwords for each test was most of a test's time.
+pub fn site_db() -> TestDatabase {
+    TestDatabase::from_template(
+        SITE_TEMPLATE,
+        Box::new(|store| Box::pin(async move { load_site(&store).await })),
+    )
+}
+
+async fn load_site(store: &Store) {
     store.init_plan(&built_in_plan().unwrap()).await.unwrap();
     let hash = hash_password(PASSWORD).unwrap();
-    for (email, org, role) in [
-        ("rtg@uhdb.nhs.uk", "RTG", Role::Contributor),
-        ("icb@derbyshire.nhs.uk", "QJ2", Role::Contributor),
-        ("viewer@uhdb.nhs.uk", "RTG", Role::Viewer),
-        ("lead@derbyshire.nhs.uk", "QJ2", Role::SystemAdmin),
-        ("admin@uhdb.nhs.uk", "RTG", Role::OrganisationAdmin),
-        ("rfs@crh.nhs.uk", "RFS", Role::Contributor),
-    ] {
+    for (email, org, role) in PEOPLE {
         store
             .add_user(
                 "test",
@@ -45,6 +59,14 @@ pub async fn site(db: &TestDatabase, config: WebConfig) -> Site {
             )
             .await
             .unwrap();
+    }
+}
+
+/// The test site over `db`: one made by [`site_db`] as it is, any other loaded first.
+pub async fn site(db: &TestDatabase, config: WebConfig) -> Site {
+    let store = Store::connect(&db.url).await.unwrap();
+    if db.template != SITE_TEMPLATE {
+        load_site(&store).await;
     }
     Site {
         app: router(AppState::with_config(store.clone(), config)),
@@ -255,13 +277,13 @@ pub async fn fingerprint(store: &Store) -> Vec<String> {
 /// The routes the router registers, read from `crates/web/src/lib.rs`: (path as written,
 /// the text of its handlers), so tests over "every route" notice new ones.
 pub fn router_routes() -> Vec<(String, String)> {
-    let source = include_str!("../../src/lib.rs");
+    let source = include_str!("../../../src/lib.rs");
     // Routers merged into the main one, read from their own files.
     let merged = [
-        ("tools::routes()", include_str!("../../src/tools.rs")),
+        ("tools::routes()", include_str!("../../../src/tools.rs")),
         (
             "travel_routes::routes()",
-            include_str!("../../src/travel_routes.rs"),
+            include_str!("../../../src/travel_routes.rs"),
         ),
     ];
     let merges: Vec<&str> = source
@@ -305,4 +327,26 @@ pub fn changes(before: &[String], after: &[String]) -> String {
         .take(5)
         .collect();
     format!("added {added:?}, gone {gone:?}")
+}
+
+/// The template of [`plan_db`]: the built-in plan alone.
+pub const PLAN_TEMPLATE: &str = "built-in-plan";
+
+/// A database with the built-in plan, copied from a template made once per run.
+pub fn plan_db() -> TestDatabase {
+    TestDatabase::from_template(
+        PLAN_TEMPLATE,
+        Box::new(|store| {
+            Box::pin(async move {
+                store.init_plan(&built_in_plan().unwrap()).await.unwrap();
+            })
+        }),
+    )
+}
+
+/// Loads the built-in plan into `store` unless `db` was copied with it.
+pub async fn load_plan(store: &Store, db: &TestDatabase) {
+    if db.template != PLAN_TEMPLATE && db.template != SITE_TEMPLATE {
+        store.init_plan(&built_in_plan().unwrap()).await.unwrap();
+    }
 }

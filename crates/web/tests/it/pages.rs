@@ -6,7 +6,6 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use greenplan_core::period::Period;
-use greenplan_ingest::plan_file::built_in_plan;
 use greenplan_store::testing::TestDatabase;
 use greenplan_store::{MetricValue, Store};
 use greenplan_web::{AppState, router};
@@ -15,7 +14,7 @@ use tower::ServiceExt;
 
 async fn app(db: &TestDatabase) -> (axum::Router, Store) {
     let store = Store::connect(&db.url).await.unwrap();
-    store.init_plan(&built_in_plan().unwrap()).await.unwrap();
+    crate::common::load_plan(&store, db).await;
     (router(AppState::new(store.clone())), store)
 }
 
@@ -33,7 +32,7 @@ async fn get(app: &axum::Router, path: &str) -> (StatusCode, axum::http::HeaderM
 
 #[tokio::test]
 async fn every_page_renders_the_plan() {
-    let db = TestDatabase::new();
+    let db = crate::common::plan_db();
     let (app, _) = app(&db).await;
     let pages = [
         ("/", "Joined Up Care Derbyshire ICS Green Plan 2025 - 2028"),
@@ -80,7 +79,7 @@ async fn every_page_renders_the_plan() {
 
 #[tokio::test]
 async fn unknown_things_are_404_with_a_way_back() {
-    let db = TestDatabase::new();
+    let db = crate::common::plan_db();
     let (app, _) = app(&db).await;
     for path in [
         "/nope",
@@ -98,7 +97,7 @@ async fn unknown_things_are_404_with_a_way_back() {
 
 #[tokio::test]
 async fn downloads_and_health() {
-    let db = TestDatabase::new();
+    let db = crate::common::plan_db();
     let (app, _) = app(&db).await;
     let (status, headers, body) = get(&app, "/metrics/inhaler-carbon/values.csv").await;
     assert_eq!(status, StatusCode::OK);
@@ -120,7 +119,7 @@ async fn downloads_and_health() {
 
 #[tokio::test]
 async fn text_from_data_is_escaped() {
-    let db = TestDatabase::new();
+    let db = crate::common::plan_db();
     let (app, store) = app(&db).await;
     store
         .record_metric_value(

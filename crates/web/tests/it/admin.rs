@@ -4,15 +4,14 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-mod common;
+use crate::common;
 use axum::http::StatusCode;
 use common::*;
-use greenplan_store::testing::TestDatabase;
 use greenplan_web::WebConfig;
 
 #[tokio::test]
 async fn the_lead_edits_the_plan_and_each_edit_is_audited() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (cookie, csrf) = site.sign_in("lead@derbyshire.nhs.uk").await;
 
@@ -175,7 +174,7 @@ fn plan_title_before() -> String {
 
 #[tokio::test]
 async fn only_the_lead_changes_the_plan_and_only_with_a_token() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (cookie, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
     let (admin_cookie, admin_csrf) = site.sign_in("admin@uhdb.nhs.uk").await;
@@ -284,7 +283,7 @@ fn plan_org_name(code: &str) -> String {
 
 #[tokio::test]
 async fn organisation_admins_manage_their_own_people_only() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (cookie, csrf) = site.sign_in("admin@uhdb.nhs.uk").await;
     let page = site.get("/admin/users", Some(&cookie)).await;
@@ -384,7 +383,7 @@ async fn organisation_admins_manage_their_own_people_only() {
 
 #[tokio::test]
 async fn the_lead_adds_and_archives_organisations() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (cookie, csrf) = site.sign_in("lead@derbyshire.nhs.uk").await;
     let reply = site
@@ -460,7 +459,7 @@ const RETURN_CSV: &str = "organisation,site,period_start,period_end,activity,qua
 
 #[tokio::test]
 async fn a_quarter_is_opened_returns_come_in_and_the_lead_approves_them() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     widget_factor(&site.store).await;
     let (lead, lead_csrf) = site.sign_in("lead@derbyshire.nhs.uk").await;
@@ -621,7 +620,7 @@ impl QuarterText for str {
 
 #[tokio::test]
 async fn leads_mark_milestones_attach_evidence_and_see_their_actions() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     // EF2 names no lead organisation: a system action, the ICB's to update.
     let (icb, icb_csrf) = site.sign_in("icb@derbyshire.nhs.uk").await;

@@ -7,12 +7,11 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use greenplan_core::access::Role;
 use greenplan_core::ods::OdsCode;
-use greenplan_store::testing::TestDatabase;
 use greenplan_store::{Store, hash_password};
 use greenplan_web::{AppState, WebConfig, router};
 use tower::ServiceExt;
 
-mod common;
+use crate::common;
 use common::*;
 
 fn update_form(csrf: &str, note: &str) -> String {
@@ -24,7 +23,7 @@ fn update_form(csrf: &str, note: &str) -> String {
 
 #[tokio::test]
 async fn a_contributor_posts_an_update_on_their_action() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (cookie, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
     let page = site.get("/actions/DT3", Some(&cookie)).await;
@@ -65,7 +64,7 @@ async fn a_contributor_posts_an_update_on_their_action() {
 
 #[tokio::test]
 async fn writes_are_refused_without_the_right_role_token_or_origin() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let origin = format!("http://{HOST}");
     let (cookie, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
@@ -160,7 +159,7 @@ async fn writes_are_refused_without_the_right_role_token_or_origin() {
 
 #[tokio::test]
 async fn bad_updates_are_shown_back_with_the_problem() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let origin = format!("http://{HOST}");
     let (cookie, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
@@ -194,7 +193,7 @@ async fn bad_updates_are_shown_back_with_the_problem() {
 
 #[tokio::test]
 async fn sign_in_failures_are_throttled_and_sessions_end() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let origin = format!("http://{HOST}");
     for _ in 0..5 {
@@ -280,7 +279,7 @@ async fn sign_in_failures_are_throttled_and_sessions_end() {
 
 #[tokio::test]
 async fn api_tokens_write_without_cookies_and_sessions_are_shared_between_servers() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let token = site
         .store
@@ -317,7 +316,7 @@ async fn api_tokens_write_without_cookies_and_sessions_are_shared_between_server
 
 #[tokio::test]
 async fn reading_can_require_a_login_and_tls_adds_hsts() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(
         &db,
         WebConfig {
@@ -344,7 +343,7 @@ async fn reading_can_require_a_login_and_tls_adds_hsts() {
 
 #[tokio::test]
 async fn contributors_record_metric_values_for_their_own_organisation_only() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let origin = format!("http://{HOST}");
     let (cookie, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
@@ -431,7 +430,7 @@ fn multipart(csrf: &str, file_name: &str, contents: &str) -> (String, String) {
 
 #[tokio::test]
 async fn a_return_is_checked_previewed_then_imported_whole() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     widget_factor(&site.store).await;
     let (cookie, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
@@ -553,7 +552,7 @@ async fn a_return_is_checked_previewed_then_imported_whole() {
 /// again (at most a second later), this server's own writes at once.
 #[tokio::test]
 async fn cached_pages_follow_writes_from_any_server() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let other = Site {
         app: router(AppState::new(Store::connect(&db.url).await.unwrap())),
@@ -594,7 +593,7 @@ async fn cached_pages_follow_writes_from_any_server() {
 
 #[tokio::test]
 async fn only_system_admins_see_the_whole_audit_trail() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     site.store
         .add_user(

@@ -8,7 +8,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use greenplan_core::access::Role;
 use greenplan_core::ods::OdsCode;
-use greenplan_ingest::plan_file::built_in_plan;
 use greenplan_store::testing::TestDatabase;
 use greenplan_store::{Store, hash_password};
 use greenplan_web::{AppState, router};
@@ -38,7 +37,7 @@ struct Site {
 impl Site {
     async fn new(db: &TestDatabase) -> Self {
         let store = Store::connect(&db.url).await.unwrap();
-        store.init_plan(&built_in_plan().unwrap()).await.unwrap();
+        crate::common::load_plan(&store, db).await;
         let hash = hash_password(PASSWORD).unwrap();
         for (email, role) in [
             ("admin@derbyshire.nhs.uk", Role::SystemAdmin),
@@ -130,7 +129,7 @@ impl Site {
 
 #[tokio::test]
 async fn reports_download_in_every_format() {
-    let db = TestDatabase::new();
+    let db = crate::common::plan_db();
     let site = Site::new(&db).await;
     let page = site.get("/reports", None).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -184,7 +183,7 @@ async fn reports_download_in_every_format() {
 
 #[tokio::test]
 async fn only_a_system_admin_publishes_and_the_report_is_listed() {
-    let db = TestDatabase::new();
+    let db = crate::common::plan_db();
     let site = Site::new(&db).await;
     let form = |csrf: &str| format!("csrf_token={csrf}&kind=annual&period=2025%2F26&org=");
 

@@ -3,11 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-mod common;
+use crate::common;
 use axum::http::StatusCode;
 use common::*;
 use greenplan_core::register::{self, Register};
-use greenplan_store::testing::TestDatabase;
 use greenplan_web::WebConfig;
 
 /// A valid record of each register, as form fields (the organisation is added per test).
@@ -164,7 +163,7 @@ const REGISTERS: &[&Register] = register::ALL;
 
 #[tokio::test]
 async fn one_trust_cannot_change_anothers_records_in_any_register() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (rtg, rtg_csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
     let (rfs, rfs_csrf) = site.sign_in("rfs@crh.nhs.uk").await;
@@ -255,7 +254,7 @@ async fn one_trust_cannot_change_anothers_records_in_any_register() {
 
 #[tokio::test]
 async fn a_bad_form_comes_back_with_each_fields_problem() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (rtg, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
     let bad = format!(
@@ -285,7 +284,7 @@ async fn a_bad_form_comes_back_with_each_fields_problem() {
 
 #[tokio::test]
 async fn an_import_is_all_or_nothing_and_the_figures_follow() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (rtg, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
     let path = "/registers/fleet-lease-cars/import";
@@ -349,7 +348,7 @@ async fn an_import_is_all_or_nothing_and_the_figures_follow() {
 
 #[tokio::test]
 async fn the_index_lists_every_register_and_filters_work() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let index = site.get("/registers", None).await;
     for r in register::ALL {
@@ -403,7 +402,7 @@ async fn waste_carbon_per_tonne_follows_the_official_factors() {
     use greenplan_core::category::{NhsCategory, Scope};
     use greenplan_core::factor::{Factor, GasParts};
     use rust_decimal::Decimal;
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     official_2023_factors(&site.store).await;
     let (rtg, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
@@ -493,7 +492,7 @@ fn dec(s: &str) -> rust_decimal::Decimal {
 /// NHS Carbon Footprint and the national trajectory (80% below the baseline by 2031/32).
 #[tokio::test]
 async fn the_estate_pipeline_is_set_against_the_gap_to_target() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let page = site.get("/registers/estates-pipeline", None).await;
     assert!(

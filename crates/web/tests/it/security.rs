@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-mod common;
+use crate::common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::*;
@@ -47,7 +47,7 @@ fn signed_in(page: &Reply) -> bool {
 
 #[tokio::test]
 async fn a_planted_session_is_never_adopted_and_sessions_expire() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     // An attacker plants a cookie of their choosing, then the victim signs in.
     let planted = "gp_session=attackers-chosen-value";
@@ -113,7 +113,7 @@ fn enc(s: &str) -> String {
 
 #[tokio::test]
 async fn text_from_every_field_is_shown_escaped_on_every_page() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     widget_factor(&site.store).await;
     let (cookie, csrf) = site.sign_in("lead@derbyshire.nhs.uk").await;
@@ -288,7 +288,7 @@ async fn text_from_every_field_is_shown_escaped_on_every_page() {
 /// route, and in the query parameters the pages read: never a 500, never a change.
 #[tokio::test]
 async fn sql_metacharacters_in_every_parameter_change_nothing() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (cookie, _) = site.sign_in("lead@derbyshire.nhs.uk").await;
     let before = fingerprint(&site.store).await;
@@ -351,7 +351,7 @@ async fn sql_metacharacters_in_every_parameter_change_nothing() {
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     for path in [
         "/",
@@ -467,7 +467,7 @@ async fn upload(site: &Site, cookie: &str, csrf: &str, name: &str, contents: &[u
 
 #[tokio::test]
 async fn hostile_uploads_are_refused_with_a_clear_message() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (cookie, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
     let before = fingerprint(&site.store).await;
@@ -542,7 +542,7 @@ async fn hostile_uploads_are_refused_with_a_clear_message() {
 #[tokio::test]
 async fn a_panicking_handler_gets_the_error_page_and_the_server_keeps_serving() {
     use axum::routing::get;
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     async fn faulty() -> &'static str {
         panic!("a bug in a handler")

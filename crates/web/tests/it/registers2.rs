@@ -6,17 +6,16 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-mod common;
+use crate::common;
 use axum::http::StatusCode;
 use common::*;
 use greenplan_core::register::adaptation::RISKS;
 use greenplan_ingest::register_file::built_in_registers;
-use greenplan_store::testing::TestDatabase;
 use greenplan_web::WebConfig;
 
 #[tokio::test]
 async fn the_heat_map_shows_the_highest_score_per_site_and_hazard_in_words() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (_, risks) = built_in_registers()
         .unwrap()
@@ -76,7 +75,7 @@ async fn the_heat_map_shows_the_highest_score_per_site_and_hazard_in_words() {
 
 #[tokio::test]
 async fn imported_practices_rate_the_greener_practice_network_target() {
-    let db = TestDatabase::new();
+    let db = site_db();
     let site = site(&db, WebConfig::default()).await;
     let (icb, csrf) = site.sign_in("icb@derbyshire.nhs.uk").await;
     let mut file = String::from(

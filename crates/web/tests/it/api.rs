@@ -6,7 +6,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use greenplan_core::access::Role;
 use greenplan_core::ods::OdsCode;
-use greenplan_ingest::plan_file::built_in_plan;
 use greenplan_store::testing::TestDatabase;
 use greenplan_store::{Store, hash_password};
 use greenplan_web::{AppState, router};
@@ -46,7 +45,7 @@ async fn call(
 
 async fn setup(db: &TestDatabase) -> (axum::Router, Store, String) {
     let store = Store::connect(&db.url).await.unwrap();
-    store.init_plan(&built_in_plan().unwrap()).await.unwrap();
+    crate::common::load_plan(&store, db).await;
     let hash = hash_password("a long test pass phrase").unwrap();
     store
         .add_user(
@@ -68,7 +67,7 @@ async fn setup(db: &TestDatabase) -> (axum::Router, Store, String) {
 
 #[tokio::test]
 async fn reading_the_plan_through_the_api() {
-    let db = TestDatabase::new();
+    let db = crate::common::plan_db();
     let (app, _, _) = setup(&db).await;
     let (status, actions) = call(&app, "GET", "/api/v1/actions", None, None).await;
     assert_eq!(status, StatusCode::OK);
@@ -115,7 +114,7 @@ async fn reading_the_plan_through_the_api() {
 
 #[tokio::test]
 async fn scripts_write_with_a_token_within_their_roles() {
-    let db = TestDatabase::new();
+    let db = crate::common::plan_db();
     let (app, store, token) = setup(&db).await;
     let update = json!({"status": "on-track", "note": "Posted by the monthly script", "evidence_url": null, "revised_due": "2027/28"});
     let (status, _) = call(
@@ -198,7 +197,7 @@ async fn scripts_write_with_a_token_within_their_roles() {
 
 #[tokio::test]
 async fn the_openapi_document_describes_every_route() {
-    let db = TestDatabase::new();
+    let db = crate::common::plan_db();
     let (app, _, _) = setup(&db).await;
     let (status, doc) = call(&app, "GET", "/api/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
@@ -225,7 +224,7 @@ async fn the_openapi_document_describes_every_route() {
 #[tokio::test]
 async fn returns_are_listed_and_approved_through_the_api() {
     use greenplan_core::returns::ReportingPeriod;
-    let db = TestDatabase::new();
+    let db = crate::common::plan_db();
     let (app, store, token) = setup(&db).await;
     let quarter = greenplan_core::period::Quarter::parse("Q3 2025/26").unwrap();
     store
@@ -321,7 +320,7 @@ async fn returns_are_listed_and_approved_through_the_api() {
 
 #[tokio::test]
 async fn a_private_deployment_needs_a_valid_token_to_read() {
-    let db = TestDatabase::new();
+    let db = crate::common::plan_db();
     let (_, store, token) = setup(&db).await;
     let app = router(AppState::with_config(
         store,

@@ -5,10 +5,8 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use greenplan_ingest::plan_file::built_in_plan;
 use greenplan_ingest::prescribing::{EpdOptions, inhaler_table, read_epd};
 use greenplan_store::Store;
-use greenplan_store::testing::TestDatabase;
 use greenplan_web::{AppState, router};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -33,9 +31,9 @@ async fn get(app: &axum::Router, path: &str) -> (StatusCode, String) {
 
 #[tokio::test]
 async fn inhaler_pages_show_the_trend_league_and_practices() {
-    let db = TestDatabase::new();
+    let db = crate::common::plan_db();
     let store = Store::connect(&db.url).await.unwrap();
-    store.init_plan(&built_in_plan().unwrap()).await.unwrap();
+    crate::common::load_plan(&store, &db).await;
     let app = router(AppState::new(store.clone()));
 
     let (status, body) = get(&app, "/medicines/inhalers").await;
@@ -125,9 +123,9 @@ async fn inhaler_pages_show_the_trend_league_and_practices() {
 async fn anaesthetic_gases_page_rates_each_trust_against_the_nitrous_oxide_target() {
     use greenplan_core::anaesthetic::{Basis, GasUse};
     use greenplan_core::period::YearMonth;
-    let db = TestDatabase::new();
+    let db = crate::common::plan_db();
     let store = Store::connect(&db.url).await.unwrap();
-    store.init_plan(&built_in_plan().unwrap()).await.unwrap();
+    crate::common::load_plan(&store, &db).await;
     let app = router(AppState::new(store.clone()));
     let (status, body) = get(&app, "/medicines/anaesthetic-gases").await;
     assert_eq!(status, StatusCode::OK);

@@ -1,0 +1,18 @@
+//! The web crate's integration tests, one binary (each file a module): linking one test
+//! binary instead of one per file is most of what the suite's build costs on two cores.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod account;
+mod admin;
+mod api;
+mod common;
+mod medicines;
+mod pages;
+mod permissions;
+mod registers;
+mod registers2;
+mod reports;
+mod schemes;
+mod security;
+mod travel;
