@@ -306,3 +306,30 @@ pub fn changes(before: &[String], after: &[String]) -> String {
         .collect();
     format!("added {added:?}, gone {gone:?}")
 }
+
+impl Site {
+    /// The revision an edit page's form carries (its hidden `revision` field), as a browser
+    /// sends it back with the form: `revision=N`, to add to a form body. The page's first
+    /// revision field, so a page with one record's forms.
+    pub async fn revision_on(&self, page: &str, cookie: &str) -> String {
+        let reply = self.get(page, Some(cookie)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{page}: {}", reply.body);
+        let value = reply
+            .body
+            .split("name=\"revision\" value=\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{page} has no revision field"))
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        format!("revision={value}")
+    }
+
+    /// A record's revision as stored now: `revision=N`, to add to a form body (for pages with
+    /// forms for several records).
+    pub async fn revision_of(&self, kind: greenplan_store::Revised, key: &str) -> String {
+        let r = self.store.revision(kind, key).await.unwrap().unwrap();
+        format!("revision={r}")
+    }
+}
