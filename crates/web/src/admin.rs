@@ -533,7 +533,6 @@ pub async fn milestone_done(
     axum::Form(form): axum::Form<MilestoneForm>,
 ) -> PageResult {
     let user = viewer.form_writer(&headers, &form.csrf_token, "mark a milestone done")?;
-    let revision = revision_of(Some(&form.revision))?;
     let plan = plan(&state).await?;
     let action = plan
         .actions
@@ -548,6 +547,7 @@ pub async fn milestone_done(
             ),
         ));
     }
+    let revision = revision_of(Some(&form.revision))?;
     let index = number
         .checked_sub(1)
         .ok_or_else(|| not_found_error("milestone"))?;

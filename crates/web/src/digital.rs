@@ -823,8 +823,8 @@ pub async fn edit_scheme(
 ) -> PageResult {
     let mut form = SchemeForm::parse(&body);
     let user = viewer.form_writer(&headers, &form.csrf_token, "edit a digital scheme")?;
-    let revision = revision_of(Some(&form.revision))?;
     let scheme = scheme_for_editing(&viewer, &state, id).await?;
+    let revision = revision_of(Some(&form.revision))?;
     form.organisation = scheme.organisation.to_string();
     let post_to = format!("/tools/digital-benefits/{id}");
     let new = match form.scheme() {

@@ -721,12 +721,12 @@ pub async fn edit(
     let register = find(&slug)?;
     let (csrf, mut values) = form_values(&body);
     let user = viewer.form_writer(&headers, &csrf, "edit a record")?;
-    let revision = revision_of(values.remove(stale::FIELD).as_deref())?;
     let stored = live(&state, register, id).await?;
     // The record's present owner must be yours, and so must its new one.
     if !may_write(Some(&user.access), &stored.record) {
         return Err(cannot_write(register));
     }
+    let revision = revision_of(values.remove(stale::FIELD).as_deref())?;
     let plan = crate::pages::plan(&state).await?;
     let action = format!("/registers/{}/{id}/edit", register.slug);
     let record = match validate(register, &plan, &values) {
@@ -784,11 +784,11 @@ pub async fn archive(
     let register = find(&slug)?;
     let (csrf, mut values) = form_values(&body);
     let user = viewer.form_writer(&headers, &csrf, "archive a record")?;
-    let revision = revision_of(values.remove(stale::FIELD).as_deref())?;
     let stored = live(&state, register, id).await?;
     if !may_write(Some(&user.access), &stored.record) {
         return Err(cannot_write(register));
     }
+    let revision = revision_of(values.remove(stale::FIELD).as_deref())?;
     // A stale archive is refused with a 409 naming the changes (PageError from StoreError).
     state
         .store

@@ -458,10 +458,6 @@ async fn save(
     let pairs = form_pairs(&body);
     let user = writer(&viewer, &headers, &pairs, "save a pathway scenario")?;
     let mut form = ScenarioForm::read(&pairs);
-    let revision = match id {
-        Some(_) => revision_of(Some(&form.revision))?,
-        None => 0,
-    };
     let previous = match id {
         Some(id) => Some(saved_of(&state, id).await?),
         None => None,
@@ -484,6 +480,10 @@ async fn save(
         },
     };
     require_contributor(&user, &organisation, "the scenarios")?;
+    let revision = match id {
+        Some(_) => revision_of(Some(&form.revision))?,
+        None => 0,
+    };
     let plan = plan(&state).await?;
     let scenario = form.scenario(&plan, previous.as_ref().map(|p| &p.scenario));
     let scheme = match form.scheme.trim() {

@@ -505,10 +505,6 @@ async fn save(
     let pairs = form_pairs(&body);
     let user = writer(&viewer, &headers, &pairs, "change the scheme register")?;
     let mut form = SchemeForm::read(&pairs);
-    let revision = match id {
-        Some(_) => revision_of(Some(&form.revision))?,
-        None => 0,
-    };
     let organisation = match id {
         Some(id) => scheme_of(&state, id).await?.details.organisation,
         None => match OdsCode::parse(&form.organisation) {
@@ -527,6 +523,10 @@ async fn save(
         },
     };
     require_contributor(&user, &organisation, "the schemes")?;
+    let revision = match id {
+        Some(_) => revision_of(Some(&form.revision))?,
+        None => 0,
+    };
     let plan = plan(&state).await?;
     let details = match form.details(&plan, organisation) {
         Ok(d) => d,
@@ -589,9 +589,9 @@ pub async fn archive(
 ) -> PageResult {
     let pairs = form_pairs(&body);
     let user = writer(&viewer, &headers, &pairs, "archive a scheme")?;
-    let revision = revision_of(Some(field(&pairs, "revision")))?;
     let scheme = scheme_of(&state, id).await?;
     require_contributor(&user, &scheme.details.organisation, "the schemes")?;
+    let revision = revision_of(Some(field(&pairs, "revision")))?;
     let reason = field(&pairs, "reason");
     match state
         .store
@@ -622,9 +622,9 @@ pub async fn record_reason(
 ) -> PageResult {
     let pairs = form_pairs(&body);
     let user = writer(&viewer, &headers, &pairs, "tag a scheme")?;
-    let revision = revision_of(Some(field(&pairs, "revision")))?;
     let scheme = scheme_of(&state, id).await?;
     require_contributor(&user, &scheme.details.organisation, "the schemes")?;
+    let revision = revision_of(Some(field(&pairs, "revision")))?;
     let why = field(&pairs, "why");
     match state
         .store

@@ -449,10 +449,6 @@ async fn save(
         "fill in a sustainability impact assessment",
     )?;
     let mut form = SiaForm::read(&pairs);
-    let revision = match id {
-        Some(_) => revision_of(Some(&form.revision))?,
-        None => 0,
-    };
     let mut sia = match id {
         Some(id) => sia_of(&state, id).await?,
         None => match OdsCode::parse(&form.organisation) {
@@ -467,6 +463,10 @@ async fn save(
         },
     };
     require_contributor(&user, &sia.organisation, "the assessments")?;
+    let revision = match id {
+        Some(_) => revision_of(Some(&form.revision))?,
+        None => 0,
+    };
     if let Err(e) = form.apply(&mut sia) {
         return shown_again(form_page(&viewer, &state, id, form, vec![("title".into(), e)]).await?);
     }
@@ -553,9 +553,9 @@ pub async fn submit(
 ) -> PageResult {
     let pairs = form_pairs(&body);
     let user = writer(&viewer, &headers, &pairs, "submit an assessment")?;
-    let revision = revision_of(Some(field(&pairs, "revision")))?;
     let sia = sia_of(&state, id).await?;
     require_contributor(&user, &sia.organisation, "the assessments")?;
+    let revision = revision_of(Some(field(&pairs, "revision")))?;
     step(&viewer, &state, &user, id, revision, Step::Submit).await
 }
 
@@ -570,7 +570,6 @@ pub async fn review(
 ) -> PageResult {
     let pairs = form_pairs(&body);
     let user = writer(&viewer, &headers, &pairs, "review an assessment")?;
-    let revision = revision_of(Some(field(&pairs, "revision")))?;
     let sia = sia_of(&state, id).await?;
     if !user.access.can_review_for(&sia.organisation) {
         return Err(crate::tools::forbidden(&format!(
@@ -578,6 +577,7 @@ pub async fn review(
             sia.organisation
         )));
     }
+    let revision = revision_of(Some(field(&pairs, "revision")))?;
     let comment = field(&pairs, "comment").to_string();
     let s = match field(&pairs, "decision") {
         "return" => Step::Return { comment },

@@ -308,28 +308,29 @@ pub fn changes(before: &[String], after: &[String]) -> String {
 }
 
 impl Site {
-    /// The revision an edit page's form carries (its hidden `revision` field), as a browser
-    /// sends it back with the form: `revision=N`, to add to a form body. The page's first
-    /// revision field, so a page with one record's forms.
-    pub async fn revision_on(&self, page: &str, cookie: &str) -> String {
+    /// The revision the form posting to `form_action` on `page` carries (its hidden
+    /// `revision` field), as a browser sends it back: `revision=N`, to add to a form body;
+    /// empty when that form carries none.
+    pub async fn revision_on(&self, page: &str, cookie: &str, form_action: &str) -> String {
         let reply = self.get(page, Some(cookie)).await;
         assert_eq!(reply.status, StatusCode::OK, "{page}: {}", reply.body);
-        let value = reply
-            .body
-            .split("name=\"revision\" value=\"")
-            .nth(1)
-            .unwrap_or_else(|| panic!("{page} has no revision field"))
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string();
-        format!("revision={value}")
+        form_revision(&reply.body, form_action)
     }
+}
 
-    /// A record's revision as stored now: `revision=N`, to add to a form body (for pages with
-    /// forms for several records).
-    pub async fn revision_of(&self, kind: greenplan_store::Revised, key: &str) -> String {
-        let r = self.store.revision(kind, key).await.unwrap().unwrap();
-        format!("revision={r}")
-    }
+/// The revision field of the form posting to `form_action` in `page`: `revision=N`, or empty
+/// when the form has none.
+pub fn form_revision(page: &str, form_action: &str) -> String {
+    let Some(form) = page
+        .split(&format!("action=\"{form_action}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</form>").next())
+    else {
+        return String::new();
+    };
+    form.split("name=\"revision\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|v| format!("revision={v}"))
+        .unwrap_or_default()
 }
