@@ -726,7 +726,9 @@ pub async fn edit(
     if !may_write(Some(&user.access), &stored.record) {
         return Err(cannot_write(register));
     }
-    let revision = revision_of(values.remove(stale::FIELD).as_deref())?;
+    // Read once the person may write; required once the new owner is checked too.
+    let sent = values.remove(stale::FIELD);
+    let shown = sent.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0);
     let plan = crate::pages::plan(&state).await?;
     let action = format!("/registers/{}/{id}/edit", register.slug);
     let record = match validate(register, &plan, &values) {
@@ -739,7 +741,7 @@ pub async fn edit(
                 &user.access,
                 action,
                 Some(id),
-                revision,
+                shown,
                 &values,
                 &problems,
             );
@@ -748,6 +750,7 @@ pub async fn edit(
     if !may_write(Some(&user.access), &record) {
         return Err(cannot_write(register));
     }
+    let revision = revision_of(sent.as_deref())?;
     let saved = state
         .store
         .update_register_record(&user.email, id, revision, &record)

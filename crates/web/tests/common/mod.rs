@@ -334,3 +334,12 @@ pub fn form_revision(page: &str, form_action: &str) -> String {
         .map(|v| format!("revision={v}"))
         .unwrap_or_default()
 }
+
+impl Site {
+    /// A record's revision as stored now, `revision=N`, to add to a form body (for a form the
+    /// page does not show, or one of many on a page).
+    pub async fn revision_of(&self, kind: greenplan_store::Revised, key: &str) -> String {
+        let r = self.store.revision(kind, key).await.unwrap().unwrap();
+        format!("revision={r}")
+    }
+}
