@@ -2,8 +2,11 @@
 //! actions and metrics, add actions and organisations, archive what is no longer wanted
 //! (nothing is deleted), and mark milestones done. Each change is one transaction with its
 //! audit entry, holding the record before and after. Permission is checked by the caller
-//! with `greenplan_core::access`.
+//! with `greenplan_core::access`. Every change of an existing record carries the revision
+//! it was drawn from and is refused, changing nothing, when the record has changed since
+//! (`crate::revisions`).
 
+use crate::revisions::{self, Revised};
 use crate::{Result, Store, StoreError, audit, corrupt, now};
 use greenplan_core::ods::OdsCode;
 use greenplan_core::plan::{Action, ActionStatus, Area, Metric, Organisation, OrganisationKind};
@@ -47,6 +50,13 @@ enum PlanTable {
 }
 
 impl PlanTable {
+    fn revised(self) -> Revised {
+        match self {
+            Self::Areas => Revised::Area,
+            Self::Metrics => Revised::Metric,
+        }
+    }
+
     /// (select the body, update the body, what the record is called)
     fn sql(self) -> (&'static str, &'static str, &'static str) {
         match self {
@@ -65,14 +75,17 @@ impl PlanTable {
 }
 
 impl Store {
-    /// Replaces an area's text (its code stays).
-    pub async fn update_area(&self, actor: &str, area: &Area) -> Result<()> {
-        self.replace_record(actor, PlanTable::Areas, &area.code, area, None)
+    /// Replaces an area's text (its code stays). `revision` is the one the edit was drawn
+    /// from ([`Store::revision`]): when the area has changed since, nothing is written
+    /// ([`StoreError::Stale`]).
+    pub async fn update_area(&self, actor: &str, area: &Area, revision: i64) -> Result<()> {
+        self.replace_record(actor, PlanTable::Areas, &area.code, area, None, revision)
             .await
     }
 
     /// Replaces an action (its id and area stay; its status is set by progress updates).
-    pub async fn update_action(&self, actor: &str, action: &Action) -> Result<()> {
+    /// `revision` as for [`Store::update_area`].
+    pub async fn update_action(&self, actor: &str, action: &Action, revision: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let before: Action = body_of(
             &mut tx,
@@ -81,6 +94,7 @@ impl Store {
             "action",
         )
         .await?;
+        revisions::check(&mut tx, Revised::Action, &action.id, revision).await?;
         let mut action = action.clone();
         action.area = before.area.clone();
         action.status = before.status;
@@ -93,12 +107,13 @@ impl Store {
             .await?;
         let org = action.lead_organisations.first().map(|o| o.to_string());
         let before = json("action", &before)?;
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            Revised::Action,
+            &action.id,
+            revision,
             actor,
             "edit",
-            "action",
-            &action.id,
             org.as_deref(),
             Some(&before),
             Some(&after),
@@ -149,7 +164,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let org = action.lead_organisations.first().map(|o| o.to_string());
-        audit::record(
+        let revision = audit::record_returning_id(
             &mut tx,
             actor,
             "create",
@@ -160,12 +175,20 @@ impl Store {
             Some(&after),
         )
         .await?;
+        revisions::set(&mut tx, Revised::Action, &id, revision).await?;
         tx.commit().await?;
         Ok(id)
     }
 
     /// Archives an action: it leaves the plan's lists but keeps its updates and history.
-    pub async fn archive_action(&self, actor: &str, id: &str, reason: &str) -> Result<()> {
+    /// `revision` as for [`Store::update_area`].
+    pub async fn archive_action(
+        &self,
+        actor: &str,
+        id: &str,
+        revision: i64,
+        reason: &str,
+    ) -> Result<()> {
         if reason.trim().is_empty() {
             return Err(StoreError::Rejected(
                 "say why the action is being archived".into(),
@@ -179,18 +202,20 @@ impl Store {
             "action",
         )
         .await?;
+        revisions::check(&mut tx, Revised::Action, id, revision).await?;
         sqlx::query("UPDATE actions SET archived_at = $1 WHERE id = $2")
             .bind(now())
             .bind(id)
             .execute(&mut *tx)
             .await?;
         let org = before.lead_organisations.first().map(|o| o.to_string());
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            Revised::Action,
+            id,
+            revision,
             actor,
             "archive",
-            "action",
-            id,
             org.as_deref(),
             Some(&json("action", &before)?),
             Some(&serde_json::json!({"archived": true, "reason": reason.trim()})),
@@ -201,8 +226,9 @@ impl Store {
     }
 
     /// Replaces a metric's definition: name, unit, description, baseline and targets (its
-    /// values are kept; they are recorded separately).
-    pub async fn update_metric(&self, actor: &str, metric: &Metric) -> Result<()> {
+    /// values are kept; they are recorded separately). `revision` as for
+    /// [`Store::update_area`].
+    pub async fn update_metric(&self, actor: &str, metric: &Metric, revision: i64) -> Result<()> {
         let org = metric.organisation.as_ref().map(|o| o.to_string());
         self.replace_record(
             actor,
@@ -210,6 +236,7 @@ impl Store {
             &metric.id,
             metric,
             org.as_deref(),
+            revision,
         )
         .await
     }
@@ -222,10 +249,12 @@ impl Store {
         id: &str,
         record: &T,
         organisation: Option<&str>,
+        revision: i64,
     ) -> Result<()> {
         let (select, update, what) = table.sql();
         let mut tx = self.begin_write().await?;
         let before: T = body_of(&mut tx, select, id, what).await?;
+        revisions::check(&mut tx, table.revised(), id, revision).await?;
         let after = json(what, record)?;
         sqlx::query(update)
             .bind(after.to_string())
@@ -233,12 +262,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let before = json(what, &before)?;
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            table.revised(),
+            id,
+            revision,
             actor,
             "edit",
-            what,
-            id,
             organisation,
             Some(&before),
             Some(&after),
@@ -278,7 +308,7 @@ impl Store {
             .bind(after.to_string())
             .execute(&mut *tx)
             .await?;
-        audit::record(
+        let revision = audit::record_returning_id(
             &mut tx,
             actor,
             "create",
@@ -289,15 +319,18 @@ impl Store {
             Some(&after),
         )
         .await?;
+        revisions::set(&mut tx, Revised::Organisation, org.code.as_str(), revision).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Changes an organisation's name, short name and kind (its code stays).
+    /// Changes an organisation's name, short name and kind (its code stays). `revision` as
+    /// for [`Store::update_area`].
     pub async fn update_organisation(
         &self,
         actor: &str,
         code: &OdsCode,
+        revision: i64,
         name: &str,
         short_name: Option<&str>,
         kind: OrganisationKind,
@@ -313,6 +346,7 @@ impl Store {
             "organisation",
         )
         .await?;
+        revisions::check(&mut tx, Revised::Organisation, code.as_str(), revision).await?;
         let mut org = before.clone();
         org.name = name.trim().to_string();
         org.short_name = short_name
@@ -329,12 +363,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let before = json("organisation", &before)?;
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            Revised::Organisation,
+            code.as_str(),
+            revision,
             actor,
             "edit",
-            "organisation",
-            code.as_str(),
             Some(code.as_str()),
             Some(&before),
             Some(&after),
@@ -345,11 +380,12 @@ impl Store {
     }
 
     /// Archives or restores an organisation: archived ones are listed apart and expected to
-    /// make no returns; their data and people stay.
+    /// make no returns; their data and people stay. `revision` as for [`Store::update_area`].
     pub async fn set_organisation_archived(
         &self,
         actor: &str,
         code: &OdsCode,
+        revision: i64,
         archived: bool,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -360,17 +396,19 @@ impl Store {
                 .await?;
         let (was,) =
             row.ok_or_else(|| StoreError::Rejected(format!("there is no organisation {code}")))?;
+        revisions::check(&mut tx, Revised::Organisation, code.as_str(), revision).await?;
         sqlx::query("UPDATE organisations SET archived_at = $1 WHERE code = $2")
             .bind(archived.then(now))
             .bind(code.as_str())
             .execute(&mut *tx)
             .await?;
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            Revised::Organisation,
+            code.as_str(),
+            revision,
             actor,
             if archived { "archive" } else { "restore" },
-            "organisation",
-            code.as_str(),
             Some(code.as_str()),
             Some(&serde_json::json!({"archived": was.is_some()})),
             Some(&serde_json::json!({"archived": archived})),
@@ -390,11 +428,14 @@ impl Store {
         Ok(rows.into_iter().map(|(c,)| c).collect())
     }
 
-    /// Marks milestone `milestone` (from 0) of an action done.
+    /// Marks milestone `milestone` (from 0) of an action done. `revision` is the action's, as
+    /// the page showed it: a page drawn before the milestones were edited could name another
+    /// milestone by the same number, so a stale one is refused ([`StoreError::Stale`]).
     pub async fn mark_milestone_done(
         &self,
         actor: &str,
         action_id: &str,
+        revision: i64,
         milestone: usize,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -405,6 +446,7 @@ impl Store {
             "action",
         )
         .await?;
+        revisions::check(&mut tx, Revised::Action, action_id, revision).await?;
         let Some(m) = action.milestones.get(milestone) else {
             return Err(StoreError::Rejected(format!(
                 "action {action_id} has no milestone {}",
@@ -431,12 +473,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let org = action.lead_organisations.first().map(|o| o.to_string());
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            Revised::Action,
+            action_id,
+            revision,
             actor,
             "milestone-done",
-            "action",
-            action_id,
             org.as_deref(),
             Some(&serde_json::json!({"milestone": milestone + 1, "done": false})),
             Some(&serde_json::json!({"milestone": milestone + 1, "done": true, "title": m.title, "delivery": m.delivery.written})),

@@ -33,9 +33,35 @@ pub(crate) async fn record(
     before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
 ) -> Result<()> {
-    sqlx::query(
+    record_returning_id(
+        tx,
+        actor,
+        action,
+        entity_kind,
+        entity_id,
+        organisation,
+        before,
+        after,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// [`record`], answering the new entry's id (a record's revision, `crate::revisions`).
+#[allow(clippy::too_many_arguments)] // each is a column of the trail; a struct would only rename them
+pub(crate) async fn record_returning_id(
+    tx: &mut Transaction<'_, Any>,
+    actor: &str,
+    action: &str,
+    entity_kind: &str,
+    entity_id: &str,
+    organisation: Option<&str>,
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO audit_log (at, actor, action, entity_kind, entity_id, organisation, before_json, after_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(now())
     .bind(actor)
@@ -45,10 +71,11 @@ pub(crate) async fn record(
     .bind(organisation.map(str::to_string))
     .bind(before.map(|v| v.to_string()))
     .bind(after.map(|v| v.to_string()))
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
     // Every audited change is a change of data: tell caching servers.
-    crate::bump_revision(tx).await
+    crate::bump_revision(tx).await?;
+    Ok(id)
 }
 
 impl Store {

@@ -3,6 +3,7 @@
 //! `greenplan_core::digital`, so a new factor edition changes every scheme's figures at once.
 //! Every change is audited with the scheme before and after.
 
+use crate::revisions::{self, Revised};
 use crate::{Result, Store, StoreError, audit, corrupt, now};
 use chrono::NaiveDate;
 use greenplan_core::digital::DigitalLine;
@@ -31,6 +32,9 @@ pub struct DigitalScheme {
     pub lines: Vec<DigitalLine>,
     pub created_by: String,
     pub updated_at: i64,
+    /// The scheme's revision (`crate::revisions`); not part of what the audit trail shows.
+    #[serde(skip)]
+    pub revision: i64,
 }
 
 fn scheme_from_row(r: &sqlx::any::AnyRow) -> Result<DigitalScheme> {
@@ -48,6 +52,7 @@ fn scheme_from_row(r: &sqlx::any::AnyRow) -> Result<DigitalScheme> {
         lines: serde_json::from_str(&lines).map_err(|e| corrupt("digital scheme lines", e))?,
         created_by: r.try_get("created_by")?,
         updated_at: r.try_get("updated_at")?,
+        revision: r.try_get("revision")?,
     })
 }
 
@@ -63,7 +68,7 @@ fn check(new: &NewDigitalScheme) -> Result<()> {
 }
 
 const COLUMNS: &str =
-    "id, organisation, name, description, start_date, lines, created_by, updated_at";
+    "id, organisation, name, description, start_date, lines, created_by, updated_at, revision";
 
 impl Store {
     /// Adds a digital scheme, audited.
@@ -86,7 +91,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let after = serde_json::to_value(new).map_err(|e| corrupt("scheme", e))?;
-        audit::record(
+        let revision = audit::record_returning_id(
             &mut tx,
             actor,
             "add digital scheme",
@@ -97,16 +102,19 @@ impl Store {
             Some(&after),
         )
         .await?;
+        revisions::set(&mut tx, Revised::DigitalScheme, &id.to_string(), revision).await?;
         tx.commit().await?;
         Ok(id)
     }
 
     /// Replaces a scheme's details and lines whole, audited with before and after. The
-    /// organisation does not change.
+    /// organisation does not change. `revision` is the one the edit was drawn from: when the
+    /// scheme has changed since, nothing is written ([`StoreError::Stale`]).
     pub async fn update_digital_scheme(
         &self,
         actor: &str,
         id: i64,
+        revision: i64,
         new: &NewDigitalScheme,
     ) -> Result<()> {
         check(new)?;
@@ -121,6 +129,7 @@ impl Store {
         }
         let lines = serde_json::to_string(&new.lines).map_err(|e| corrupt("scheme lines", e))?;
         let mut tx = self.begin_write().await?;
+        revisions::check(&mut tx, Revised::DigitalScheme, &id.to_string(), revision).await?;
         sqlx::query(
             "UPDATE digital_schemes SET name = $1, description = $2, start_date = $3, lines = $4, updated_at = $5 WHERE id = $6",
         )
@@ -134,12 +143,13 @@ impl Store {
         .await?;
         let before_json = serde_json::to_value(&before).map_err(|e| corrupt("scheme", e))?;
         let after = serde_json::to_value(new).map_err(|e| corrupt("scheme", e))?;
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            Revised::DigitalScheme,
+            &id.to_string(),
+            revision,
             actor,
             "edit digital scheme",
-            "digital-scheme",
-            &id.to_string(),
             Some(new.organisation.as_str()),
             Some(&before_json),
             Some(&after),

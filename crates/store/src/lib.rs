@@ -24,6 +24,7 @@ mod plan;
 mod registers;
 mod reports;
 mod returns;
+mod revisions;
 mod schemes;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -46,6 +47,7 @@ pub use plan::{InitOutcome, MetricValue};
 pub use registers::{EXAMPLE_DATA_ACTOR, StoredRecord, register_points};
 pub use reports::{NewPublishedReport, PublishedReport, ReturnReceived};
 pub use returns::{ReturnRecord, day_of};
+pub use revisions::{Change, FieldChange, Revised, StaleEdit, field_changes};
 pub use travel::{
     MAX_TOKENS_PER_BATCH, NewTravelSurvey, ResponseRefused, SurveyStatus, TravelResponse,
     TravelSurvey, survey_activities,
@@ -83,6 +85,10 @@ pub enum StoreError {
     OtherPlanLoaded { existing: String, wanted: String },
     #[error("{0}")]
     Rejected(String),
+    /// A save from a stale copy of a record: someone changed it since the copy was drawn.
+    /// Nothing was written; the error holds who changed what since.
+    #[error("{0}")]
+    Stale(Box<StaleEdit>),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -148,6 +154,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         13,
         include_str!("../migrations/sqlite/0013_inhaler_products.sql"),
         include_str!("../migrations/postgres/0013_inhaler_products.sql"),
+    ),
+    (
+        18,
+        include_str!("../migrations/sqlite/0018_record_revisions.sql"),
+        include_str!("../migrations/postgres/0018_record_revisions.sql"),
     ),
 ];
 

@@ -4,6 +4,7 @@
 //! JSON; the saving is computed on read by `greenplan_core::pathway::evaluate`, as the CLI
 //! does, so there is one arithmetic).
 
+use crate::revisions::{self, Revised};
 use crate::{Result, Store, StoreError, audit, corrupt, now};
 use greenplan_core::Decimal;
 use greenplan_core::ods::OdsCode;
@@ -25,6 +26,9 @@ pub struct SavedScenario {
     pub updated_by: String,
     /// Unix seconds.
     pub updated_at: i64,
+    /// The scenario's revision (`crate::revisions`): an edit drawn from this copy sends it back.
+    #[serde(skip)]
+    pub revision: i64,
 }
 
 /// What seeding added.
@@ -55,7 +59,8 @@ fn factor_of_row(r: &sqlx::any::AnyRow) -> Result<CareActivityFactor> {
 }
 
 const FACTOR_COLUMNS: &str = "id, name, unit, kgco2e, low, high, source, year, verified";
-const SCENARIO_COLUMNS: &str = "id, organisation, scheme_id, body, example, updated_by, updated_at";
+const SCENARIO_COLUMNS: &str =
+    "id, organisation, scheme_id, body, example, updated_by, updated_at, revision";
 
 fn scenario_of_row(r: &sqlx::any::AnyRow) -> Result<SavedScenario> {
     let org: String = r.try_get("organisation")?;
@@ -68,6 +73,7 @@ fn scenario_of_row(r: &sqlx::any::AnyRow) -> Result<SavedScenario> {
         example: r.try_get("example")?,
         updated_by: r.try_get("updated_by")?,
         updated_at: r.try_get("updated_at")?,
+        revision: r.try_get("revision")?,
     })
 }
 
@@ -172,10 +178,13 @@ impl Store {
     }
 
     /// Changes one factor of the library (its id stays), auditing it before and after.
+    /// `revision` is the one the edit was drawn from ([`Store::revision`]): when the factor has
+    /// changed since, nothing is written ([`StoreError::Stale`]).
     pub async fn update_care_activity_factor(
         &self,
         actor: &str,
         factor: &CareActivityFactor,
+        revision: i64,
     ) -> Result<()> {
         factor
             .check()
@@ -191,6 +200,7 @@ impl Store {
             StoreError::Rejected(format!("there is no care-activity factor `{}`", factor.id))
         })?;
         let before = factor_of_row(&row)?;
+        revisions::check(&mut tx, Revised::CareActivityFactor, &factor.id, revision).await?;
         sqlx::query(
             "UPDATE care_activity_factors SET name = $1, unit = $2, kgco2e = $3, low = $4, high = $5, source = $6, year = $7, verified = $8 WHERE id = $9",
         )
@@ -205,12 +215,13 @@ impl Store {
         .bind(&factor.id)
         .execute(&mut *tx)
         .await?;
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            Revised::CareActivityFactor,
+            &factor.id,
+            revision,
             actor,
             "edit",
-            "care-activity-factor",
-            &factor.id,
             None,
             Some(&json("care-activity factor", &before)?),
             Some(&json("care-activity factor", factor)?),
@@ -244,11 +255,13 @@ impl Store {
     /// Saves a new scenario (`id` `None`) for `organisation`, or changes one (its organisation
     /// stays). The scenario must compute against the library, name actions of the plan and,
     /// if it names a scheme, one of the same organisation. Permission is checked by the
-    /// caller with `greenplan_core::access`. Returns the id.
+    /// caller with `greenplan_core::access`. A change carries the revision it was drawn from
+    /// (`id` `Some((id, revision))`): when the scenario has changed since, nothing is written
+    /// ([`StoreError::Stale`]). Returns the id.
     pub async fn save_pathway_scenario(
         &self,
         actor: &str,
-        id: Option<i64>,
+        id: Option<(i64, i64)>,
         organisation: &OdsCode,
         scheme: Option<i64>,
         scenario: &Scenario,
@@ -265,6 +278,8 @@ impl Store {
         evaluate(scenario, &library).map_err(|e| StoreError::Rejected(e.to_string()))?;
         let mut tx = self.begin_write().await?;
         check_actions(&mut tx, &scenario.actions).await?;
+        let revision = id.map(|(_, r)| r);
+        let id = id.map(|(id, _)| id);
         let before = match id {
             Some(id) => Some(
                 sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -280,6 +295,9 @@ impl Store {
             ),
             None => None,
         };
+        if let (Some(id), Some(revision)) = (id, revision) {
+            revisions::check(&mut tx, Revised::PathwayScenario, &id.to_string(), revision).await?;
+        }
         let organisation = before
             .as_ref()
             .map_or_else(|| organisation.clone(), |b| b.organisation.clone());
@@ -319,7 +337,7 @@ impl Store {
         let after = serde_json::json!({"scheme": scheme, "scenario": body});
         let before =
             before.map(|b| serde_json::json!({"scheme": b.scheme, "scenario": b.scenario}));
-        audit::record(
+        let entry = audit::record_returning_id(
             &mut tx,
             actor,
             if before.is_some() { "edit" } else { "create" },
@@ -330,6 +348,13 @@ impl Store {
             Some(&after),
         )
         .await?;
+        let key = id.to_string();
+        match revision {
+            Some(expected) => {
+                revisions::claim(&mut tx, Revised::PathwayScenario, &key, expected, entry).await?
+            }
+            None => revisions::set(&mut tx, Revised::PathwayScenario, &key, entry).await?,
+        }
         tx.commit().await?;
         Ok(id)
     }

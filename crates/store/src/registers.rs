@@ -7,6 +7,7 @@
 //! like footprints: an edit changes the metric's history at once. Permission is checked by
 //! the caller with `greenplan_core::access`.
 
+use crate::revisions::{self, Revised};
 use crate::{Result, Store, StoreError, audit, corrupt, now};
 use greenplan_core::activity::Activity;
 use greenplan_core::period::{FinancialYear, Period};
@@ -30,6 +31,8 @@ pub struct StoredRecord {
     pub updated_at: i64,
     pub updated_by: String,
     pub archived_at: Option<i64>,
+    /// The record's revision (`crate::revisions`): an edit drawn from this copy sends it back.
+    pub revision: i64,
 }
 
 /// What the audit trail shows of a record.
@@ -81,7 +84,7 @@ fn organisation_of(record: &Record) -> Result<String> {
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, body, created_at, created_by, updated_at, updated_by, archived_at FROM register_records ",
+            "SELECT id, body, created_at, created_by, updated_at, updated_by, archived_at, revision FROM register_records ",
             $rest
         )
     };
@@ -96,6 +99,7 @@ fn stored(register: &'static Register, r: &sqlx::any::AnyRow) -> Result<StoredRe
         updated_at: r.try_get("updated_at")?,
         updated_by: r.try_get("updated_by")?,
         archived_at: r.try_get("archived_at")?,
+        revision: r.try_get("revision")?,
     })
 }
 
@@ -119,7 +123,7 @@ async fn insert(
     .fetch_one(&mut **tx)
     .await
     .map_err(|e| unknown_organisation(e, &organisation))?;
-    audit::record(
+    let revision = audit::record_returning_id(
         tx,
         actor,
         action,
@@ -130,6 +134,7 @@ async fn insert(
         Some(&audited(record)),
     )
     .await?;
+    revisions::set(tx, Revised::RegisterRecord, &id.to_string(), revision).await?;
     Ok(id)
 }
 
@@ -185,15 +190,19 @@ impl Store {
     }
 
     /// Replaces a live record's values (its register stays), keeping the before and after in
-    /// the audit trail.
+    /// the audit trail. `revision` is the one the edit was drawn from
+    /// ([`Store::revision`]): when the record has changed since, nothing is written and the
+    /// answer is [`StoreError::Stale`] with the changes made since.
     pub async fn update_register_record(
         &self,
         actor: &str,
         id: i64,
+        revision: i64,
         record: &Record,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let before = live_record(&mut tx, record.register, id).await?;
+        revisions::check(&mut tx, Revised::RegisterRecord, &id.to_string(), revision).await?;
         let organisation = organisation_of(record)?;
         sqlx::query("UPDATE register_records SET organisation = $1, body = $2, updated_at = $3, updated_by = $4 WHERE id = $5")
             .bind(&organisation)
@@ -204,12 +213,13 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| unknown_organisation(e, &organisation))?;
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            Revised::RegisterRecord,
+            &id.to_string(),
+            revision,
             actor,
             "edit",
-            "register-record",
-            &id.to_string(),
             Some(&organisation),
             Some(&audited(&before)),
             Some(&audited(record)),
@@ -220,14 +230,17 @@ impl Store {
     }
 
     /// Archives a record: it leaves lists and metrics but stays in the database and the trail.
+    /// `revision` as for [`Store::update_register_record`].
     pub async fn archive_register_record(
         &self,
         actor: &str,
         register: &'static Register,
         id: i64,
+        revision: i64,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let before = live_record(&mut tx, register, id).await?;
+        revisions::check(&mut tx, Revised::RegisterRecord, &id.to_string(), revision).await?;
         sqlx::query("UPDATE register_records SET archived_at = $1, archived_by = $2 WHERE id = $3")
             .bind(now())
             .bind(actor)
@@ -235,12 +248,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let organisation = organisation_of(&before)?;
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            Revised::RegisterRecord,
+            &id.to_string(),
+            revision,
             actor,
             "archive",
-            "register-record",
-            &id.to_string(),
             Some(&organisation),
             Some(&audited(&before)),
             None,

@@ -5,6 +5,7 @@
 //! without one or the other. Workflow steps are checked here with `greenplan_core::sia`
 //! whatever the caller checked, so no page or script can skip a step or review its own form.
 
+use crate::revisions::{self, Revised};
 use crate::{Result, Store, StoreError, audit, corrupt, now};
 use chrono::NaiveDate;
 use greenplan_core::access::Access;
@@ -172,7 +173,7 @@ async fn insert_scheme(
     .bind(now())
     .fetch_one(&mut **tx)
     .await?;
-    audit::record(
+    let revision = audit::record_returning_id(
         tx,
         actor,
         "create",
@@ -183,6 +184,7 @@ async fn insert_scheme(
         Some(&json("scheme", &details)?),
     )
     .await?;
+    revisions::set(tx, Revised::Scheme, &id.to_string(), revision).await?;
     Ok(id)
 }
 
@@ -225,10 +227,19 @@ impl Store {
     }
 
     /// Changes a scheme's details; its organisation stays (move a scheme by archiving it and
-    /// adding it to the other organisation).
-    pub async fn update_scheme(&self, actor: &str, id: i64, details: &SchemeDetails) -> Result<()> {
+    /// adding it to the other organisation). `revision` is the one the edit was drawn from
+    /// ([`Store::revision`]): when the scheme has changed since, nothing is written
+    /// ([`StoreError::Stale`]).
+    pub async fn update_scheme(
+        &self,
+        actor: &str,
+        id: i64,
+        revision: i64,
+        details: &SchemeDetails,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let before = scheme_in(&mut tx, id).await?;
+        revisions::check(&mut tx, Revised::Scheme, &id.to_string(), revision).await?;
         if before.archived {
             return Err(rejected(format!("scheme {id} is archived")));
         }
@@ -246,12 +257,13 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            Revised::Scheme,
+            &id.to_string(),
+            revision,
             actor,
             "edit",
-            "scheme",
-            &id.to_string(),
             Some(details.organisation.as_str()),
             Some(&json("scheme", &before.details)?),
             Some(&json("scheme", &details)?),
@@ -263,12 +275,20 @@ impl Store {
 
     /// Archives a scheme (withdrawn, or added by mistake): it leaves the register and its
     /// figures, keeping its history.
-    pub async fn archive_scheme(&self, actor: &str, id: i64, reason: &str) -> Result<()> {
+    /// `revision` as for [`Store::update_scheme`].
+    pub async fn archive_scheme(
+        &self,
+        actor: &str,
+        id: i64,
+        revision: i64,
+        reason: &str,
+    ) -> Result<()> {
         if reason.trim().is_empty() {
             return Err(rejected("say why the scheme is being archived"));
         }
         let mut tx = self.begin_write().await?;
         let before = scheme_in(&mut tx, id).await?;
+        revisions::check(&mut tx, Revised::Scheme, &id.to_string(), revision).await?;
         if before.archived {
             return Err(rejected(format!("scheme {id} is already archived")));
         }
@@ -277,12 +297,13 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            Revised::Scheme,
+            &id.to_string(),
+            revision,
             actor,
             "archive",
-            "scheme",
-            &id.to_string(),
             Some(before.details.organisation.as_str()),
             Some(&json("scheme", &before.details)?),
             Some(&serde_json::json!({"archived": true, "reason": reason.trim()})),
@@ -292,14 +313,22 @@ impl Store {
         Ok(())
     }
 
-    /// Tags a scheme "Greener NHS" on a recorded reason (by `actor`, now, `why`).
-    pub async fn record_scheme_reason(&self, actor: &str, id: i64, why: &str) -> Result<()> {
+    /// Tags a scheme "Greener NHS" on a recorded reason (by `actor`, now, `why`). `revision`
+    /// as for [`Store::update_scheme`].
+    pub async fn record_scheme_reason(
+        &self,
+        actor: &str,
+        id: i64,
+        revision: i64,
+        why: &str,
+    ) -> Result<()> {
         let consideration = consider_by_reason(actor, now(), why).map_err(rejected)?;
         let Consideration::Reason { by, at, why } = &consideration else {
             return Err(rejected("a reason was expected"));
         };
         let mut tx = self.begin_write().await?;
         let before = scheme_in(&mut tx, id).await?;
+        revisions::check(&mut tx, Revised::Scheme, &id.to_string(), revision).await?;
         if before.archived {
             return Err(rejected(format!("scheme {id} is archived")));
         }
@@ -315,12 +344,13 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            Revised::Scheme,
+            &id.to_string(),
+            revision,
             actor,
             "tag",
-            "scheme",
-            &id.to_string(),
             Some(before.details.organisation.as_str()),
             Some(&json("scheme", &before.consideration)?),
             Some(&json("scheme", &consideration)?),
@@ -353,8 +383,16 @@ impl Store {
 
     /// Saves a form's answers: a new draft when `assessment.id` is 0, else changes a draft or
     /// returned form (its organisation, status and workflow fields stay). Permission is
-    /// checked by the caller; the status is checked here. Returns the id.
-    pub async fn save_sia(&self, actor: &str, assessment: &Assessment) -> Result<i64> {
+    /// checked by the caller; the status is checked here. A change carries the `revision` it
+    /// was drawn from ([`Store::revision`]; ignored for a new draft): when the assessment has
+    /// changed since, nothing is written ([`StoreError::Stale`]). Returns the id and the
+    /// assessment's new revision (to submit what was just saved, and nothing since).
+    pub async fn save_sia(
+        &self,
+        actor: &str,
+        assessment: &Assessment,
+        revision: i64,
+    ) -> Result<(i64, i64)> {
         if assessment.title.trim().is_empty() {
             return Err(rejected(
                 "say what policy, project or service change is being assessed",
@@ -363,7 +401,11 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let before = match assessment.id {
             0 => None,
-            id => Some(sia_in(&mut tx, id).await?),
+            id => {
+                let before = sia_in(&mut tx, id).await?;
+                revisions::check(&mut tx, Revised::Sia, &id.to_string(), revision).await?;
+                Some(before)
+            }
         };
         let organisation = before
             .as_ref()
@@ -411,10 +453,11 @@ impl Store {
             }
         };
         let after = sia_in(&mut tx, id).await?;
-        audit::record(
+        let edited = before.is_some();
+        let entry = audit::record_returning_id(
             &mut tx,
             actor,
-            if before.is_some() { "edit" } else { "create" },
+            if edited { "edit" } else { "create" },
             "sia",
             &id.to_string(),
             Some(organisation.as_str()),
@@ -422,23 +465,32 @@ impl Store {
             Some(&json("sia", &after)?),
         )
         .await?;
+        if edited {
+            revisions::claim(&mut tx, Revised::Sia, &id.to_string(), revision, entry).await?;
+        } else {
+            revisions::set(&mut tx, Revised::Sia, &id.to_string(), entry).await?;
+        }
         tx.commit().await?;
-        Ok(id)
+        Ok((id, entry))
     }
 
     /// Moves an assessment on in its workflow (submit, review, return), checked with
     /// `greenplan_core::sia::check_step` for `actor` holding `access`. Reviewing an
     /// assessment of a scheme that is not yet tagged tags it "Greener NHS" in the same
-    /// transaction. Returns the new status.
+    /// transaction. `revision` is the one the page was drawn from: a step taken on a stale
+    /// copy (the answers changed since the reviewer read them) is refused
+    /// ([`StoreError::Stale`]). Returns the new status.
     pub async fn sia_step(
         &self,
         actor: &str,
         access: &Access,
         id: i64,
+        revision: i64,
         step: &Step,
     ) -> Result<SiaStatus> {
         let mut tx = self.begin_write().await?;
         let before = sia_in(&mut tx, id).await?;
+        revisions::check(&mut tx, Revised::Sia, &id.to_string(), revision).await?;
         let status = check_step(&before, step, actor, access).map_err(rejected)?;
         let at = now();
         match step {
@@ -464,12 +516,13 @@ impl Store {
             }
         }
         let after = sia_in(&mut tx, id).await?;
-        audit::record(
+        revisions::audited_change(
             &mut tx,
+            Revised::Sia,
+            &id.to_string(),
+            revision,
             actor,
             step.name(),
-            "sia",
-            &id.to_string(),
             Some(before.organisation.as_str()),
             Some(&serde_json::json!({"status": before.status})),
             Some(&serde_json::json!({"status": after.status, "comment": after.review_comment})),

@@ -6,6 +6,7 @@
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::pages::{Chrome, PageError, PageResult, html, not_found_error, plan};
+use crate::stale::{StaleNotice, fresh_plan, revision_of, stale_of};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -62,6 +63,27 @@ fn shown_again<T: Template>(page: T) -> PageResult {
     Ok(page)
 }
 
+/// A form shown again after a save from a stale copy was refused (409).
+fn shown_stale<T: Template>(page: T) -> PageResult {
+    let mut page = html(page)?;
+    *page.status_mut() = StatusCode::CONFLICT;
+    Ok(page)
+}
+
+/// The revision of a plan record, read before the record (see `Store::revision`); a
+/// record the store does not hold is not found.
+async fn revision_now(
+    state: &AppState,
+    kind: greenplan_store::Revised,
+    key: &str,
+) -> Result<i64, PageError> {
+    state
+        .store
+        .revision(kind, key)
+        .await?
+        .ok_or_else(|| not_found_error(kind.noun()))
+}
+
 fn see_other(to: &str) -> PageResult {
     Ok(Redirect::to(to).into_response())
 }
@@ -79,6 +101,9 @@ struct EditAreaPage {
     chrome: Chrome,
     area: Area,
     error: String,
+    /// The area's revision, sent back with the form.
+    revision: i64,
+    stale: Option<StaleNotice>,
 }
 
 #[derive(serde::Deserialize)]
@@ -92,6 +117,9 @@ pub struct AreaForm {
     where_we_are: String,
     #[serde(default)]
     system_priorities: String,
+    /// The revision the form was drawn from (`crate::stale`).
+    #[serde(default)]
+    revision: String,
 }
 
 fn some_text(s: &str) -> Option<String> {
@@ -104,7 +132,8 @@ pub async fn edit_area_page(
     Path(code): Path<String>,
 ) -> PageResult {
     editor_of(&viewer)?;
-    let plan = plan(&state).await?;
+    let revision = revision_now(&state, greenplan_store::Revised::Area, &code).await?;
+    let plan = fresh_plan(&state).await?;
     let area = plan
         .area(&code)
         .cloned()
@@ -114,6 +143,8 @@ pub async fn edit_area_page(
         chrome: Chrome::of(&viewer),
         area,
         error: String::new(),
+        revision,
+        stale: None,
     })
 }
 
@@ -126,7 +157,8 @@ pub async fn edit_area(
 ) -> PageResult {
     let user = viewer.form_writer(&headers, &form.csrf_token, "edit the plan")?;
     plan_editor(&user)?;
-    let plan = plan(&state).await?;
+    let revision = revision_of(Some(&form.revision))?;
+    let plan = fresh_plan(&state).await?;
     let mut area = plan
         .area(&code)
         .cloned()
@@ -141,13 +173,21 @@ pub async fn edit_area(
             chrome: Chrome::of(&viewer),
             area,
             error: "Give the area of focus a name.".into(),
+            revision,
+            stale: None,
         });
     }
-    state
-        .store
-        .update_area(&user.email, &area)
-        .await
-        .map_err(refused)?;
+    if let Err(e) = state.store.update_area(&user.email, &area, revision).await {
+        let stale = stale_of(e).map_err(refused)?;
+        return shown_stale(EditAreaPage {
+            title: format!("Edit {}", area.name),
+            chrome: Chrome::of(&viewer),
+            area,
+            error: String::new(),
+            revision: stale.current,
+            stale: Some(StaleNotice::plain(&stale)),
+        });
+    }
     changed(&state).await;
     see_other(&format!("/areas/{code}"))
 }
@@ -167,6 +207,7 @@ struct EditActionPage {
     form: ActionForm,
     organisations: Vec<(String, String, bool)>,
     error: String,
+    stale: Option<StaleNotice>,
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -187,6 +228,9 @@ pub struct ActionForm {
     success_measure: String,
     #[serde(default)]
     reason: String,
+    /// The revision the form was drawn from (`crate::stale`; unused for a new action).
+    #[serde(default)]
+    revision: String,
 }
 
 impl ActionForm {
@@ -199,6 +243,7 @@ impl ActionForm {
             delivery: a.delivery.written.clone(),
             success_measure: a.success_measure.clone(),
             reason: String::new(),
+            revision: String::new(),
         }
     }
 
@@ -249,6 +294,7 @@ pub(crate) fn parse_action_form(body: &[u8]) -> ActionForm {
             "delivery" => form.delivery = v,
             "success_measure" => form.success_measure = v,
             "reason" => form.reason = v,
+            "revision" => form.revision = v,
             _ => {}
         }
     }
@@ -275,13 +321,15 @@ pub async fn edit_action_page(
     Path(id): Path<String>,
 ) -> PageResult {
     editor_of(&viewer)?;
-    let plan = plan(&state).await?;
+    let revision = revision_now(&state, greenplan_store::Revised::Action, &id).await?;
+    let plan = fresh_plan(&state).await?;
     let action = plan
         .actions
         .iter()
         .find(|a| a.id == id)
         .ok_or_else(|| not_found_error("priority action"))?;
-    let form = ActionForm::of(action);
+    let mut form = ActionForm::of(action);
+    form.revision = revision.to_string();
     html(EditActionPage {
         title: format!("Edit {}", action.id),
         chrome: Chrome::of(&viewer),
@@ -295,6 +343,7 @@ pub async fn edit_action_page(
         organisations: organisation_choices(&plan, &form.lead_organisations),
         form,
         error: String::new(),
+        stale: None,
     })
 }
 
@@ -305,10 +354,11 @@ pub async fn edit_action(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let form = parse_action_form(&body);
+    let mut form = parse_action_form(&body);
     let user = viewer.form_writer(&headers, &form.csrf_token, "edit the plan")?;
     plan_editor(&user)?;
-    let plan = plan(&state).await?;
+    let revision = revision_of(Some(&form.revision))?;
+    let plan = fresh_plan(&state).await?;
     let mut action = plan
         .actions
         .iter()
@@ -329,13 +379,32 @@ pub async fn edit_action(
             organisations: organisation_choices(&plan, &form.lead_organisations),
             form,
             error,
+            stale: None,
         });
     }
-    state
+    if let Err(e) = state
         .store
-        .update_action(&user.email, &action)
+        .update_action(&user.email, &action, revision)
         .await
-        .map_err(refused)?;
+    {
+        let stale = stale_of(e).map_err(refused)?;
+        form.revision = stale.current.to_string();
+        return shown_stale(EditActionPage {
+            title: format!("Edit {id}"),
+            chrome: Chrome::of(&viewer),
+            post_to: format!("/actions/{id}/edit"),
+            area_name: plan
+                .area(&action.area)
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            is_new: false,
+            action_id: id,
+            organisations: organisation_choices(&plan, &form.lead_organisations),
+            form,
+            error: String::new(),
+            stale: Some(StaleNotice::plain(&stale)),
+        });
+    }
     changed(&state).await;
     see_other(&format!("/actions/{id}"))
 }
@@ -360,6 +429,7 @@ pub async fn new_action_page(
         organisations: organisation_choices(&plan, &[]),
         form: ActionForm::default(),
         error: String::new(),
+        stale: None,
     })
 }
 
@@ -405,6 +475,7 @@ pub async fn add_action(
             organisations: organisation_choices(&plan, &form.lead_organisations),
             form,
             error,
+            stale: None,
         });
     }
     let id = state
@@ -426,6 +497,7 @@ pub async fn archive_action(
     let form = parse_action_form(&body);
     let user = viewer.form_writer(&headers, &form.csrf_token, "edit the plan")?;
     plan_editor(&user)?;
+    let revision = revision_of(Some(&form.revision))?;
     let plan = plan(&state).await?;
     let area = plan
         .actions
@@ -435,17 +507,21 @@ pub async fn archive_action(
         .ok_or_else(|| not_found_error("priority action"))?;
     state
         .store
-        .archive_action(&user.email, &id, &form.reason)
+        .archive_action(&user.email, &id, revision, &form.reason)
         .await
         .map_err(refused)?;
     changed(&state).await;
     see_other(&format!("/areas/{area}"))
 }
 
+/// The "mark done" button's form: the action's revision as the page showed it, since a
+/// milestone is named by its number, which an edit of the action can change.
 #[derive(serde::Deserialize)]
-pub struct CsrfOnly {
+pub struct MilestoneForm {
     #[serde(default)]
     csrf_token: String,
+    #[serde(default)]
+    revision: String,
 }
 
 /// Marks a milestone done: the action's lead organisations' contributors may.
@@ -454,7 +530,7 @@ pub async fn milestone_done(
     State(state): State<AppState>,
     Path((id, number)): Path<(String, usize)>,
     headers: HeaderMap,
-    axum::Form(form): axum::Form<CsrfOnly>,
+    axum::Form(form): axum::Form<MilestoneForm>,
 ) -> PageResult {
     let user = viewer.form_writer(&headers, &form.csrf_token, "mark a milestone done")?;
     let plan = plan(&state).await?;
@@ -471,12 +547,13 @@ pub async fn milestone_done(
             ),
         ));
     }
+    let revision = revision_of(Some(&form.revision))?;
     let index = number
         .checked_sub(1)
         .ok_or_else(|| not_found_error("milestone"))?;
     state
         .store
-        .mark_milestone_done(&user.email, &id, index)
+        .mark_milestone_done(&user.email, &id, revision, index)
         .await
         .map_err(refused)?;
     changed(&state).await;
@@ -493,6 +570,7 @@ struct EditMetricPage {
     metric_id: String,
     form: MetricForm,
     error: String,
+    stale: Option<StaleNotice>,
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -513,6 +591,9 @@ pub struct MetricForm {
     baseline_value: String,
     #[serde(default)]
     targets: String,
+    /// The revision the form was drawn from (`crate::stale`).
+    #[serde(default)]
+    revision: String,
 }
 
 impl MetricForm {
@@ -542,6 +623,7 @@ impl MetricForm {
                 .map(|t| t.target.to_line())
                 .collect::<Vec<_>>()
                 .join("\n"),
+            revision: String::new(),
         }
     }
 
@@ -597,14 +679,18 @@ pub async fn edit_metric_page(
     Path(id): Path<String>,
 ) -> PageResult {
     editor_of(&viewer)?;
-    let plan = plan(&state).await?;
+    let revision = revision_now(&state, greenplan_store::Revised::Metric, &id).await?;
+    let plan = fresh_plan(&state).await?;
     let metric = plan.metric(&id).ok_or_else(|| not_found_error("metric"))?;
+    let mut form = MetricForm::of(metric);
+    form.revision = revision.to_string();
     html(EditMetricPage {
         title: format!("Edit {}", metric.name),
         chrome: Chrome::of(&viewer),
         metric_id: id,
-        form: MetricForm::of(metric),
+        form,
         error: String::new(),
+        stale: None,
     })
 }
 
@@ -613,11 +699,12 @@ pub async fn edit_metric(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    axum::Form(form): axum::Form<MetricForm>,
+    axum::Form(mut form): axum::Form<MetricForm>,
 ) -> PageResult {
     let user = viewer.form_writer(&headers, &form.csrf_token, "edit the plan")?;
     plan_editor(&user)?;
-    let plan = plan(&state).await?;
+    let revision = revision_of(Some(&form.revision))?;
+    let plan = fresh_plan(&state).await?;
     let mut metric = plan
         .metric(&id)
         .cloned()
@@ -629,13 +716,25 @@ pub async fn edit_metric(
             metric_id: id,
             form,
             error,
+            stale: None,
         });
     }
-    state
+    if let Err(e) = state
         .store
-        .update_metric(&user.email, &metric)
+        .update_metric(&user.email, &metric, revision)
         .await
-        .map_err(refused)?;
+    {
+        let stale = stale_of(e).map_err(refused)?;
+        form.revision = stale.current.to_string();
+        return shown_stale(EditMetricPage {
+            title: format!("Edit {}", metric.name),
+            chrome: Chrome::of(&viewer),
+            metric_id: id,
+            form,
+            error: String::new(),
+            stale: Some(StaleNotice::plain(&stale)),
+        });
+    }
     changed(&state).await;
     see_other(&format!("/metrics/{id}"))
 }
@@ -647,27 +746,59 @@ pub async fn edit_metric(
 struct OrganisationsAdminPage {
     title: String,
     chrome: Chrome,
-    organisations: Vec<(Organisation, bool)>,
+    /// Each organisation, whether it is archived, and its revision (sent back by its forms).
+    organisations: Vec<(Organisation, bool, i64)>,
     kinds: Vec<(&'static str, &'static str)>,
+    stale: Option<StaleNotice>,
 }
 
-pub async fn organisations_page(viewer: Viewer, State(state): State<AppState>) -> PageResult {
-    editor_of(&viewer)?;
-    let plan = plan(&state).await?;
+/// The organisations page; `edited` is a save refused as stale, shown with the person's input
+/// in its row and the organisation's revision now.
+async fn organisations_view(
+    viewer: &Viewer,
+    state: &AppState,
+    edited: Option<(Organisation, i64)>,
+    stale: Option<StaleNotice>,
+) -> Result<OrganisationsAdminPage, PageError> {
+    // Revisions first, then the records (see `Store::revision`).
+    let revisions = state
+        .store
+        .revisions(greenplan_store::Revised::Organisation)
+        .await?;
+    let plan = fresh_plan(state).await?;
     let archived = state.store.archived_organisations().await?;
-    html(OrganisationsAdminPage {
+    Ok(OrganisationsAdminPage {
         title: "Manage organisations".into(),
-        chrome: Chrome::of(&viewer),
+        chrome: Chrome::of(viewer),
         organisations: plan
             .organisations
             .iter()
-            .map(|o| (o.clone(), archived.contains(&o.code.to_string())))
+            .map(|o| {
+                let code = o.code.to_string();
+                let is_archived = archived.contains(&code);
+                match &edited {
+                    Some((input, revision)) if input.code == o.code => {
+                        (input.clone(), is_archived, *revision)
+                    }
+                    _ => (
+                        o.clone(),
+                        is_archived,
+                        revisions.get(&code).copied().unwrap_or_default(),
+                    ),
+                }
+            })
             .collect(),
         kinds: OrganisationKind::ALL
             .iter()
             .map(|k| (k.slug(), k.label()))
             .collect(),
+        stale,
     })
+}
+
+pub async fn organisations_page(viewer: Viewer, State(state): State<AppState>) -> PageResult {
+    editor_of(&viewer)?;
+    html(organisations_view(&viewer, &state, None, None).await?)
 }
 
 #[derive(serde::Deserialize)]
@@ -679,6 +810,9 @@ pub struct OrganisationForm {
     #[serde(default)]
     short_name: String,
     kind: String,
+    /// The revision the form was drawn from (`crate::stale`; unused when adding).
+    #[serde(default)]
+    revision: String,
 }
 
 fn bad_request(message: String) -> PageError {
@@ -722,14 +856,36 @@ pub async fn edit_organisation(
 ) -> PageResult {
     let user = viewer.form_writer(&headers, &form.csrf_token, "edit an organisation")?;
     plan_editor(&user)?;
+    let revision = revision_of(Some(&form.revision))?;
     let code = OdsCode::parse(&code).map_err(|_| not_found_error("organisation"))?;
     let kind: OrganisationKind = form.kind.parse().map_err(bad_request)?;
     let short = some_text(&form.short_name);
-    state
+    let saved = state
         .store
-        .update_organisation(&user.email, &code, &form.name, short.as_deref(), kind)
-        .await
-        .map_err(refused)?;
+        .update_organisation(
+            &user.email,
+            &code,
+            revision,
+            &form.name,
+            short.as_deref(),
+            kind,
+        )
+        .await;
+    if let Err(e) = saved {
+        let stale = stale_of(e).map_err(refused)?;
+        let input = Organisation {
+            code,
+            name: form.name.clone(),
+            short_name: short,
+            kind,
+            description: None,
+            reference: None,
+        };
+        let notice = StaleNotice::plain(&stale);
+        let page =
+            organisations_view(&viewer, &state, Some((input, stale.current)), Some(notice)).await?;
+        return shown_stale(page);
+    }
     changed(&state).await;
     see_other("/admin/organisations")
 }
@@ -739,6 +895,9 @@ pub struct ArchiveForm {
     #[serde(default)]
     csrf_token: String,
     archived: String,
+    /// The revision the page was drawn from (`crate::stale`).
+    #[serde(default)]
+    revision: String,
 }
 
 pub async fn archive_organisation(
@@ -750,10 +909,11 @@ pub async fn archive_organisation(
 ) -> PageResult {
     let user = viewer.form_writer(&headers, &form.csrf_token, "archive an organisation")?;
     plan_editor(&user)?;
+    let revision = revision_of(Some(&form.revision))?;
     let code = OdsCode::parse(&code).map_err(|_| not_found_error("organisation"))?;
     state
         .store
-        .set_organisation_archived(&user.email, &code, form.archived == "yes")
+        .set_organisation_archived(&user.email, &code, revision, form.archived == "yes")
         .await
         .map_err(refused)?;
     changed(&state).await;

@@ -87,6 +87,10 @@ impl From<greenplan_store::StoreError> for ApiError {
             greenplan_store::StoreError::Rejected(m) => {
                 ApiError(StatusCode::UNPROCESSABLE_ENTITY, m)
             }
+            // A change from a stale copy of a record: nothing was written.
+            greenplan_store::StoreError::Stale(stale) => {
+                ApiError(StatusCode::CONFLICT, stale.summary())
+            }
             other => {
                 tracing::error!(error = %other, "store error");
                 ApiError(

@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::charts::{Bar, bar_chart};
 use crate::pages::{Chrome, PageError, PageResult, html, long_date, not_found_error, number, plan};
+use crate::stale::{StaleNotice, revision_of, shown_stale, stale_of};
 use crate::travel::{organisation_name, refused};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -348,6 +349,8 @@ struct SchemeForm {
     data_gb: String,
     data_kwh_per_gb: String,
     data_source: String,
+    /// The revision the form was drawn from (`crate::stale`; unused for a new scheme).
+    revision: String,
 }
 
 /// A number of 0 or more, or the problem recorded (and 0 returned, so every problem is found).
@@ -405,6 +408,7 @@ impl SchemeForm {
                     "data_gb" => &mut f.data_gb,
                     "data_kwh_per_gb" => &mut f.data_kwh_per_gb,
                     "data_source" => &mut f.data_source,
+                    "revision" => &mut f.revision,
                     _ => continue,
                 };
                 *slot = v;
@@ -420,6 +424,7 @@ impl SchemeForm {
             name: s.name.clone(),
             description: s.description.clone(),
             start_date: s.start_date.to_string(),
+            revision: s.revision.to_string(),
             ..Self::default()
         };
         let (mut j, mut d) = (0, 0);
@@ -609,6 +614,7 @@ struct FormPage {
     /// (id, label, chosen)
     bed_day_factors: Vec<(String, String, bool)>,
     problems: Vec<String>,
+    stale: Option<StaleNotice>,
 }
 
 async fn form_page(
@@ -696,6 +702,7 @@ async fn form_page(
         form,
         organisations,
         problems,
+        stale: None,
     })
 }
 
@@ -817,16 +824,23 @@ pub async fn edit_scheme(
     let mut form = SchemeForm::parse(&body);
     let user = viewer.form_writer(&headers, &form.csrf_token, "edit a digital scheme")?;
     let scheme = scheme_for_editing(&viewer, &state, id).await?;
+    let revision = revision_of(Some(&form.revision))?;
     form.organisation = scheme.organisation.to_string();
     let post_to = format!("/tools/digital-benefits/{id}");
     let new = match form.scheme() {
         Ok(n) => n,
         Err(p) => return rejected(&viewer, &state, post_to, form, p).await,
     };
-    state
+    if let Err(e) = state
         .store
-        .update_digital_scheme(&user.email, id, &new)
+        .update_digital_scheme(&user.email, id, revision, &new)
         .await
-        .map_err(refused)?;
+    {
+        let stale = stale_of(e).map_err(refused)?;
+        form.revision = stale.current.to_string();
+        let mut page = form_page(&viewer, &state, post_to, form, Vec::new()).await?;
+        page.stale = Some(StaleNotice::plain(&stale));
+        return shown_stale(page);
+    }
     Ok(Redirect::to(&post_to).into_response())
 }

@@ -5,7 +5,7 @@
 
 pub use crate::account::{CsrfForm, LoginForm, PasswordForm};
 pub use crate::admin::{
-    ActionForm, AddUserForm, ArchiveForm, AreaForm, CsrfOnly, DisableForm, MetricForm,
+    ActionForm, AddUserForm, ArchiveForm, AreaForm, DisableForm, MetricForm, MilestoneForm,
     OrganisationForm, RoleForm,
 };
 pub use crate::api::{NewUpdateDto, NewValueDto};

@@ -30,6 +30,7 @@ mod returns;
 mod scenarios_page;
 mod schemes_page;
 mod sia_page;
+mod stale;
 mod tools;
 mod travel;
 mod travel_respond;

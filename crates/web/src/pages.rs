@@ -66,6 +66,10 @@ impl IntoResponse for PageError {
 
 impl From<greenplan_store::StoreError> for PageError {
     fn from(e: greenplan_store::StoreError) -> Self {
+        // A save from a stale copy that no form is shown again for: a 409 naming the changes.
+        if let greenplan_store::StoreError::Stale(stale) = &e {
+            return crate::stale::conflict_page(stale);
+        }
         tracing::error!(error = %e, "store error");
         PageError(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong reading the plan. Please try again; if it persists, tell your system administrator.".into())
     }
@@ -597,6 +601,8 @@ struct ActionPage {
     form: UpdateForm,
     error: String,
     links: crate::tools::ActionLinks,
+    /// The action's revision, sent by the "mark done" buttons (`crate::stale`).
+    revision: i64,
 }
 
 /// A posted progress update, as shown on the action page.
@@ -747,6 +753,11 @@ async fn action_page(
         .filter_map(|c| plan.organisation(c))
         .map(|o| (o.code.to_string(), o.name.clone()))
         .collect();
+    let revision = state
+        .store
+        .revision(greenplan_store::Revised::Action, &action.id)
+        .await?
+        .unwrap_or_default();
     let done = state.store.milestones_done(&action.id).await?;
     let milestones = action
         .milestones
@@ -819,6 +830,7 @@ async fn action_page(
         })
         .collect();
     Ok(ActionPage {
+        revision,
         links: crate::tools::action_links(state, &action.id).await?,
         chrome: Chrome::of(viewer),
         can_update,

@@ -9,6 +9,7 @@
 use crate::AppState;
 use crate::auth::{Viewer, same_origin};
 use crate::pages::{Chrome, PageError, PageResult, html, not_found_error, number};
+use crate::stale::{self, StaleNotice, revision_of, stale_of};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -426,6 +427,10 @@ struct FormPage {
     /// Where the form posts.
     action: String,
     id: Option<i64>,
+    /// The revision of the record being edited (sent back with the form).
+    revision: i64,
+    /// Set when a save was refused because the record changed since the form was drawn.
+    stale: Option<StaleNotice>,
     fields: Vec<FormField>,
     errors: Vec<(String, String)>,
 }
@@ -544,6 +549,8 @@ pub async fn new_page(
         register,
         action: format!("/registers/{}/new", register.slug),
         id: None,
+        revision: 0,
+        stale: None,
         fields: form_fields(register, &plan, &access, &HashMap::new(), &HashMap::new()),
         errors: Vec::new(),
     })
@@ -584,6 +591,7 @@ fn form_again(
     access: &Access,
     action: String,
     id: Option<i64>,
+    revision: i64,
     values: &HashMap<String, String>,
     problems: &[register::FieldError],
 ) -> PageResult {
@@ -597,6 +605,8 @@ fn form_again(
         register,
         action,
         id,
+        revision,
+        stale: None,
         fields: form_fields(register, plan, access, values, &errors),
         errors: problems
             .iter()
@@ -630,6 +640,7 @@ pub async fn add(
                 &user.access,
                 action,
                 None,
+                0,
                 &values,
                 &problems,
             );
@@ -671,6 +682,7 @@ pub async fn edit_page(
         return Err(cannot_write(register));
     }
     let plan = crate::pages::plan(&state).await?;
+    let revision = stored.revision;
     let values: HashMap<String, String> = stored
         .record
         .values()
@@ -682,9 +694,21 @@ pub async fn edit_page(
         register,
         action: format!("/registers/{}/{id}/edit", register.slug),
         id: Some(id),
+        revision,
+        stale: None,
         fields: form_fields(register, &plan, &access, &values, &HashMap::new()),
         errors: Vec::new(),
     })
+}
+
+/// A register field's label for the changes a stale save is shown (`values.name` → "Name").
+fn field_label(register: &'static Register, field: &str) -> String {
+    let key = field.strip_prefix("values.").unwrap_or(field);
+    register
+        .fields
+        .iter()
+        .find(|f| f.key == key)
+        .map_or_else(|| key.replace('_', " "), |f| f.label.to_string())
 }
 
 pub async fn edit(
@@ -695,13 +719,16 @@ pub async fn edit(
     body: axum::body::Bytes,
 ) -> PageResult {
     let register = find(&slug)?;
-    let (csrf, values) = form_values(&body);
+    let (csrf, mut values) = form_values(&body);
     let user = viewer.form_writer(&headers, &csrf, "edit a record")?;
     let stored = live(&state, register, id).await?;
     // The record's present owner must be yours, and so must its new one.
     if !may_write(Some(&user.access), &stored.record) {
         return Err(cannot_write(register));
     }
+    // Read once the person may write; required once the new owner is checked too.
+    let sent = values.remove(stale::FIELD);
+    let shown = sent.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0);
     let plan = crate::pages::plan(&state).await?;
     let action = format!("/registers/{}/{id}/edit", register.slug);
     let record = match validate(register, &plan, &values) {
@@ -714,6 +741,7 @@ pub async fn edit(
                 &user.access,
                 action,
                 Some(id),
+                shown,
                 &values,
                 &problems,
             );
@@ -722,10 +750,29 @@ pub async fn edit(
     if !may_write(Some(&user.access), &record) {
         return Err(cannot_write(register));
     }
-    state
+    let revision = revision_of(sent.as_deref())?;
+    let saved = state
         .store
-        .update_register_record(&user.email, id, &record)
-        .await?;
+        .update_register_record(&user.email, id, revision, &record)
+        .await;
+    if let Err(e) = saved {
+        let stale = stale_of(e)?;
+        // The person's input, with what changed since and the record's revision now.
+        let page = FormPage {
+            title: format!("{} – changed since you opened it", register.title),
+            chrome: Chrome::of(&viewer),
+            register,
+            action,
+            id: Some(id),
+            revision: stale.current,
+            stale: Some(StaleNotice::of(&stale, &|f| field_label(register, f))),
+            fields: form_fields(register, &plan, &user.access, &values, &HashMap::new()),
+            errors: Vec::new(),
+        };
+        let mut r = html(page)?;
+        *r.status_mut() = StatusCode::CONFLICT;
+        return Ok(r);
+    }
     state.cache.invalidate().await;
     Ok(Redirect::to(&format!("/registers/{}", register.slug)).into_response())
 }
@@ -738,15 +785,17 @@ pub async fn archive(
     body: axum::body::Bytes,
 ) -> PageResult {
     let register = find(&slug)?;
-    let (csrf, _) = form_values(&body);
+    let (csrf, mut values) = form_values(&body);
     let user = viewer.form_writer(&headers, &csrf, "archive a record")?;
     let stored = live(&state, register, id).await?;
     if !may_write(Some(&user.access), &stored.record) {
         return Err(cannot_write(register));
     }
+    let revision = revision_of(values.remove(stale::FIELD).as_deref())?;
+    // A stale archive is refused with a 409 naming the changes (PageError from StoreError).
     state
         .store
-        .archive_register_record(&user.email, register, id)
+        .archive_register_record(&user.email, register, id, revision)
         .await?;
     state.cache.invalidate().await;
     Ok(Redirect::to(&format!("/registers/{}", register.slug)).into_response())

@@ -7,6 +7,7 @@ use crate::auth::Viewer;
 use crate::pages::{
     Chrome, HistoryRow, PageError, PageResult, history_of, html, not_found_error, number, plan,
 };
+use crate::stale::{StaleNotice, revision_of, shown_stale, stale_of};
 use crate::tools::{
     action_ids, can_edit, field, form_pairs, organisation_choices, organisation_name, refused,
     require_contributor, see_other, shown_again, signed_in, writer,
@@ -216,6 +217,8 @@ pub struct ScenarioForm {
     pub actions: String,
     pub equivalent: String,
     pub lines: Vec<LineForm>,
+    /// The revision the form was drawn from (`crate::stale`; unused for a new scenario).
+    pub revision: String,
 }
 
 impl ScenarioForm {
@@ -248,6 +251,7 @@ impl ScenarioForm {
             actions: s.scenario.actions.join(", "),
             equivalent: s.scenario.equivalent.clone().unwrap_or_default(),
             lines,
+            revision: s.revision.to_string(),
         }
     }
 
@@ -276,6 +280,7 @@ impl ScenarioForm {
             actions: field(pairs, "actions").to_string(),
             equivalent: field(pairs, "equivalent").to_string(),
             lines,
+            revision: field(pairs, "revision").to_string(),
         }
     }
 
@@ -359,6 +364,7 @@ struct FormPage {
     schemes: Vec<(i64, String)>,
     factors: Vec<CareActivityFactor>,
     error: String,
+    stale: Option<StaleNotice>,
 }
 
 async fn form_page(
@@ -395,6 +401,7 @@ async fn form_page(
         factors: state.store.care_activity_factors().await?,
         form,
         error,
+        stale: None,
     })
 }
 
@@ -450,7 +457,7 @@ async fn save(
 ) -> PageResult {
     let pairs = form_pairs(&body);
     let user = writer(&viewer, &headers, &pairs, "save a pathway scenario")?;
-    let form = ScenarioForm::read(&pairs);
+    let mut form = ScenarioForm::read(&pairs);
     let previous = match id {
         Some(id) => Some(saved_of(&state, id).await?),
         None => None,
@@ -473,6 +480,10 @@ async fn save(
         },
     };
     require_contributor(&user, &organisation, "the scenarios")?;
+    let revision = match id {
+        Some(_) => revision_of(Some(&form.revision))?,
+        None => 0,
+    };
     let plan = plan(&state).await?;
     let scenario = form.scenario(&plan, previous.as_ref().map(|p| &p.scenario));
     let scheme = match form.scheme.trim() {
@@ -490,7 +501,13 @@ async fn save(
     };
     match state
         .store
-        .save_pathway_scenario(&user.email, id, &organisation, scheme, &scenario)
+        .save_pathway_scenario(
+            &user.email,
+            id.map(|id| (id, revision)),
+            &organisation,
+            scheme,
+            &scenario,
+        )
         .await
     {
         Ok(id) => {
@@ -500,6 +517,12 @@ async fn save(
         Err(greenplan_store::StoreError::Rejected(m)) => {
             shown_again(form_page(&viewer, &state, id, form, crate::tools::sentence(&m)).await?)
         }
-        Err(e) => Err(refused(e)),
+        Err(e) => {
+            let stale = stale_of(e).map_err(refused)?;
+            form.revision = stale.current.to_string();
+            let mut page = form_page(&viewer, &state, id, form, String::new()).await?;
+            page.stale = Some(StaleNotice::plain(&stale));
+            shown_stale(page)
+        }
     }
 }

@@ -9,6 +9,7 @@ use crate::pages::{
     Chrome, HistoryRow, PageError, PageResult, csv_bytes, csv_response, history_of, html,
     not_found_error, plan, when,
 };
+use crate::stale::{StaleNotice, revision_of, shown_stale, stale_of};
 use crate::tools::{
     action_ids, can_edit, field, form_pairs, organisation_choices, organisation_name, refused,
     require_contributor, see_other, sentence, shown_again, signed_in, writer,
@@ -240,6 +241,12 @@ struct ShowPage {
     can_edit: bool,
     error: String,
     history: Vec<HistoryRow>,
+    /// The scheme's revision, sent by its forms (`crate::stale`).
+    revision: i64,
+    stale: Option<StaleNotice>,
+    /// What the person wrote in the reason and archive forms (kept when a save is refused).
+    why: String,
+    reason: String,
 }
 
 async fn scheme_of(state: &AppState, id: i64) -> Result<Scheme, PageError> {
@@ -257,6 +264,8 @@ async fn show_page(
     error: String,
 ) -> Result<ShowPage, PageError> {
     let plan = plan(state).await?;
+    // The revision before the record (see `Store::revision`).
+    let revision = scheme_revision(state, id).await?;
     let scheme = scheme_of(state, id).await?;
     let sias = state
         .store
@@ -293,7 +302,19 @@ async fn show_page(
         scenarios,
         scheme,
         error,
+        revision,
+        stale: None,
+        why: String::new(),
+        reason: String::new(),
     })
+}
+
+async fn scheme_revision(state: &AppState, id: i64) -> Result<i64, PageError> {
+    state
+        .store
+        .revision(greenplan_store::Revised::Scheme, &id.to_string())
+        .await?
+        .ok_or_else(|| not_found_error("scheme"))
 }
 
 pub async fn show(
@@ -315,6 +336,8 @@ pub struct SchemeForm {
     pub end: String,
     pub actions: String,
     pub description: String,
+    /// The revision the form was drawn from (`crate::stale`; unused for a new scheme).
+    pub revision: String,
 }
 
 impl SchemeForm {
@@ -329,6 +352,7 @@ impl SchemeForm {
             end: d.end.map(|x| x.to_string()).unwrap_or_default(),
             actions: d.actions.join(", "),
             description: d.description.clone(),
+            revision: String::new(),
         }
     }
 
@@ -343,6 +367,7 @@ impl SchemeForm {
             end: f("end"),
             actions: f("actions"),
             description: f("description"),
+            revision: f("revision"),
         }
     }
 
@@ -388,6 +413,7 @@ struct FormPage {
     organisations: Vec<(String, String, bool)>,
     stages: Vec<(String, String, bool)>,
     error: String,
+    stale: Option<StaleNotice>,
 }
 
 async fn form_page(
@@ -424,6 +450,7 @@ async fn form_page(
             .collect(),
         form,
         error,
+        stale: None,
     })
 }
 
@@ -441,18 +468,12 @@ pub async fn edit_page(
     Path(id): Path<i64>,
 ) -> PageResult {
     let user = signed_in(&viewer, "edit a scheme")?;
+    let revision = scheme_revision(&state, id).await?;
     let scheme = scheme_of(&state, id).await?;
     require_contributor(user, &scheme.details.organisation, "the schemes")?;
-    html(
-        form_page(
-            &viewer,
-            &state,
-            Some(id),
-            SchemeForm::of(&scheme),
-            String::new(),
-        )
-        .await?,
-    )
+    let mut form = SchemeForm::of(&scheme);
+    form.revision = revision.to_string();
+    html(form_page(&viewer, &state, Some(id), form, String::new()).await?)
 }
 
 pub async fn create(
@@ -483,7 +504,7 @@ async fn save(
 ) -> PageResult {
     let pairs = form_pairs(&body);
     let user = writer(&viewer, &headers, &pairs, "change the scheme register")?;
-    let form = SchemeForm::read(&pairs);
+    let mut form = SchemeForm::read(&pairs);
     let organisation = match id {
         Some(id) => scheme_of(&state, id).await?.details.organisation,
         None => match OdsCode::parse(&form.organisation) {
@@ -502,6 +523,10 @@ async fn save(
         },
     };
     require_contributor(&user, &organisation, "the schemes")?;
+    let revision = match id {
+        Some(_) => revision_of(Some(&form.revision))?,
+        None => 0,
+    };
     let plan = plan(&state).await?;
     let details = match form.details(&plan, organisation) {
         Ok(d) => d,
@@ -510,7 +535,7 @@ async fn save(
     let saved = match id {
         Some(id) => state
             .store
-            .update_scheme(&user.email, id, &details)
+            .update_scheme(&user.email, id, revision, &details)
             .await
             .map(|_| id),
         None => state
@@ -527,8 +552,31 @@ async fn save(
         Err(greenplan_store::StoreError::Rejected(m)) => {
             shown_again(form_page(&viewer, &state, id, form, sentence(&m)).await?)
         }
-        Err(e) => Err(refused(e)),
+        Err(e) => {
+            let stale = stale_of(e).map_err(refused)?;
+            form.revision = stale.current.to_string();
+            let mut page = form_page(&viewer, &state, id, form, String::new()).await?;
+            page.stale = Some(StaleNotice::plain(&stale));
+            shown_stale(page)
+        }
     }
+}
+
+/// The scheme page again after a stale save, with the person's input and the changes since.
+async fn show_stale(
+    viewer: &Viewer,
+    state: &AppState,
+    id: i64,
+    stale: &greenplan_store::StaleEdit,
+    why: &str,
+    reason: &str,
+) -> PageResult {
+    let mut page = show_page(viewer, state, id, String::new()).await?;
+    page.revision = stale.current;
+    page.stale = Some(StaleNotice::plain(stale));
+    page.why = why.to_string();
+    page.reason = reason.to_string();
+    shown_stale(page)
 }
 
 /// Archives a scheme, with a reason.
@@ -543,9 +591,11 @@ pub async fn archive(
     let user = writer(&viewer, &headers, &pairs, "archive a scheme")?;
     let scheme = scheme_of(&state, id).await?;
     require_contributor(&user, &scheme.details.organisation, "the schemes")?;
+    let revision = revision_of(Some(field(&pairs, "revision")))?;
+    let reason = field(&pairs, "reason");
     match state
         .store
-        .archive_scheme(&user.email, id, field(&pairs, "reason"))
+        .archive_scheme(&user.email, id, revision, reason)
         .await
     {
         Ok(()) => {
@@ -555,7 +605,10 @@ pub async fn archive(
         Err(greenplan_store::StoreError::Rejected(m)) => {
             shown_again(show_page(&viewer, &state, id, sentence(&m)).await?)
         }
-        Err(e) => Err(refused(e)),
+        Err(e) => {
+            let stale = stale_of(e).map_err(refused)?;
+            show_stale(&viewer, &state, id, &stale, "", reason).await
+        }
     }
 }
 
@@ -571,9 +624,11 @@ pub async fn record_reason(
     let user = writer(&viewer, &headers, &pairs, "tag a scheme")?;
     let scheme = scheme_of(&state, id).await?;
     require_contributor(&user, &scheme.details.organisation, "the schemes")?;
+    let revision = revision_of(Some(field(&pairs, "revision")))?;
+    let why = field(&pairs, "why");
     match state
         .store
-        .record_scheme_reason(&user.email, id, field(&pairs, "why"))
+        .record_scheme_reason(&user.email, id, revision, why)
         .await
     {
         Ok(()) => {
@@ -583,7 +638,10 @@ pub async fn record_reason(
         Err(greenplan_store::StoreError::Rejected(m)) => {
             shown_again(show_page(&viewer, &state, id, sentence(&m)).await?)
         }
-        Err(e) => Err(refused(e)),
+        Err(e) => {
+            let stale = stale_of(e).map_err(refused)?;
+            show_stale(&viewer, &state, id, &stale, why, "").await
+        }
     }
 }
 

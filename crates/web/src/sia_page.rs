@@ -8,6 +8,7 @@ use crate::auth::Viewer;
 use crate::pages::{
     Chrome, HistoryRow, PageError, PageResult, history_of, html, not_found_error, plan, when,
 };
+use crate::stale::{StaleNotice, revision_of, shown_stale, stale_of};
 use crate::tools::{
     field, form_pairs, organisation_choices, organisation_name, refused, require_contributor,
     see_other, sentence, shown_again, signed_in, writer,
@@ -149,6 +150,11 @@ struct ShowPage {
     can_review: bool,
     error: String,
     history: Vec<HistoryRow>,
+    /// The assessment's revision, sent by the submit and review forms (`crate::stale`).
+    revision: i64,
+    stale: Option<StaleNotice>,
+    /// The review comment as written (kept when a review is refused as stale).
+    comment: String,
 }
 
 async fn sia_of(state: &AppState, id: i64) -> Result<Assessment, PageError> {
@@ -166,6 +172,8 @@ async fn show_page(
     error: String,
 ) -> Result<ShowPage, PageError> {
     let plan = plan(state).await?;
+    // The revision before the record (see `Store::revision`).
+    let revision = sia_revision(state, id).await?;
     let sia = sia_of(state, id).await?;
     let scheme = match sia.scheme {
         Some(s) => state.store.scheme(s).await?.map(|x| (x.id, x.details.name)),
@@ -206,7 +214,18 @@ async fn show_page(
         history: history_of(state, "sia", &id.to_string()).await?,
         sia,
         error,
+        revision,
+        stale: None,
+        comment: String::new(),
     })
+}
+
+async fn sia_revision(state: &AppState, id: i64) -> Result<i64, PageError> {
+    state
+        .store
+        .revision(greenplan_store::Revised::Sia, &id.to_string())
+        .await?
+        .ok_or_else(|| not_found_error("sustainability impact assessment"))
 }
 
 pub async fn show(
@@ -234,6 +253,8 @@ pub struct SiaForm {
     pub scheme: String,
     pub description: String,
     pub facets: Vec<FacetForm>,
+    /// The revision the form was drawn from (`crate::stale`; unused for a new one).
+    pub revision: String,
 }
 
 impl SiaForm {
@@ -260,6 +281,7 @@ impl SiaForm {
                     }
                 })
                 .collect(),
+            revision: String::new(),
         }
     }
 
@@ -281,6 +303,7 @@ impl SiaForm {
                     mitigation: f(&format!("mitigation-{}", x.slug())),
                 })
                 .collect(),
+            revision: f("revision"),
         }
     }
 
@@ -320,6 +343,7 @@ struct FormPage {
     impacts: Vec<(String, String)>,
     /// (field id, message) to put right.
     problems: Vec<(String, String)>,
+    stale: Option<StaleNotice>,
 }
 
 async fn form_page(
@@ -356,6 +380,7 @@ async fn form_page(
             .collect(),
         form,
         problems,
+        stale: None,
     })
 }
 
@@ -377,12 +402,15 @@ pub async fn edit_page(
     Path(id): Path<i64>,
 ) -> PageResult {
     let user = signed_in(&viewer, "edit a sustainability impact assessment")?;
+    let revision = sia_revision(&state, id).await?;
     let sia = sia_of(&state, id).await?;
     require_contributor(user, &sia.organisation, "the assessments")?;
     if !sia.status.is_editable() {
         return see_other(&format!("/tools/sias/{id}"));
     }
-    html(form_page(&viewer, &state, Some(id), SiaForm::of(&sia), Vec::new()).await?)
+    let mut form = SiaForm::of(&sia);
+    form.revision = revision.to_string();
+    html(form_page(&viewer, &state, Some(id), form, Vec::new()).await?)
 }
 
 pub async fn create(
@@ -420,7 +448,7 @@ async fn save(
         &pairs,
         "fill in a sustainability impact assessment",
     )?;
-    let form = SiaForm::read(&pairs);
+    let mut form = SiaForm::read(&pairs);
     let mut sia = match id {
         Some(id) => sia_of(&state, id).await?,
         None => match OdsCode::parse(&form.organisation) {
@@ -435,10 +463,14 @@ async fn save(
         },
     };
     require_contributor(&user, &sia.organisation, "the assessments")?;
+    let revision = match id {
+        Some(_) => revision_of(Some(&form.revision))?,
+        None => 0,
+    };
     if let Err(e) = form.apply(&mut sia) {
         return shown_again(form_page(&viewer, &state, id, form, vec![("title".into(), e)]).await?);
     }
-    let saved = match state.store.save_sia(&user.email, &sia).await {
+    let (saved, revision) = match state.store.save_sia(&user.email, &sia, revision).await {
         Ok(saved) => saved,
         Err(StoreError::Rejected(m)) => {
             return shown_again(
@@ -452,8 +484,15 @@ async fn save(
                 .await?,
             );
         }
-        Err(e) => return Err(refused(e)),
+        Err(e) => {
+            let stale = stale_of(e).map_err(refused)?;
+            form.revision = stale.current.to_string();
+            let mut page = form_page(&viewer, &state, id, form, Vec::new()).await?;
+            page.stale = Some(StaleNotice::plain(&stale));
+            return shown_stale(page);
+        }
     };
+    form.revision = revision.to_string();
     state.cache.invalidate().await;
     if field(&pairs, "then") != "submit" {
         return see_other(&format!("/tools/sias/{saved}"));
@@ -466,7 +505,7 @@ async fn save(
     if !problems.is_empty() {
         return shown_again(form_page(&viewer, &state, Some(saved), form, problems).await?);
     }
-    step(&viewer, &state, &user, saved, Step::Submit).await
+    step(&viewer, &state, &user, saved, revision, Step::Submit).await
 }
 
 async fn step(
@@ -474,11 +513,12 @@ async fn step(
     state: &AppState,
     user: &greenplan_store::SignedIn,
     id: i64,
+    revision: i64,
     step: Step,
 ) -> PageResult {
     match state
         .store
-        .sia_step(&user.email, &user.access, id, &step)
+        .sia_step(&user.email, &user.access, id, revision, &step)
         .await
     {
         Ok(_) => {
@@ -488,7 +528,18 @@ async fn step(
         Err(StoreError::Rejected(m)) => {
             shown_again(show_page(viewer, state, id, sentence(&m)).await?)
         }
-        Err(e) => Err(refused(e)),
+        Err(e) => {
+            // The assessment changed since the page was drawn: show it as it is now, with
+            // the changes and the comment as written.
+            let stale = stale_of(e).map_err(refused)?;
+            let mut page = show_page(viewer, state, id, String::new()).await?;
+            page.revision = stale.current;
+            page.stale = Some(StaleNotice::plain(&stale));
+            if let Step::Review { comment } | Step::Return { comment } = &step {
+                page.comment = comment.clone();
+            }
+            shown_stale(page)
+        }
     }
 }
 
@@ -504,7 +555,8 @@ pub async fn submit(
     let user = writer(&viewer, &headers, &pairs, "submit an assessment")?;
     let sia = sia_of(&state, id).await?;
     require_contributor(&user, &sia.organisation, "the assessments")?;
-    step(&viewer, &state, &user, id, Step::Submit).await
+    let revision = revision_of(Some(field(&pairs, "revision")))?;
+    step(&viewer, &state, &user, id, revision, Step::Submit).await
 }
 
 /// Reviews a submitted assessment, or returns it with a comment (`decision`: review or
@@ -525,10 +577,11 @@ pub async fn review(
             sia.organisation
         )));
     }
+    let revision = revision_of(Some(field(&pairs, "revision")))?;
     let comment = field(&pairs, "comment").to_string();
     let s = match field(&pairs, "decision") {
         "return" => Step::Return { comment },
         _ => Step::Review { comment },
     };
-    step(&viewer, &state, &user, id, s).await
+    step(&viewer, &state, &user, id, revision, s).await
 }

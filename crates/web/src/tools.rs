@@ -306,6 +306,9 @@ pub struct FactorForm {
     year: String,
     #[serde(default)]
     verified: String,
+    /// The revision the form was drawn from (`crate::stale`).
+    #[serde(default)]
+    revision: String,
 }
 
 impl FactorForm {
@@ -325,6 +328,7 @@ impl FactorForm {
             } else {
                 String::new()
             },
+            revision: String::new(),
         }
     }
 
@@ -376,6 +380,7 @@ struct EditFactorPage {
     form: FactorForm,
     error: String,
     history: Vec<HistoryRow>,
+    stale: Option<crate::stale::StaleNotice>,
 }
 
 /// Only a system administrator edits the library: its figures are every scenario's.
@@ -405,14 +410,23 @@ pub async fn edit_factor_page(
     Path(id): Path<String>,
 ) -> PageResult {
     library_editor(signed_in(&viewer, "edit the care-activity factors")?)?;
+    // The revision before the record (see `Store::revision`).
+    let revision = state
+        .store
+        .revision(greenplan_store::Revised::CareActivityFactor, &id)
+        .await?
+        .ok_or_else(|| not_found_error("care-activity factor"))?;
     let f = factor_of(&state, &id).await?;
+    let mut form = FactorForm::of(&f);
+    form.revision = revision.to_string();
     html(EditFactorPage {
         title: format!("Edit {}", f.name),
         chrome: Chrome::of(&viewer),
-        form: FactorForm::of(&f),
+        form,
         history: history_of(&state, "care-activity-factor", &id).await?,
         id,
         error: String::new(),
+        stale: None,
     })
 }
 
@@ -421,10 +435,11 @@ pub async fn edit_factor(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    axum::Form(form): axum::Form<FactorForm>,
+    axum::Form(mut form): axum::Form<FactorForm>,
 ) -> PageResult {
     let user = viewer.form_writer(&headers, &form.csrf_token, "edit the care-activity factors")?;
     library_editor(&user)?;
+    let revision = crate::stale::revision_of(Some(&form.revision))?;
     factor_of(&state, &id).await?;
     let factor = match form.factor(&id) {
         Ok(f) => f,
@@ -436,14 +451,27 @@ pub async fn edit_factor(
                 id,
                 form,
                 error,
+                stale: None,
             });
         }
     };
-    state
+    if let Err(e) = state
         .store
-        .update_care_activity_factor(&user.email, &factor)
+        .update_care_activity_factor(&user.email, &factor, revision)
         .await
-        .map_err(refused)?;
+    {
+        let stale = crate::stale::stale_of(e).map_err(refused)?;
+        form.revision = stale.current.to_string();
+        return crate::stale::shown_stale(EditFactorPage {
+            title: "Edit care-activity factor".into(),
+            chrome: Chrome::of(&viewer),
+            history: history_of(&state, "care-activity-factor", &id).await?,
+            id,
+            form,
+            error: String::new(),
+            stale: Some(crate::stale::StaleNotice::plain(&stale)),
+        });
+    }
     state.cache.invalidate().await;
     see_other("/tools/care-activities")
 }

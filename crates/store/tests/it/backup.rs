@@ -119,7 +119,7 @@ async fn filled(store: &Store) {
         .unwrap()[0];
     let mut sia = greenplan_core::sia::Assessment::blank(rtg, "Virtual ward", "pat@uhdb.nhs.uk", 0);
     sia.scheme = Some(scheme);
-    store.save_sia("pat@uhdb.nhs.uk", &sia).await.unwrap();
+    store.save_sia("pat@uhdb.nhs.uk", &sia, 0).await.unwrap();
     // A spend factor set, with its price year (migration 0011).
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("spend.csv");

@@ -47,9 +47,15 @@ async fn records_are_added_edited_and_archived_with_their_audit_trail() {
         .add_register_record("a@nhs.net", &contract("RTG", "Cleaning", "250000"))
         .await
         .unwrap();
-    s.update_register_record("b@nhs.net", id, &contract("RTG", "Cleaning", "6000000.50"))
-        .await
-        .unwrap();
+    let revision = s.register_record(r, id).await.unwrap().unwrap().revision;
+    s.update_register_record(
+        "b@nhs.net",
+        id,
+        revision,
+        &contract("RTG", "Cleaning", "6000000.50"),
+    )
+    .await
+    .unwrap();
     let stored = s.register_record(r, id).await.unwrap().unwrap();
     assert_eq!(
         stored.record.decimal("annual_value"),
@@ -59,12 +65,14 @@ async fn records_are_added_edited_and_archived_with_their_audit_trail() {
         (stored.created_by.as_str(), stored.updated_by.as_str()),
         ("a@nhs.net", "b@nhs.net")
     );
-    s.archive_register_record("b@nhs.net", r, id).await.unwrap();
+    s.archive_register_record("b@nhs.net", r, id, stored.revision)
+        .await
+        .unwrap();
     assert!(s.register_records(r, false).await.unwrap().is_empty());
     assert_eq!(s.register_records(r, true).await.unwrap().len(), 1);
     // An archived record cannot be edited or archived again.
     assert!(matches!(
-        s.update_register_record("b@nhs.net", id, &contract("RTG", "X", "1"))
+        s.update_register_record("b@nhs.net", id, stored.revision, &contract("RTG", "X", "1"))
             .await,
         Err(StoreError::Rejected(_))
     ));
@@ -188,7 +196,11 @@ async fn concurrent_writers_all_succeed() {
             let id = s
                 .add_register_record("a", &contract("RTG", &format!("C{i}"), "100"))
                 .await?;
-            s.update_register_record("a", id, &contract("RTG", &format!("C{i}"), "200"))
+            let revision = s
+                .register_record(&register::procurement::CONTRACTS, id)
+                .await?
+                .map_or(0, |r| r.revision);
+            s.update_register_record("a", id, revision, &contract("RTG", &format!("C{i}"), "200"))
                 .await?;
             s.import_register_records("b", &[contract("RFS", &format!("I{i}"), "300")])
                 .await

@@ -165,9 +165,14 @@ async fn the_greener_practice_network_is_rated_and_follows_an_edit() {
     let mut values: std::collections::BTreeMap<&str, &str> = ashbourne.record.values().collect();
     values.insert("gpn_left", "2026-08-01");
     let left = practices.parse(|k| values.get(k).copied()).unwrap();
-    s.update_register_record("icb@derbyshire.nhs.uk", ashbourne.id, &left)
-        .await
-        .unwrap();
+    s.update_register_record(
+        "icb@derbyshire.nhs.uk",
+        ashbourne.id,
+        ashbourne.revision,
+        &left,
+    )
+    .await
+    .unwrap();
     let p = rate(&s.load_plan().await.unwrap().unwrap());
     assert_eq!(p.latest.map(|(_, v)| v), Some(dec("8")));
     assert_eq!(p.expected, Some(dec("8.8")));

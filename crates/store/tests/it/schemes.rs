@@ -13,7 +13,7 @@ use greenplan_core::sia::{Assessment, Impact, SiaStatus, Step};
 use greenplan_ingest::pathway_file::{built_in_examples, built_in_factors};
 use greenplan_ingest::plan_file::built_in_plan;
 use greenplan_store::testing::TestDatabase;
-use greenplan_store::{SeedOutcome, Store, StoreError};
+use greenplan_store::{Revised, SeedOutcome, Store, StoreError};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -40,6 +40,11 @@ async fn seed(s: &Store) -> SeedOutcome {
     s.seed_care_pathways(&built_in_factors().unwrap(), &built_in_examples().unwrap())
         .await
         .unwrap()
+}
+
+/// A record's revision now, as an edit form would carry it.
+async fn rev(s: &Store, kind: Revised, key: impl ToString) -> i64 {
+    s.revision(kind, &key.to_string()).await.unwrap().unwrap()
 }
 
 fn rejected(e: StoreError) -> String {
@@ -110,14 +115,22 @@ async fn a_factor_edit_is_checked_audited_and_never_overwritten_by_seeding() {
     visit.kgco2e = d("9.5");
     visit.low = Some(d("8"));
     let e = s
-        .update_care_activity_factor("lead@nhs.net", &visit)
+        .update_care_activity_factor(
+            "lead@nhs.net",
+            &visit,
+            rev(&s, Revised::CareActivityFactor, "gp-home-visit").await,
+        )
         .await
         .unwrap_err();
     assert!(rejected(e).contains("both ends of the range"));
     visit.high = Some(d("11"));
-    s.update_care_activity_factor("lead@nhs.net", &visit)
-        .await
-        .unwrap();
+    s.update_care_activity_factor(
+        "lead@nhs.net",
+        &visit,
+        rev(&s, Revised::CareActivityFactor, "gp-home-visit").await,
+    )
+    .await
+    .unwrap();
     seed(&s).await;
     let stored = s.care_activity_factors().await.unwrap();
     let after = stored.iter().find(|f| f.id == "gp-home-visit").unwrap();
@@ -214,7 +227,7 @@ async fn scenarios_are_checked_before_they_are_saved() {
     let other = s
         .save_pathway_scenario(
             "x",
-            Some(id),
+            Some((id, saved.revision)),
             &org("RTG"),
             Some(rfs_scheme),
             &scenario("gp-home-visit", vec![]),
@@ -245,13 +258,23 @@ async fn a_scheme_is_tagged_only_by_a_reviewed_sia_or_a_recorded_reason() {
         .unwrap();
     let (reasoned, assessed) = (ids[0], ids[1]);
     let e = s
-        .record_scheme_reason("rtg@nhs.net", reasoned, "  ")
+        .record_scheme_reason(
+            "rtg@nhs.net",
+            reasoned,
+            rev(&s, Revised::Scheme, reasoned).await,
+            "  ",
+        )
         .await
         .unwrap_err();
     assert!(rejected(e).contains("say why"));
-    s.record_scheme_reason("rtg@nhs.net", reasoned, "Contract extension only")
-        .await
-        .unwrap();
+    s.record_scheme_reason(
+        "rtg@nhs.net",
+        reasoned,
+        rev(&s, Revised::Scheme, reasoned).await,
+        "Contract extension only",
+    )
+    .await
+    .unwrap();
     let tagged = s.scheme(reasoned).await.unwrap().unwrap();
     assert!(matches!(
         tagged.consideration,
@@ -261,10 +284,16 @@ async fn a_scheme_is_tagged_only_by_a_reviewed_sia_or_a_recorded_reason() {
     // An SIA of the second scheme: drafted, refused while incomplete, submitted, reviewed.
     let mut sia = Assessment::blank(org("RTG"), "Theatre gas capture", "rtg@nhs.net", 0);
     sia.scheme = Some(assessed);
-    let id = s.save_sia("rtg@nhs.net", &sia).await.unwrap();
+    let (id, _) = s.save_sia("rtg@nhs.net", &sia, 0).await.unwrap();
     let contributor = access("RTG", Role::Contributor);
     let e = s
-        .sia_step("rtg@nhs.net", &contributor, id, &Step::Submit)
+        .sia_step(
+            "rtg@nhs.net",
+            &contributor,
+            id,
+            rev(&s, Revised::Sia, id).await,
+            &Step::Submit,
+        )
         .await
         .unwrap_err();
     assert!(rejected(e).contains("Energy and carbon: choose"));
@@ -275,30 +304,54 @@ async fn a_scheme_is_tagged_only_by_a_reviewed_sia_or_a_recorded_reason() {
     }
     sia.facets[2].impact = Some(Impact::Negative);
     sia.facets[2].mitigation = "Return cylinders to the supplier".into();
-    s.save_sia("rtg@nhs.net", &sia).await.unwrap();
+    s.save_sia("rtg@nhs.net", &sia, rev(&s, Revised::Sia, id).await)
+        .await
+        .unwrap();
     assert_eq!(
-        s.sia_step("rtg@nhs.net", &contributor, id, &Step::Submit)
-            .await
-            .unwrap(),
+        s.sia_step(
+            "rtg@nhs.net",
+            &contributor,
+            id,
+            rev(&s, Revised::Sia, id).await,
+            &Step::Submit
+        )
+        .await
+        .unwrap(),
         SiaStatus::Submitted
     );
     sia.title = "Changed after submitting".into();
     assert!(
-        rejected(s.save_sia("rtg@nhs.net", &sia).await.unwrap_err())
-            .contains("no longer be changed")
+        rejected(
+            s.save_sia("rtg@nhs.net", &sia, rev(&s, Revised::Sia, id).await)
+                .await
+                .unwrap_err()
+        )
+        .contains("no longer be changed")
     );
     let review = Step::Review {
         comment: String::new(),
     };
     let own = access("RTG", Role::OrganisationAdmin);
     let e = s
-        .sia_step("rtg@nhs.net", &own, id, &review)
+        .sia_step(
+            "rtg@nhs.net",
+            &own,
+            id,
+            rev(&s, Revised::Sia, id).await,
+            &review,
+        )
         .await
         .unwrap_err();
     assert!(rejected(e).contains("someone else must review it"));
     let other_admin = access("RFS", Role::OrganisationAdmin);
     let e = s
-        .sia_step("admin@crh.nhs.uk", &other_admin, id, &review)
+        .sia_step(
+            "admin@crh.nhs.uk",
+            &other_admin,
+            id,
+            rev(&s, Revised::Sia, id).await,
+            &review,
+        )
         .await
         .unwrap_err();
     assert!(rejected(e).contains("only an organisation admin"));
@@ -311,9 +364,15 @@ async fn a_scheme_is_tagged_only_by_a_reviewed_sia_or_a_recorded_reason() {
             .is_none()
     );
     assert_eq!(
-        s.sia_step("admin@uhdb.nhs.uk", &own, id, &review)
-            .await
-            .unwrap(),
+        s.sia_step(
+            "admin@uhdb.nhs.uk",
+            &own,
+            id,
+            rev(&s, Revised::Sia, id).await,
+            &review
+        )
+        .await
+        .unwrap(),
         SiaStatus::Reviewed
     );
     let stored = s.sia(id).await.unwrap().unwrap();
@@ -325,7 +384,12 @@ async fn a_scheme_is_tagged_only_by_a_reviewed_sia_or_a_recorded_reason() {
         "reviewing the SIA tagged its scheme"
     );
     let e = s
-        .record_scheme_reason("rtg@nhs.net", assessed, "no")
+        .record_scheme_reason(
+            "rtg@nhs.net",
+            assessed,
+            rev(&s, Revised::Scheme, assessed).await,
+            "no",
+        )
         .await
         .unwrap_err();
     assert!(rejected(e).contains("already tagged by its reviewed assessment"));
@@ -372,7 +436,14 @@ async fn an_import_is_all_or_nothing_and_archiving_keeps_history() {
         .unwrap()[0];
     let mut moved = scheme("Renamed", "RFS", "2025-04-02");
     moved.stage = Stage::Closed;
-    s.update_scheme("rtg@nhs.net", id, &moved).await.unwrap();
+    s.update_scheme(
+        "rtg@nhs.net",
+        id,
+        rev(&s, Revised::Scheme, id).await,
+        &moved,
+    )
+    .await
+    .unwrap();
     let after = s.scheme(id).await.unwrap().unwrap();
     assert_eq!(after.details.name, "Renamed");
     assert_eq!(
@@ -380,13 +451,32 @@ async fn an_import_is_all_or_nothing_and_archiving_keeps_history() {
         org("RTG"),
         "the organisation stays"
     );
-    assert!(rejected(s.archive_scheme("x", id, " ").await.unwrap_err()).contains("say why"));
-    s.archive_scheme("rtg@nhs.net", id, "Withdrawn")
-        .await
-        .unwrap();
+    assert!(
+        rejected(
+            s.archive_scheme("x", id, rev(&s, Revised::Scheme, id).await, " ")
+                .await
+                .unwrap_err()
+        )
+        .contains("say why")
+    );
+    s.archive_scheme(
+        "rtg@nhs.net",
+        id,
+        rev(&s, Revised::Scheme, id).await,
+        "Withdrawn",
+    )
+    .await
+    .unwrap();
     assert!(s.schemes(false).await.unwrap().is_empty());
     assert_eq!(s.schemes(true).await.unwrap().len(), 1);
-    assert!(rejected(s.update_scheme("x", id, &moved).await.unwrap_err()).contains("archived"));
+    assert!(
+        rejected(
+            s.update_scheme("x", id, rev(&s, Revised::Scheme, id).await, &moved)
+                .await
+                .unwrap_err()
+        )
+        .contains("archived")
+    );
     let trail = s
         .audit_trail(Some(("scheme", &id.to_string())), 10)
         .await

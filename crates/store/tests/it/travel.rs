@@ -413,7 +413,10 @@ async fn digital_schemes_are_kept_whole_and_audited() {
         life_years: dec("4"),
         source: "PCF".into(),
     });
-    s.update_digital_scheme("org@uhdb", id, &new).await.unwrap();
+    s.update_digital_scheme("org@uhdb", id, got.revision, &new)
+        .await
+        .unwrap();
+    let revision = s.digital_scheme(id).await.unwrap().unwrap().revision;
     assert_eq!(s.digital_schemes().await.unwrap()[0].lines.len(), 3);
     // A device without a source is refused by the store too.
     let mut bad = new.clone();
@@ -423,11 +426,15 @@ async fn digital_schemes_are_kept_whole_and_audited() {
         life_years: dec("1"),
         source: String::new(),
     });
-    assert!(s.update_digital_scheme("org@uhdb", id, &bad).await.is_err());
+    assert!(
+        s.update_digital_scheme("org@uhdb", id, revision, &bad)
+            .await
+            .is_err()
+    );
     let mut moved = new.clone();
     moved.organisation = OdsCode::parse("RFS").unwrap();
     assert!(
-        s.update_digital_scheme("org@uhdb", id, &moved)
+        s.update_digital_scheme("org@uhdb", id, revision, &moved)
             .await
             .is_err()
     );

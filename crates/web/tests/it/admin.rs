@@ -7,6 +7,7 @@
 use crate::common;
 use axum::http::StatusCode;
 use common::*;
+use greenplan_store::Revised;
 use greenplan_web::WebConfig;
 
 #[tokio::test]
@@ -18,8 +19,9 @@ async fn the_lead_edits_the_plan_and_each_edit_is_audited() {
     let page = site.get("/actions/DT3/edit", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Archive DT3"));
+    let revision = form_revision(&page.body, "/actions/DT3/edit");
     let form = format!(
-        "csrf_token={csrf}&title=Patient+portal+everywhere&leads=Digital+lead%0D%0AEstates&lead_organisations=RTG&lead_organisations=RFS&delivery=Q4+2026%2F27&success_measure=Portal+live"
+        "csrf_token={csrf}&title=Patient+portal+everywhere&leads=Digital+lead%0D%0AEstates&lead_organisations=RTG&lead_organisations=RFS&delivery=Q4+2026%2F27&success_measure=Portal+live&{revision}"
     );
     let reply = site.submit("/actions/DT3/edit", &cookie, &form).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
@@ -48,7 +50,10 @@ async fn the_lead_edits_the_plan_and_each_edit_is_audited() {
     );
 
     // An unreadable delivery date is shown back with the problem; nothing changes.
-    let bad = format!("csrf_token={csrf}&title=X&delivery=&success_measure=Y");
+    let revision = site
+        .revision_on("/actions/DT3/edit", &cookie, "/actions/DT3/edit")
+        .await;
+    let bad = format!("csrf_token={csrf}&title=X&delivery=&success_measure=Y&{revision}");
     let reply = site.submit("/actions/DT3/edit", &cookie, &bad).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.body.contains("Delivery date"), "{}", reply.body);
@@ -70,7 +75,10 @@ async fn the_lead_edits_the_plan_and_each_edit_is_audited() {
         .submit(
             &format!("/actions/{id}/archive"),
             &cookie,
-            &format!("csrf_token={csrf}&reason="),
+            &format!(
+                "csrf_token={csrf}&reason=&{}",
+                site.revision_of(Revised::Action, &id).await
+            ),
         )
         .await;
     assert_eq!(
@@ -82,7 +90,10 @@ async fn the_lead_edits_the_plan_and_each_edit_is_audited() {
         .submit(
             &format!("/actions/{id}/archive"),
             &cookie,
-            &format!("csrf_token={csrf}&reason=Merged+into+WL1"),
+            &format!(
+                "csrf_token={csrf}&reason=Merged+into+WL1&{}",
+                site.revision_of(Revised::Action, &id).await
+            ),
         )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
@@ -111,7 +122,13 @@ async fn the_lead_edits_the_plan_and_each_edit_is_audited() {
             "/areas/workforce-and-leadership/edit",
             &cookie,
             &format!(
-                "csrf_token={csrf}&name=Workforce+and+Leadership&why=Because+people+deliver+it"
+                "csrf_token={csrf}&name=Workforce+and+Leadership&why=Because+people+deliver+it&{}",
+                site.revision_on(
+                    "/areas/workforce-and-leadership/edit",
+                    &cookie,
+                    "/areas/workforce-and-leadership/edit"
+                )
+                .await
             ),
         )
         .await;
@@ -135,8 +152,9 @@ async fn the_lead_edits_the_plan_and_each_edit_is_audited() {
         .get(&format!("/metrics/{metric}/edit"), Some(&cookie))
         .await;
     assert_eq!(page.status, StatusCode::OK);
+    let revision = form_revision(&page.body, &format!("/metrics/{metric}/edit"));
     let form = format!(
-        "csrf_token={csrf}&name=Renamed+metric&unit=tCO2e&direction=lower-is-better&baseline_period=2019%2F20&baseline_value=1000&targets=2027%2F28%3A+-50%25"
+        "csrf_token={csrf}&name=Renamed+metric&unit=tCO2e&direction=lower-is-better&baseline_period=2019%2F20&baseline_value=1000&targets=2027%2F28%3A+-50%25&{revision}"
     );
     let reply = site
         .submit(&format!("/metrics/{metric}/edit"), &cookie, &form)
@@ -152,8 +170,10 @@ async fn the_lead_edits_the_plan_and_each_edit_is_audited() {
         page.body.contains("id=\"history\""),
         "the metric's page shows its history"
     );
-    let form =
-        format!("csrf_token={csrf}&name=M&unit=t&direction=lower-is-better&targets=2027%2F28+half");
+    let revision = site.revision_of(Revised::Metric, &metric).await;
+    let form = format!(
+        "csrf_token={csrf}&name=M&unit=t&direction=lower-is-better&targets=2027%2F28+half&{revision}"
+    );
     let reply = site
         .submit(&format!("/metrics/{metric}/edit"), &cookie, &form)
         .await;
@@ -421,7 +441,15 @@ async fn the_lead_adds_and_archives_organisations() {
         .submit(
             "/admin/organisations/C81001",
             &cookie,
-            &format!("csrf_token={csrf}&code=C81001&name=Example+Medical+Centre&kind=gp-practice"),
+            &format!(
+                "csrf_token={csrf}&code=C81001&name=Example+Medical+Centre&kind=gp-practice&{}",
+                site.revision_on(
+                    "/admin/organisations",
+                    &cookie,
+                    "/admin/organisations/C81001"
+                )
+                .await
+            ),
         )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
@@ -429,7 +457,10 @@ async fn the_lead_adds_and_archives_organisations() {
         .submit(
             "/admin/organisations/C81001/archive",
             &cookie,
-            &format!("csrf_token={csrf}&archived=yes"),
+            &format!(
+                "csrf_token={csrf}&archived=yes&{}",
+                site.revision_of(Revised::Organisation, "C81001").await
+            ),
         )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
@@ -639,7 +670,10 @@ async fn leads_mark_milestones_attach_evidence_and_see_their_actions() {
         .submit(
             "/actions/EF2/milestones/1/done",
             &icb,
-            &format!("csrf_token={icb_csrf}"),
+            &format!(
+                "csrf_token={icb_csrf}&{}",
+                site.revision_of(Revised::Action, "EF2").await
+            ),
         )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
@@ -647,7 +681,10 @@ async fn leads_mark_milestones_attach_evidence_and_see_their_actions() {
         site.submit(
             "/actions/EF2/milestones/1/done",
             &icb,
-            &format!("csrf_token={icb_csrf}")
+            &format!(
+                "csrf_token={icb_csrf}&{}",
+                site.revision_of(Revised::Action, "EF2").await
+            )
         )
         .await
         .status,
@@ -657,7 +694,10 @@ async fn leads_mark_milestones_attach_evidence_and_see_their_actions() {
         site.submit(
             "/actions/EF2/milestones/9/done",
             &icb,
-            &format!("csrf_token={icb_csrf}")
+            &format!(
+                "csrf_token={icb_csrf}&{}",
+                site.revision_of(Revised::Action, "EF2").await
+            )
         )
         .await
         .status,

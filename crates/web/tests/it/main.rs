@@ -13,6 +13,7 @@ mod permissions;
 mod registers;
 mod registers2;
 mod reports;
+mod revisions;
 mod schemes;
 mod security;
 mod travel;

@@ -374,7 +374,15 @@ impl Matrix {
                 delivery: greenplan_core::period::DeliveryDate::parse("Q4 2026/27").unwrap(),
                 success_measure: None,
             }];
-            store.update_action("test", &action).await.unwrap();
+            let revision = store
+                .revision(greenplan_store::Revised::Action, &action.id)
+                .await
+                .unwrap()
+                .unwrap();
+            store
+                .update_action("test", &action, revision)
+                .await
+                .unwrap();
             if i < 4 {
                 own_actions.push(action.id);
             } else {
@@ -548,6 +556,19 @@ impl Matrix {
         };
         let action = self.action(scope, n).to_string();
         let victim = format!("v{n}%40{}.test", org.to_lowercase());
+        // The revision an edit form would carry (crate::stale in the web crate).
+        let revision = |kind: greenplan_store::Revised, key: String| {
+            let store = self.site.store.clone();
+            async move {
+                store
+                    .revision(kind, &key)
+                    .await
+                    .unwrap()
+                    .unwrap_or_default()
+            }
+        };
+        use greenplan_store::Revised;
+        let action_revision = revision(Revised::Action, action.clone()).await;
         match route {
             "/actions/{id}/updates" => form(
                 format!("/actions/{action}/updates"),
@@ -556,19 +577,23 @@ impl Matrix {
             "/actions/{id}/edit" => form(
                 format!("/actions/{action}/edit"),
                 format!(
-                    "title=Edited+{n}&leads=Estates&lead_organisations={org}&delivery=Ongoing&success_measure=Done"
+                    "title=Edited+{n}&leads=Estates&lead_organisations={org}&delivery=Ongoing&success_measure=Done&revision={action_revision}"
                 ),
             ),
-            "/actions/{id}/archive" => {
-                form(format!("/actions/{action}/archive"), "reason=Merged".into())
-            }
+            "/actions/{id}/archive" => form(
+                format!("/actions/{action}/archive"),
+                format!("reason=Merged&revision={action_revision}"),
+            ),
             "/actions/{id}/milestones/{number}/done" => form(
                 format!("/actions/{action}/milestones/1/done"),
-                String::new(),
+                format!("revision={action_revision}"),
             ),
             "/areas/{code}/edit" => form(
                 "/areas/workforce-and-leadership/edit".into(),
-                format!("name=Workforce+{n}&why=People"),
+                format!(
+                    "name=Workforce+{n}&why=People&revision={}",
+                    revision(Revised::Area, "workforce-and-leadership".into()).await
+                ),
             ),
             "/areas/{code}/actions" => form(
                 "/areas/workforce-and-leadership/actions".into(),
@@ -576,7 +601,10 @@ impl Matrix {
             ),
             "/metrics/{id}/edit" => form(
                 format!("/metrics/{}/edit", self.metric),
-                format!("name=Metric+{n}&unit=t&direction=lower-is-better"),
+                format!(
+                    "name=Metric+{n}&unit=t&direction=lower-is-better&revision={}",
+                    revision(Revised::Metric, self.metric.clone()).await
+                ),
             ),
             "/metrics/{id}/values" => form(
                 format!("/metrics/{}/values", self.metric),
@@ -594,11 +622,17 @@ impl Matrix {
             ),
             "/admin/organisations/{code}" => form(
                 format!("/admin/organisations/{org}"),
-                format!("code={org}&name=Renamed+{n}&kind=acute"),
+                format!(
+                    "code={org}&name=Renamed+{n}&kind=acute&revision={}",
+                    revision(Revised::Organisation, org.to_string()).await
+                ),
             ),
             "/admin/organisations/{code}/archive" => form(
                 format!("/admin/organisations/{org}/archive"),
-                "archived=yes".into(),
+                format!(
+                    "archived=yes&revision={}",
+                    revision(Revised::Organisation, org.to_string()).await
+                ),
             ),
             "/admin/users" => form(
                 "/admin/users".into(),

@@ -221,8 +221,13 @@ async fn one_trust_cannot_change_anothers_records_in_any_register() {
             .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{slug}");
         // The ICB's system admin may change any trust's record; the owner may archive it.
+        let revision = site.revision_on(&edit, &lead, &edit).await;
         let reply = site
-            .submit(&edit, &lead, &form(&lead_csrf, "RTG", fields))
+            .submit(
+                &edit,
+                &lead,
+                &format!("{}&{revision}", form(&lead_csrf, "RTG", fields)),
+            )
             .await;
         assert_eq!(
             reply.status,
@@ -230,8 +235,9 @@ async fn one_trust_cannot_change_anothers_records_in_any_register() {
             "{slug}: {}",
             reply.body
         );
+        let revision = site.revision_on(&edit, &rtg, &archive).await;
         let reply = site
-            .submit(&archive, &rtg, &format!("csrf_token={rtg_csrf}"))
+            .submit(&archive, &rtg, &format!("csrf_token={rtg_csrf}&{revision}"))
             .await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{slug}");
         assert!(

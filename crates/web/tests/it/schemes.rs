@@ -135,12 +135,19 @@ async fn a_contributor_drafts_and_submits_an_admin_reviews_and_the_scheme_is_tag
     assert_eq!(sias[0].status, greenplan_core::sia::SiaStatus::Draft);
     let sia = sias[0].id;
 
-    let fields = sia_fields(
+    let mut fields = sia_fields(
         "Frailty virtual ward",
         &scheme.to_string(),
         "travel-and-transport",
         "Pool electric cars for the team",
     );
+    let revision = site
+        .store
+        .revision(greenplan_store::Revised::Sia, &sia.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    fields.push(("revision".into(), revision.to_string()));
     let submitted = site
         .submit(
             &format!("/tools/sias/{sia}"),
@@ -155,8 +162,22 @@ async fn a_contributor_drafts_and_submits_an_admin_reviews_and_the_scheme_is_tag
     assert!(page.body.contains("/static/print.css\" media=\"print\""));
 
     // The contributor cannot review; the trust's organisation admin can.
+    let revision = site
+        .store
+        .revision(greenplan_store::Revised::Sia, &sia.to_string())
+        .await
+        .unwrap()
+        .unwrap()
+        .to_string();
     let review = |csrf: &str, decision: &str, comment: &str| {
-        form(csrf, &[("decision", decision), ("comment", comment)])
+        form(
+            csrf,
+            &[
+                ("decision", decision),
+                ("comment", comment),
+                ("revision", &revision),
+            ],
+        )
     };
     let own = site
         .submit(
@@ -263,9 +284,11 @@ async fn one_trust_cannot_change_anothers_records_and_viewers_only_read() {
                 "rtg@uhdb.nhs.uk",
                 0,
             ),
+            0,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     let scheme_edit = format!("/tools/schemes/{rtg_scheme}");
     let scheme_reason = format!("/tools/schemes/{rtg_scheme}/reason");
     let sia_edit = format!("/tools/sias/{rtg_sia}");
@@ -376,8 +399,34 @@ async fn one_trust_cannot_change_anothers_records_and_viewers_only_read() {
             StatusCode::SEE_OTHER,
         ),
     ];
-    for (who, path, fields, expected) in cases {
+    // Each edit carries the revision of its record, as the edit form would.
+    use greenplan_store::Revised;
+    let revised = |path: &str| -> Option<(Revised, String)> {
+        if path == scheme_edit || path == scheme_reason {
+            Some((Revised::Scheme, rtg_scheme.to_string()))
+        } else if path == sia_edit || path == sia_submit {
+            Some((Revised::Sia, rtg_sia.to_string()))
+        } else if path == scenario_edit {
+            Some((Revised::PathwayScenario, "1".into()))
+        } else if path.starts_with("/tools/care-activities/") {
+            Some((Revised::CareActivityFactor, "gp-home-visit".into()))
+        } else {
+            None
+        }
+    };
+    for (who, path, mut fields, expected) in cases {
         let (cookie, csrf) = site.sign_in(who).await;
+        let revision = match revised(path) {
+            Some((kind, key)) => site
+                .store
+                .revision(kind, &key)
+                .await
+                .unwrap()
+                .unwrap()
+                .to_string(),
+            None => String::new(),
+        };
+        fields.push(("revision", &revision));
         let reply = site.submit(path, &cookie, &form(&csrf, &fields)).await;
         assert_eq!(reply.status, expected, "{who} POST {path}: {}", reply.body);
     }

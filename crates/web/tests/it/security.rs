@@ -128,20 +128,24 @@ async fn text_from_every_field_is_shown_escaped_on_every_page() {
     };
     // The plan: an action's title, leads and success measure; an area; a metric.
     let form = format!(
-        "csrf_token={csrf}&title={}&leads={}&lead_organisations=RTG&delivery=Ongoing&success_measure={}",
+        "csrf_token={csrf}&title={}&leads={}&lead_organisations=RTG&delivery=Ongoing&success_measure={}&{}",
         enc(&p(1)),
         enc(&p(2)),
-        enc(&p(3))
+        enc(&p(3)),
+        site.revision_of(greenplan_store::Revised::Action, "DT3")
+            .await
     );
     ok(
         site.submit("/actions/DT3/edit", &cookie, &form).await,
         "action",
     );
     let form = format!(
-        "csrf_token={csrf}&name={}&why={}&where_we_are={}",
+        "csrf_token={csrf}&name={}&why={}&where_we_are={}&{}",
         enc(&p(4)),
         enc(&p(5)),
-        enc(&p(6))
+        enc(&p(6)),
+        site.revision_of(greenplan_store::Revised::Area, "workforce-and-leadership")
+            .await
     );
     ok(
         site.submit("/areas/workforce-and-leadership/edit", &cookie, &form)
@@ -149,10 +153,12 @@ async fn text_from_every_field_is_shown_escaped_on_every_page() {
         "area",
     );
     let form = format!(
-        "csrf_token={csrf}&name={}&unit={}&direction=lower-is-better&description={}",
+        "csrf_token={csrf}&name={}&unit={}&direction=lower-is-better&description={}&{}",
         enc(&p(7)),
         enc(&p(8)),
-        enc(&p(9))
+        enc(&p(9)),
+        site.revision_of(greenplan_store::Revised::Metric, "inhaler-carbon")
+            .await
     );
     ok(
         site.submit("/metrics/inhaler-carbon/edit", &cookie, &form)
@@ -188,9 +194,11 @@ async fn text_from_every_field_is_shown_escaped_on_every_page() {
     );
     // An organisation's names, a person's name, an archived action's reason.
     let form = format!(
-        "csrf_token={csrf}&code=RTG&name={}&short_name={}&kind=acute",
+        "csrf_token={csrf}&code=RTG&name={}&short_name={}&kind=acute&{}",
         enc(&p(13)),
-        enc(&p(14))
+        enc(&p(14)),
+        site.revision_of(greenplan_store::Revised::Organisation, "RTG")
+            .await
     );
     ok(
         site.submit("/admin/organisations/RTG", &cookie, &form)

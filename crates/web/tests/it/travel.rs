@@ -583,7 +583,7 @@ async fn digital_schemes_are_assessed_with_their_factors_and_kept_to_their_organ
     // 10,000 passenger-km × 0.10215039463087248 = 1,021.5039463087248 kg; total net 3.618 + 1.022 = 4.639.
     assert!(b.contains("<strong>4.639</strong>"), "{b}");
     let edit = site
-        .post(&path, Some(&cookie), Some(&origin()), &format!("csrf_token={csrf}&organisation=RTG&name=Patient+portal&start_date=2025-04-01&hosting_kwh=100"))
+        .post(&path, Some(&cookie), Some(&origin()), &format!("csrf_token={csrf}&organisation=RTG&name=Patient+portal&start_date=2025-04-01&hosting_kwh=100&{}", site.revision_on(&format!("{path}/edit"), &cookie, &path).await))
         .await;
     assert_eq!(edit.status, StatusCode::SEE_OTHER, "{}", edit.body);
     let portfolio = site.get("/tools/digital-benefits", None).await;

@@ -350,3 +350,40 @@ pub async fn load_plan(store: &Store, db: &TestDatabase) {
         store.init_plan(&built_in_plan().unwrap()).await.unwrap();
     }
 }
+
+impl Site {
+    /// The revision the form posting to `form_action` on `page` carries (its hidden
+    /// `revision` field), as a browser sends it back: `revision=N`, to add to a form body;
+    /// empty when that form carries none.
+    pub async fn revision_on(&self, page: &str, cookie: &str, form_action: &str) -> String {
+        let reply = self.get(page, Some(cookie)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{page}: {}", reply.body);
+        form_revision(&reply.body, form_action)
+    }
+}
+
+/// The revision field of the form posting to `form_action` in `page`: `revision=N`, or empty
+/// when the form has none.
+pub fn form_revision(page: &str, form_action: &str) -> String {
+    let Some(form) = page
+        .split(&format!("action=\"{form_action}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</form>").next())
+    else {
+        return String::new();
+    };
+    form.split("name=\"revision\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|v| format!("revision={v}"))
+        .unwrap_or_default()
+}
+
+impl Site {
+    /// A record's revision as stored now, `revision=N`, to add to a form body (for a form the
+    /// page does not show, or one of many on a page).
+    pub async fn revision_of(&self, kind: greenplan_store::Revised, key: &str) -> String {
+        let r = self.store.revision(kind, key).await.unwrap().unwrap();
+        format!("revision={r}")
+    }
+}
