@@ -68,6 +68,16 @@ enum Command {
         /// Served over HTTPS (e.g. behind a proxy): mark cookies Secure and send HSTS.
         #[arg(long, env = "GREENPLAN_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Open survey link: starts and answers one client may make to a survey a minute.
+        #[arg(long, env = "GREENPLAN_SURVEY_PER_CLIENT_PER_MINUTE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+        survey_per_client_per_minute: u32,
+        /// Open survey link: starts and answers of a survey an hour from everyone.
+        #[arg(long, env = "GREENPLAN_SURVEY_PER_HOUR", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+        survey_per_hour: u32,
+        /// A header a trusted proxy sets to the client's address (e.g. X-Forwarded-For); only
+        /// behind such a proxy: unset, the connection's address is used and no header believed.
+        #[arg(long, env = "GREENPLAN_CLIENT_ADDRESS_HEADER")]
+        client_address_header: Option<String>,
     },
     /// Conversion factors: import the official flat files or your own, list them.
     #[command(subcommand)]
@@ -168,10 +178,18 @@ async fn run(cli: Cli) -> Result<()> {
             factors,
             require_login,
             secure_cookies,
+            survey_per_client_per_minute,
+            survey_per_hour,
+            client_address_header,
         } => {
             let config = greenplan_web::WebConfig {
                 secure_cookies,
                 require_login,
+                survey_limits: greenplan_web::SurveyLimits {
+                    per_client_per_minute: survey_per_client_per_minute,
+                    per_survey_per_hour: survey_per_hour,
+                    client_address_header,
+                },
             };
             serve(&store, &addr, plan, factors, config).await
         }

@@ -51,6 +51,50 @@ pub enum SurveyError {
     Weeks(String),
     #[error("`{site}` is not one of this survey's sites: use one of {sites}")]
     Site { site: String, sites: String },
+    #[error(
+        "The site name `{shown}` is {chars} characters long: write the site's name in at most {MAX_SITE_CHARS} characters"
+    )]
+    SiteTooLong { shown: String, chars: usize },
+    #[error("The survey lists {0} sites: list at most {MAX_SURVEY_SITES}, one site to a line")]
+    TooManySites(usize),
+}
+
+/// The longest site name a survey keeps (an answer, or a site the organiser lists): the
+/// longest NHS site names are under 100 characters; anything longer is not a site's name.
+pub const MAX_SITE_CHARS: usize = 200;
+
+/// The most sites a survey lists for respondents to choose from.
+pub const MAX_SURVEY_SITES: usize = 200;
+
+/// The start of a value as an error message echoes it: a refused answer may be megabytes,
+/// and the message need only show which one it was.
+pub fn shown(raw: &str) -> String {
+    const SHOWN: usize = 40;
+    let raw = raw.trim();
+    match raw.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", &raw[..cut]),
+        None => raw.to_string(),
+    }
+}
+
+/// Checks the sites an organiser lists for a survey: at most [`MAX_SURVEY_SITES`], each
+/// at most [`MAX_SITE_CHARS`] characters.
+pub fn check_survey_sites(sites: &[String]) -> Result<(), SurveyError> {
+    if sites.len() > MAX_SURVEY_SITES {
+        return Err(SurveyError::TooManySites(sites.len()));
+    }
+    sites.iter().try_for_each(|s| check_site_length(s))
+}
+
+fn check_site_length(site: &str) -> Result<(), SurveyError> {
+    let chars = site.chars().count();
+    if chars > MAX_SITE_CHARS {
+        return Err(SurveyError::SiteTooLong {
+            shown: shown(site),
+            chars,
+        });
+    }
+    Ok(())
 }
 
 /// Who a survey asks.
@@ -101,7 +145,7 @@ impl Respondents {
         Self::ALL
             .into_iter()
             .find(|r| r.slug() == t || r.label().to_lowercase().replace(' ', "-") == t)
-            .ok_or_else(|| SurveyError::Respondents(raw.to_string()))
+            .ok_or_else(|| SurveyError::Respondents(shown(raw)))
     }
 }
 
@@ -113,10 +157,10 @@ impl fmt::Display for Respondents {
 
 /// The weeks a year a survey's typical week stands for: more than 0, at most 52.
 pub fn parse_weeks(raw: &str) -> Result<Decimal, SurveyError> {
-    let w: Decimal = crate::quantity::parse_decimal(raw.trim())
-        .ok_or_else(|| SurveyError::Weeks(raw.to_string()))?;
+    let w: Decimal =
+        crate::quantity::parse_decimal(raw.trim()).ok_or_else(|| SurveyError::Weeks(shown(raw)))?;
     if w <= Decimal::ZERO || w > Decimal::from(52) {
-        return Err(SurveyError::Weeks(raw.to_string()));
+        return Err(SurveyError::Weeks(shown(raw)));
     }
     Ok(w.normalize())
 }
@@ -243,7 +287,7 @@ impl Mode {
                 _ => None,
             });
         found.ok_or_else(|| SurveyError::Mode {
-            value: raw.to_string(),
+            value: shown(raw),
             choices: Self::ALL.map(Mode::slug).join(", "),
         })
     }
@@ -334,7 +378,7 @@ impl Question {
                 .iter()
                 .find(|c| c.slug == a || c.label.eq_ignore_ascii_case(a))
                 .ok_or_else(|| SurveyError::Choice {
-                    value: a.to_string(),
+                    value: shown(a),
                     question: self.text,
                     choices: self
                         .choices
@@ -396,7 +440,7 @@ impl PostcodeDistrict {
             .filter(|c| !c.is_whitespace())
             .collect::<String>()
             .to_uppercase();
-        let bad = || SurveyError::Postcode(raw.trim().to_string());
+        let bad = || SurveyError::Postcode(shown(raw));
         if is_outward_code(&compact) {
             return Ok(DistrictAnswer {
                 district: PostcodeDistrict(compact),
@@ -444,7 +488,7 @@ impl TryFrom<String> for PostcodeDistrict {
                 district,
                 cut_from_full_postcode: false,
             } => Ok(district),
-            _ => Err(SurveyError::Postcode(s)),
+            _ => Err(SurveyError::Postcode(shown(&s))),
         }
     }
 }
@@ -474,7 +518,7 @@ impl DistanceUnit {
         match raw.trim().to_lowercase().as_str() {
             "miles" | "mile" | "mi" => Ok(Self::Miles),
             "km" | "kilometres" | "kilometers" | "kilometre" => Ok(Self::Km),
-            _ => Err(SurveyError::DistanceUnit(raw.to_string())),
+            _ => Err(SurveyError::DistanceUnit(shown(raw))),
         }
     }
 
@@ -498,9 +542,9 @@ impl Distance {
     /// commute a survey believes.
     pub fn parse(value: &str, unit: DistanceUnit) -> Result<Self, SurveyError> {
         let v = crate::quantity::parse_decimal(value.trim())
-            .ok_or_else(|| SurveyError::Distance(value.to_string()))?;
+            .ok_or_else(|| SurveyError::Distance(shown(value)))?;
         if v <= Decimal::ZERO || v > Decimal::from(500) {
-            return Err(SurveyError::Distance(value.to_string()));
+            return Err(SurveyError::Distance(shown(value)));
         }
         Ok(Self {
             value: v.normalize(),
@@ -573,16 +617,18 @@ impl Answers {
             .collect()
     }
 
-    /// Checks the site against the survey's list (when it has one).
+    /// Checks the site against the survey's list (when it has one), and its length (always:
+    /// a survey without a list takes the site as typed, so the length is what bounds it).
     pub fn check_site(&self, sites: &[String]) -> Result<(), SurveyError> {
         match &self.site {
             Some(site) if !sites.is_empty() && !sites.iter().any(|s| s == site) => {
                 Err(SurveyError::Site {
-                    site: site.clone(),
+                    site: shown(site),
                     sites: sites.join(", "),
                 })
             }
-            _ => Ok(()),
+            Some(site) => check_site_length(site),
+            None => Ok(()),
         }
     }
 }
@@ -861,6 +907,41 @@ mod tests {
         assert_eq!(got, vec![("weather", 3), ("too-far", 1), ("no-showers", 1)]);
         let err = q.check(&["teleport".into()]).unwrap_err().to_string();
         assert!(err.contains("teleport") && err.contains("too-far"), "{err}");
+    }
+
+    #[test]
+    fn site_names_are_bounded_and_errors_echo_only_their_start() {
+        let mut a = answers(None, &[]);
+        a.site = Some("x".repeat(MAX_SITE_CHARS));
+        assert!(a.check_site(&[]).is_ok());
+        a.site = Some("x".repeat(1_900_000));
+        let e = a.check_site(&[]).unwrap_err().to_string();
+        assert!(
+            e.contains("1900000 characters") && e.contains("at most 200"),
+            "{e}"
+        );
+        assert!(
+            e.len() < 300,
+            "the message echoes the whole answer: {} bytes",
+            e.len()
+        );
+        // With a list, the answer must be on it, and the message is short too.
+        let e = a.check_site(&["Royal Derby Hospital".into()]).unwrap_err();
+        assert!(e.to_string().len() < 300);
+        assert!(check_survey_sites(&["y".repeat(MAX_SITE_CHARS + 1)]).is_err());
+        assert!(check_survey_sites(&vec!["A".into(); MAX_SURVEY_SITES + 1]).is_err());
+        assert!(check_survey_sites(&["Royal Derby Hospital".into()]).is_ok());
+        let long = "9".repeat(100_000);
+        let e = Distance::parse(&long, DistanceUnit::Miles)
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 300, "{} bytes", e.len());
+        // A 10,000-mile commute is refused with the bound in the message.
+        let e = Distance::parse("10000", DistanceUnit::Miles)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at most 500"), "{e}");
+        assert_eq!(shown("Ä".repeat(50).as_str()).chars().count(), 41);
     }
 
     #[test]

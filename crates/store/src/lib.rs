@@ -33,7 +33,7 @@ mod updates;
 
 pub use activities::{ActivityImport, ImportSummary, StagedUpload};
 pub use admin::MilestoneDone;
-pub use audit::AuditEntry;
+pub use audit::{AuditEntry, AuditFilter, MAX_AUDIT_BATCH};
 pub use backup::BackupSummary;
 pub use digital::{DigitalScheme, NewDigitalScheme};
 pub use factors::EditionInfo;
@@ -49,8 +49,9 @@ pub use reports::{NewPublishedReport, PublishedReport, ReturnReceived};
 pub use returns::{ReturnRecord, day_of};
 pub use revisions::{Change, FieldChange, Revised, StaleEdit, field_changes};
 pub use travel::{
-    MAX_TOKENS_PER_BATCH, NewTravelSurvey, ResponseRefused, SurveyStatus, TravelResponse,
-    TravelSurvey, survey_activities,
+    AnswersInHour, MAX_TOKENS_PER_BATCH, NewTravelSurvey, RateLimit, RateLimited,
+    ResponseExclusion, ResponseRefused, SurveyStatus, TravelResponse, TravelSurvey,
+    survey_activities,
 };
 pub use updates::{ActionUpdate, EvidenceFile, MAX_EVIDENCE_BYTES, NewActionUpdate};
 
@@ -154,6 +155,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         13,
         include_str!("../migrations/sqlite/0013_inhaler_products.sql"),
         include_str!("../migrations/postgres/0013_inhaler_products.sql"),
+    ),
+    (
+        17,
+        include_str!("../migrations/sqlite/0017_survey_limits.sql"),
+        include_str!("../migrations/postgres/0017_survey_limits.sql"),
     ),
     (
         18,

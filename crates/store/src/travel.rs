@@ -93,7 +93,10 @@ pub struct TravelSurvey {
     pub created_by: String,
     pub created_at: i64,
     pub closed_at: Option<i64>,
+    /// Responses stored, excluded ones included.
     pub responses: i64,
+    /// Of those, the responses an exclusion leaves out of the figures.
+    pub excluded: i64,
 }
 
 /// A stored response.
@@ -138,8 +141,107 @@ impl ResponseRefused {
     }
 }
 
-const SURVEY_COLUMNS: &str = "s.id, s.organisation, s.title, s.respondents, s.sites, s.financial_year, s.weeks_per_year, s.headcount, s.status, s.open_link, s.created_by, s.created_at, s.closed_at, \
-     (SELECT COUNT(*) FROM travel_responses r WHERE r.survey_id = s.id) AS responses";
+/// True of a response (`r`) that an exclusion of its survey leaves out of the figures: made
+/// on the form (imports are the organiser's own) and received inside an excluded range.
+macro_rules! excluded_sql {
+    () => {
+        "(r.imported_from IS NULL AND EXISTS (SELECT 1 FROM travel_response_exclusions e \
+         WHERE e.survey_id = r.survey_id AND r.received_at >= e.from_at AND r.received_at < e.until_at))"
+    };
+}
+
+/// A limit of a rate: at most `hits` in each window of `window_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub hits: u32,
+    pub window_seconds: i64,
+}
+
+/// Refused by a limit: the window ends, and a try may pass, in `retry_after` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimited {
+    pub retry_after: i64,
+}
+
+/// A range of a survey's answers left out of its figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResponseExclusion {
+    pub id: i64,
+    pub survey_id: i64,
+    /// Unix seconds, inclusive.
+    pub from_at: i64,
+    /// Unix seconds, exclusive.
+    pub until_at: i64,
+    pub reason: String,
+    pub created_by: String,
+    pub created_at: i64,
+    /// Answers made on the form in the range.
+    pub answers: i64,
+}
+
+/// A survey's answers received in one hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AnswersInHour {
+    /// The hour's start, Unix seconds (a whole UTC hour).
+    pub hour_start: i64,
+    pub on_form: i64,
+    pub imported: i64,
+    /// Of those made on the form, the ones an exclusion leaves out.
+    pub excluded: i64,
+}
+
+/// Anonymous answers are summarised in the audit trail, not written a row each (a stranger
+/// sending thousands would push every real change off the trail): the first answer to a
+/// survey in each hour writes one entry with the survey's stored total so far. The answers
+/// themselves are their own record (stored with the time they arrived).
+async fn summarise_responses(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    survey_id: i64,
+    organisation: &str,
+    at: i64,
+) -> Result<()> {
+    let hour = at - at.rem_euclid(3600);
+    let (already,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM audit_log WHERE entity_kind = 'travel-survey' AND entity_id = $1 \
+         AND action = 'respond to travel survey' AND at >= $2",
+    )
+    .bind(survey_id.to_string())
+    .bind(hour)
+    .fetch_one(&mut **tx)
+    .await?;
+    if already > 0 {
+        return Ok(());
+    }
+    let (total,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM travel_responses WHERE survey_id = $1")
+            .bind(survey_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    audit::record(
+        tx,
+        "anonymous respondents",
+        "respond to travel survey",
+        "travel-survey",
+        &survey_id.to_string(),
+        Some(organisation),
+        None,
+        Some(&serde_json::json!({
+            "survey": survey_id,
+            "hour_from": hour,
+            "responses_stored": total,
+            "note": "one entry per survey per hour: later answers this hour are not written to the trail",
+        })),
+    )
+    .await
+}
+
+const SURVEY_COLUMNS: &str = concat!(
+    "s.id, s.organisation, s.title, s.respondents, s.sites, s.financial_year, s.weeks_per_year, s.headcount, s.status, s.open_link, s.created_by, s.created_at, s.closed_at, ",
+    "(SELECT COUNT(*) FROM travel_responses r WHERE r.survey_id = s.id) AS responses, ",
+    "(SELECT COUNT(*) FROM travel_responses r WHERE r.survey_id = s.id AND ",
+    excluded_sql!(),
+    ") AS excluded"
+);
 
 fn survey_from_row(r: &sqlx::any::AnyRow) -> Result<TravelSurvey> {
     let sites: String = r.try_get("sites")?;
@@ -165,6 +267,7 @@ fn survey_from_row(r: &sqlx::any::AnyRow) -> Result<TravelSurvey> {
         created_at: r.try_get("created_at")?,
         closed_at: r.try_get("closed_at")?,
         responses: r.try_get("responses")?,
+        excluded: r.try_get("excluded")?,
     })
 }
 
@@ -178,6 +281,8 @@ impl Store {
         if new.title.trim().is_empty() {
             return Err(StoreError::Rejected("Give the survey a title.".into()));
         }
+        greenplan_core::travel::check_survey_sites(&new.sites)
+            .map_err(|e| StoreError::Rejected(format!("Sites: {e}.")))?;
         let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO travel_surveys (organisation, title, respondents, sites, financial_year, weeks_per_year, headcount, status, created_by, created_at) \
@@ -368,19 +473,20 @@ impl Store {
         .bind(now())
         .execute(&mut *tx)
         .await?;
-        audit::record(
-            &mut tx,
-            "anonymous respondent",
-            "start travel survey response",
-            "travel-survey",
-            &survey.id.to_string(),
-            Some(survey.organisation.as_str()),
-            None,
-            None,
-        )
-        .await?;
+        // Not audited: a start changes no figure and anyone may make one, so a row each
+        // would let a stranger push real changes off the trail. The token row is its record.
         tx.commit().await?;
         Ok(Ok(token))
+    }
+
+    /// Whether `token` was handed out by a survey's open link (not an organiser's invitation).
+    pub async fn is_open_link_token(&self, token: &str) -> Result<bool> {
+        let kind: Option<(String,)> =
+            sqlx::query_as("SELECT kind FROM travel_survey_tokens WHERE token_sha256 = $1")
+                .bind(digest(token))
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(kind.is_some_and(|(k,)| k == "open-link"))
     }
 
     /// The survey a token belongs to, and whether the token can still answer it.
@@ -465,19 +571,184 @@ impl Store {
                 .bind(survey_id)
                 .fetch_one(&mut *tx)
                 .await?;
+        summarise_responses(&mut tx, survey_id, &organisation, at).await?;
+        tx.commit().await?;
+        Ok(Some((id, organisation)))
+    }
+
+    /// Counts one hit against each limit, in order, in one transaction shared by every
+    /// server on the database; stops at the first limit already reached (so a client over its
+    /// own limit spends nothing of a survey-wide one) and says when to try again.
+    ///
+    /// The windows are fixed (they start at multiples of their length), so at a window's
+    /// edge up to twice a limit can pass in one window's time: the bound is what matters
+    /// here, not its smoothness.
+    pub async fn count_hits(
+        &self,
+        limits: &[(String, RateLimit)],
+    ) -> Result<std::result::Result<(), RateLimited>> {
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let longest = limits
+            .iter()
+            .map(|(_, l)| l.window_seconds)
+            .max()
+            .unwrap_or(0);
+        // Past windows are of no more use; the index on window_start keeps this cheap.
+        sqlx::query("DELETE FROM rate_windows WHERE window_start < $1")
+            .bind(at - longest.max(3600) * 2)
+            .execute(&mut *tx)
+            .await?;
+        let mut outcome = Ok(());
+        for (key, limit) in limits {
+            let window = limit.window_seconds.max(1);
+            let start = at - at.rem_euclid(window);
+            let (hits,): (i64,) = sqlx::query_as(
+                "INSERT INTO rate_windows (key, window_start, hits) VALUES ($1, $2, 1) \
+                 ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_windows.hits + 1 \
+                 RETURNING hits",
+            )
+            // Keys name clients by address: only their digest is kept.
+            .bind(digest(key))
+            .bind(start)
+            .fetch_one(&mut *tx)
+            .await?;
+            if hits > i64::from(limit.hits) {
+                outcome = Err(RateLimited {
+                    retry_after: (start + window - at).max(1),
+                });
+                break;
+            }
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Leaves a survey's answers made on the form between `from_at` (inclusive) and
+    /// `until_at` (exclusive) out of its figures and the footprint, audited; the answers stay
+    /// stored. Returns how many answers the range holds.
+    pub async fn exclude_travel_responses(
+        &self,
+        actor: &str,
+        survey_id: i64,
+        from_at: i64,
+        until_at: i64,
+        reason: &str,
+    ) -> Result<i64> {
+        let survey = self.travel_survey(survey_id).await?.ok_or_else(|| {
+            StoreError::Rejected(format!("There is no travel survey {survey_id}."))
+        })?;
+        if until_at <= from_at {
+            return Err(StoreError::Rejected(
+                "The end of the range to exclude must be after its start.".into(),
+            ));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::Rejected(
+                "Say why these answers are left out (e.g. a burst from one source), so others can see.".into(),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let (answers,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM travel_responses WHERE survey_id = $1 AND imported_from IS NULL \
+             AND received_at >= $2 AND received_at < $3",
+        )
+        .bind(survey_id)
+        .bind(from_at)
+        .bind(until_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO travel_response_exclusions (survey_id, from_at, until_at, reason, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(survey_id)
+        .bind(from_at)
+        .bind(until_at)
+        .bind(reason)
+        .bind(actor)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
         audit::record(
             &mut tx,
-            "anonymous respondent",
-            "respond to travel survey",
-            "travel-response",
-            &id.to_string(),
-            Some(&organisation),
+            actor,
+            "exclude travel survey answers",
+            "travel-survey",
+            &survey_id.to_string(),
+            Some(survey.organisation.as_str()),
             None,
-            Some(&serde_json::json!({ "survey": survey_id })),
+            Some(&serde_json::json!({
+                "exclusion": id,
+                "from": from_at,
+                "until": until_at,
+                "reason": reason,
+                "answers": answers,
+            })),
         )
         .await?;
         tx.commit().await?;
-        Ok(Some((id, organisation)))
+        Ok(answers)
+    }
+
+    /// A survey's exclusions, oldest first.
+    pub async fn travel_response_exclusions(
+        &self,
+        survey_id: i64,
+    ) -> Result<Vec<ResponseExclusion>> {
+        let rows: Vec<(i64, i64, i64, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT e.id, e.from_at, e.until_at, e.reason, e.created_by, e.created_at, \
+             (SELECT COUNT(*) FROM travel_responses r WHERE r.survey_id = e.survey_id AND r.imported_from IS NULL \
+              AND r.received_at >= e.from_at AND r.received_at < e.until_at) \
+             FROM travel_response_exclusions e WHERE e.survey_id = $1 ORDER BY e.id",
+        )
+        .bind(survey_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, from_at, until_at, reason, created_by, created_at, answers)| {
+                    ResponseExclusion {
+                        id,
+                        survey_id,
+                        from_at,
+                        until_at,
+                        reason,
+                        created_by,
+                        created_at,
+                        answers,
+                    }
+                },
+            )
+            .collect())
+    }
+
+    /// A survey's answers by the hour they arrived (UTC hours), oldest first: made on the
+    /// form, imported, and of those made on the form how many are excluded.
+    pub async fn travel_answers_per_hour(&self, survey_id: i64) -> Result<Vec<AnswersInHour>> {
+        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(concat!(
+            "SELECT (r.received_at / 3600) * 3600 AS hour, \
+             COUNT(CASE WHEN r.imported_from IS NULL THEN 1 END), \
+             COUNT(CASE WHEN r.imported_from IS NOT NULL THEN 1 END), \
+             COUNT(CASE WHEN ",
+            excluded_sql!(),
+            " THEN 1 END) \
+             FROM travel_responses r WHERE r.survey_id = $1 GROUP BY (r.received_at / 3600) * 3600 ORDER BY hour"
+        )))
+        .bind(survey_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(hour_start, on_form, imported, excluded)| AnswersInHour {
+                hour_start,
+                on_form,
+                imported,
+                excluded,
+            })
+            .collect())
     }
 
     async fn why_refused(&self, token: &str) -> Result<ResponseRefused> {
@@ -533,11 +804,27 @@ impl Store {
         Ok(rows.len())
     }
 
-    /// A survey's responses, oldest first.
+    /// A survey's responses that count, oldest first: every stored one but those an
+    /// exclusion leaves out. Every figure (analysis, mode share, footprint) reads these.
     pub async fn travel_responses(&self, survey_id: i64) -> Result<Vec<TravelResponse>> {
-        let rows = sqlx::query(
-            "SELECT id, survey_id, imported_from, answers, received_at FROM travel_responses WHERE survey_id = $1 ORDER BY id",
-        )
+        self.responses_where(survey_id, concat!("AND NOT ", excluded_sql!()))
+            .await
+    }
+
+    /// Every stored response of a survey, excluded ones too, oldest first.
+    pub async fn stored_travel_responses(&self, survey_id: i64) -> Result<Vec<TravelResponse>> {
+        self.responses_where(survey_id, "").await
+    }
+
+    async fn responses_where(
+        &self,
+        survey_id: i64,
+        condition: &'static str,
+    ) -> Result<Vec<TravelResponse>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT r.id, r.survey_id, r.imported_from, r.answers, r.received_at FROM travel_responses r \
+             WHERE r.survey_id = $1 {condition} ORDER BY r.id"
+        )))
         .bind(survey_id)
         .fetch_all(self.pool())
         .await?;

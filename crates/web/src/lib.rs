@@ -50,7 +50,11 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Require signing in to read anything (the built-in demo lets anyone read).
     pub require_login: bool,
+    /// Rate limits of the open survey link, and whose address a client has.
+    pub survey_limits: SurveyLimits,
 }
+
+pub use travel_respond::SurveyLimits;
 
 /// Shared state of the application.
 #[derive(Clone)]
@@ -230,7 +234,10 @@ pub async fn serve(
     config: WebConfig,
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(AppState::with_config(store, config)))
+    // With the peer address, for the open survey link's per-client limit.
+    let app = router(AppState::with_config(store, config))
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

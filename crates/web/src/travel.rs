@@ -157,6 +157,7 @@ impl NewSurveyForm {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect();
+        greenplan_core::travel::check_survey_sites(&sites).map_err(|e| format!("Sites: {e}."))?;
         Ok(NewTravelSurvey {
             organisation,
             title,
@@ -799,6 +800,147 @@ struct AnalysisPage {
     csv: String,
     a: Analysis,
     feeds: String,
+    /// One survey's answers by hour and its exclusions (empty for an organisation's).
+    arrivals: Option<Arrivals>,
+}
+
+/// When a survey's answers arrived, hour by hour, and the ranges an organiser left out.
+struct Arrivals {
+    /// (hour, on the form, imported, excluded).
+    hours: Vec<(String, i64, i64, i64)>,
+    /// (from, until, answers, reason, by whom, when).
+    exclusions: Vec<(String, String, i64, String, String, String)>,
+    /// Where the exclusion form posts (empty: the viewer does not organise the survey).
+    exclude_action: String,
+    excluded: i64,
+}
+
+/// A time as the exclusion form takes it: `YYYY-MM-DD HH:MM`, UTC.
+fn utc_minute(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M").to_string())
+}
+
+/// Reads `YYYY-MM-DD HH:MM` (or with a `T`, as a browser's datetime-local field sends it)
+/// as UTC Unix seconds.
+fn parse_utc_minute(field: &str, raw: &str) -> Result<i64, String> {
+    let t = raw.trim().replace('T', " ");
+    chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M")
+        .ok()
+        .filter(|t| (2000..=2200).contains(&chrono::Datelike::year(t)))
+        .map(|t| t.and_utc().timestamp())
+        .ok_or_else(|| {
+            format!(
+                "{field}: `{}` is not a time: write it as YYYY-MM-DD HH:MM (UTC), e.g. 2025-06-03 14:00",
+                greenplan_core::travel::shown(raw)
+            )
+        })
+}
+
+async fn arrivals(
+    viewer: &Viewer,
+    state: &AppState,
+    survey: &TravelSurvey,
+) -> Result<Arrivals, PageError> {
+    let is_organiser = viewer
+        .user
+        .as_ref()
+        .is_some_and(|u| u.access.can_contribute_for(&survey.organisation));
+    let hours = state
+        .store
+        .travel_answers_per_hour(survey.id)
+        .await?
+        .into_iter()
+        .map(|h| {
+            (
+                format!(
+                    "{} to {} UTC",
+                    utc_minute(h.hour_start),
+                    utc_minute(h.hour_start + 3600)
+                        .rsplit(' ')
+                        .next()
+                        .unwrap_or_default()
+                ),
+                h.on_form,
+                h.imported,
+                h.excluded,
+            )
+        })
+        .collect();
+    let exclusions = state
+        .store
+        .travel_response_exclusions(survey.id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            (
+                utc_minute(e.from_at),
+                utc_minute(e.until_at),
+                e.answers,
+                e.reason,
+                e.created_by,
+                crate::pages::when(e.created_at),
+            )
+        })
+        .collect();
+    Ok(Arrivals {
+        hours,
+        exclusions,
+        exclude_action: if is_organiser {
+            format!("/tools/travel-surveys/{}/exclusions", survey.id)
+        } else {
+            String::new()
+        },
+        excluded: survey.excluded,
+    })
+}
+
+#[derive(Default)]
+struct ExclusionForm {
+    csrf_token: String,
+    from: String,
+    until: String,
+    reason: String,
+}
+
+/// Leaves the answers made on the form in a time range (a burst) out of the survey's
+/// figures and the footprint, audited. The answers stay stored, and the page lists each
+/// exclusion with its reason.
+pub async fn exclude_answers(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let mut form = ExclusionForm::default();
+    for (k, v) in form_urlencoded::parse(&body) {
+        let v = v.into_owned();
+        match k.as_ref() {
+            "csrf_token" => form.csrf_token = v,
+            "from" => form.from = v,
+            "until" => form.until = v,
+            "reason" => form.reason = v,
+            _ => {}
+        }
+    }
+    let survey = survey_or_404(&state, id).await?;
+    let user = viewer.form_writer(&headers, &form.csrf_token, "exclude answers")?;
+    organiser(&viewer, &survey.organisation)?;
+    let unprocessable = |m: String| PageError(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let from = parse_utc_minute("From", &form.from).map_err(unprocessable)?;
+    let until = parse_utc_minute("Until", &form.until).map_err(unprocessable)?;
+    if form.reason.chars().count() > 500 {
+        return Err(unprocessable(
+            "Reason: write it in at most 500 characters.".into(),
+        ));
+    }
+    state
+        .store
+        .exclude_travel_responses(&user.email, id, from, until, &form.reason)
+        .await
+        .map_err(refused)?;
+    Ok(Redirect::to(&format!("/tools/travel-surveys/{id}/analysis#arrivals")).into_response())
 }
 
 async fn load(
@@ -855,6 +997,7 @@ pub async fn survey_analysis(
         csv: format!("/tools/travel-surveys/{id}/mode-share.csv"),
         a: analyse(&state, &data).await?,
         feeds,
+        arrivals: Some(arrivals(&viewer, &state, &survey).await?),
     })
 }
 
@@ -889,6 +1032,7 @@ pub async fn organisation_analysis(
         csv: format!("/tools/travel-surveys/organisations/{code}/mode-share.csv"),
         a: analyse(&state, &data).await?,
         feeds,
+        arrivals: None,
     })
 }
 

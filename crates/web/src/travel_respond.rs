@@ -11,19 +11,163 @@
 //! The pages ask for no name, e-mail address or full postcode, and say so; a full postcode
 //! typed into the district box is cut to its district before anything is stored, and the
 //! respondent is told.
+//!
+//! The open link is anyone's, so it is rate-limited ([`SurveyLimits`]): per client (its
+//! address; a proxy's forwarded-for header only when the deployment names it) and per
+//! survey, counting both starts and open-link answers. The counters are rows of the
+//! database (`Store::count_hits`), not memory, because several servers share one PostgreSQL
+//! database and a per-process limiter (e.g. `governor`'s keyed one) would let each server
+//! take the whole limit, and forget it on a restart. Over a limit: 429 with `Retry-After`
+//! and a page that says when to try again. Answers made with an organiser's invitations are
+//! not limited: each is a token the organiser handed out.
 
 use crate::AppState;
 use crate::auth::same_origin;
 use crate::pages::{Chrome, PageResult, html};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use greenplan_core::travel::{
     ACTIVE_TRAVEL_BARRIERS, Answers, Distance, DistanceUnit, Mode, PUBLIC_TRANSPORT_BARRIERS,
     PostcodeDistrict, Question, Respondents, SCHEME_INTERESTS, WEEKDAYS,
 };
-use greenplan_store::{ResponseRefused, TravelSurvey};
+use greenplan_store::{RateLimit, RateLimited, ResponseRefused, TravelSurvey};
+use std::net::{IpAddr, SocketAddr};
+
+/// Largest body of an answer: the form's fields with room to spare (every free-text answer
+/// is at most a few hundred characters), so a megabyte of "site name" is refused unread.
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024;
+
+/// The open survey link's limits (see the module's docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyLimits {
+    /// Starts, and open-link answers, one client may make to one survey a minute.
+    pub per_client_per_minute: u32,
+    /// Starts, and open-link answers, of one survey an hour from everyone.
+    pub per_survey_per_hour: u32,
+    /// A request header a trusted proxy in front of the server sets to the client's address
+    /// (e.g. `X-Forwarded-For`; its last entry is the one the proxy added). Unset: the
+    /// connection's peer address, and no header is believed (anyone can write one).
+    pub client_address_header: Option<String>,
+}
+
+impl Default for SurveyLimits {
+    /// A respondent takes ~3 minutes, so 10 a minute from one address leaves room for a
+    /// trust's staff behind one NAT address; 300 an hour per survey bounds what a burst
+    /// from many addresses can add before an organiser sees it and excludes it.
+    fn default() -> Self {
+        Self {
+            per_client_per_minute: 10,
+            per_survey_per_hour: 300,
+            client_address_header: None,
+        }
+    }
+}
+
+/// Who is asking, as far as the limits care: the client's address (an IPv6 address by its
+/// /64, what one household or device is given), or `unknown` when the server was started
+/// without connection info (in-process tests), where everyone shares one client's limit —
+/// stricter, never looser.
+pub struct Client(String);
+
+impl axum::extract::FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .config
+            .survey_limits
+            .client_address_header
+            .as_deref()
+            .and_then(|name| parts.headers.get_all(name).iter().next_back())
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(Client(
+            forwarded
+                .or(peer)
+                .map_or_else(|| "unknown".to_string(), client_of),
+        ))
+    }
+}
+
+fn client_of(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// Counts one open-link start or answer (`what`) of `survey` from `client`, or the page that
+/// says to try again later.
+async fn within_limits(
+    state: &AppState,
+    survey: &TravelSurvey,
+    client: &Client,
+    what: &str,
+) -> Result<(), axum::response::Response> {
+    let limits = &state.config.survey_limits;
+    let keys = [
+        (
+            format!("survey-{what}:{}:client:{}", survey.id, client.0),
+            RateLimit {
+                hits: limits.per_client_per_minute.max(1),
+                window_seconds: 60,
+            },
+        ),
+        (
+            format!("survey-{what}:{}", survey.id),
+            RateLimit {
+                hits: limits.per_survey_per_hour.max(1),
+                window_seconds: 3600,
+            },
+        ),
+    ];
+    match state.store.count_hits(&keys).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(limited)) => Err(too_many(survey, limited)),
+        Err(e) => Err(crate::pages::PageError::from(e).into_response()),
+    }
+}
+
+fn too_many(survey: &TravelSurvey, limited: RateLimited) -> axum::response::Response {
+    let minutes = (limited.retry_after + 59) / 60;
+    tracing::warn!(
+        survey = survey.id,
+        retry_after = limited.retry_after,
+        "travel survey open link over its rate limit"
+    );
+    let page = message(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many answers at once",
+        vec![
+            format!("{}.", survey.title),
+            format!(
+                "This survey has had more answers in a short time than it takes, so this one has not been stored. Please try again later: in about {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            ),
+        ],
+    );
+    let mut response = page.into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&limited.retry_after.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
 
 /// Where a respondent answers with a token.
 pub fn respond_path(token: &str) -> String {
@@ -137,7 +281,15 @@ impl AnswerForm {
         if !survey.sites.is_empty() && answers.site.is_none() {
             problems.push(("site".into(), "Choose the site you travel to.".into()));
         }
-        if let Err(e) = answers.check_site(&survey.sites) {
+        // The form asks for a site only from the survey's list: a site sent to a survey
+        // without one did not come from the form, and is not kept.
+        if survey.sites.is_empty() && answers.site.is_some() {
+            problems.push((
+                "site".into(),
+                "This survey does not ask which site you travel to: send the form without a site."
+                    .into(),
+            ));
+        } else if let Err(e) = answers.check_site(&survey.sites) {
             problems.push(("site".into(), e.to_string()));
         }
         if problems.is_empty() {
@@ -339,10 +491,18 @@ pub async fn take(State(state): State<AppState>, Path(link): Path<String>) -> Pa
 pub async fn start(
     State(state): State<AppState>,
     Path(link): Path<String>,
+    client: Client,
     headers: HeaderMap,
 ) -> PageResult {
     if !same_origin(&headers) {
         return Err(crate::account::forbidden());
+    }
+    // Counted only for an open survey: a closed or unknown link is answered as before.
+    if let Some(survey) = state.store.travel_survey_by_link(&link).await?
+        && survey.status == greenplan_store::SurveyStatus::Open
+        && let Err(page) = within_limits(&state, &survey, &client, "start").await
+    {
+        return Ok(page);
     }
     match state.store.start_travel_response(&link).await? {
         Ok(token) => Ok(Redirect::to(&respond_path(&token)).into_response()),
@@ -374,8 +534,9 @@ pub async fn questions(State(state): State<AppState>, Path(token): Path<String>)
 pub async fn answer(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    client: Client,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> PageResult {
     if !same_origin(&headers) {
         return Err(crate::account::forbidden());
@@ -383,6 +544,19 @@ pub async fn answer(
     let survey = match state.store.travel_survey_for_token(&token).await? {
         Ok(s) => s,
         Err((survey, why)) => return refused(why, survey.as_ref()),
+    };
+    let Ok(body) = body else {
+        return message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Your answers are too long",
+            vec![
+                format!("{}.", survey.title),
+                format!(
+                    "Your answers were not stored: together they are longer than the survey takes. Each answer is short (a site's name is at most {} characters); go back, shorten what you typed and send them again.",
+                    greenplan_core::travel::MAX_SITE_CHARS
+                ),
+            ],
+        );
     };
     let form = AnswerForm::parse(&body);
     let (answers, cut) = match form.answers(&survey) {
@@ -394,6 +568,11 @@ pub async fn answer(
             return Ok(page);
         }
     };
+    if state.store.is_open_link_token(&token).await?
+        && let Err(page) = within_limits(&state, &survey, &client, "answer").await
+    {
+        return Ok(page);
+    }
     match state.store.submit_travel_response(&token, &answers).await? {
         Ok(_) => {
             let mut messages = vec![format!(

@@ -42,6 +42,10 @@ pub fn routes() -> Router<AppState> {
             get(travel::survey_analysis),
         )
         .route(
+            "/tools/travel-surveys/{id}/exclusions",
+            post(travel::exclude_answers),
+        )
+        .route(
             "/tools/travel-surveys/{id}/mode-share.csv",
             get(travel::survey_share_csv),
         )
@@ -59,7 +63,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/tools/travel-surveys/respond/{token}",
-            get(travel_respond::questions).post(travel_respond::answer),
+            get(travel_respond::questions)
+                .post(travel_respond::answer)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    travel_respond::MAX_ANSWER_BYTES,
+                )),
         )
         .route(
             "/tools/digital-benefits",

@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod api;
+mod audit;
 mod common;
 mod medicines;
 mod pages;

@@ -267,6 +267,10 @@ const NOT_IN_THE_MATRIX: &[(&str, &str)] = &[
         "travel.rs one_trust_cannot_manage_anothers_survey (organiser roles, other trust, cross-site)",
     ),
     (
+        "/tools/travel-surveys/{id}/exclusions",
+        "travel.rs excluding_a_burst_leaves_it_out_of_the_figures_and_footprint_but_keeps_it (other trust, viewer, unsigned, cross-site, no CSRF token)",
+    ),
+    (
         "/tools/travel-surveys/take/{link}",
         "travel.rs: a respondent's public form, authorised by its single-use token (reuse 409, closed 410, cross-site refused)",
     ),

@@ -593,3 +593,524 @@ async fn digital_schemes_are_assessed_with_their_factors_and_kept_to_their_organ
         "{b}"
     );
 }
+
+// ---------------------------------------------------------------- the open link under load
+
+/// A request from the client at `ip` (its connection's peer address, as `serve` gives it).
+fn from_client(ip: &str, path: &str, form: &str, extra: Option<(&str, &str)>) -> Request<Body> {
+    let mut r = Request::post(path)
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, origin())
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some((name, value)) = extra {
+        r = r.header(name, value);
+    }
+    let mut r = r.body(Body::from(form.to_string())).unwrap();
+    let peer: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
+    r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+    r
+}
+
+fn limits(per_client: u32, per_survey: u32, header: Option<&str>) -> WebConfig {
+    WebConfig {
+        survey_limits: greenplan_web::SurveyLimits {
+            per_client_per_minute: per_client,
+            per_survey_per_hour: per_survey,
+            client_address_header: header.map(str::to_string),
+        },
+        ..WebConfig::default()
+    }
+}
+
+/// An open survey of RTG (sites as `create_survey`, or none) and its open link.
+async fn open_survey(site: &Site, extra: &str) -> (i64, String, String, String) {
+    let (cookie, csrf) = site.sign_in(RTG).await;
+    let id = create_survey(site, &cookie, &csrf, extra).await;
+    assert_eq!(
+        open(site, &cookie, &csrf, id, true).await,
+        StatusCode::SEE_OTHER
+    );
+    let link = open_link(site, &cookie, id).await;
+    (id, link, cookie, csrf)
+}
+
+#[tokio::test]
+async fn a_burst_from_one_client_is_refused_beyond_the_limit() {
+    let db = TestDatabase::new();
+    let site = site(&db, limits(3, 1_000, None)).await;
+    let (id, link, _, _) = open_survey(&site, "").await;
+
+    // Three starts a minute from one address; the fourth is refused with when to come back.
+    for _ in 0..3 {
+        let r = site.send(from_client("203.0.113.7", &link, "", None)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let refused = site.send(from_client("203.0.113.7", &link, "", None)).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.body.contains("try again later"), "{}", refused.body);
+    let wait: i64 = refused.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    // A forwarded-for header is not believed unless the deployment says so.
+    let spoofed = site
+        .send(from_client(
+            "203.0.113.7",
+            &link,
+            "",
+            Some(("x-forwarded-for", "198.51.100.1")),
+        ))
+        .await;
+    assert_eq!(spoofed.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another address is its own client.
+    let other = site.send(from_client("203.0.113.8", &link, "", None)).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+
+    // Answers from one address are limited too, however many tokens it holds.
+    let mut tokens = Vec::new();
+    for i in 0..5 {
+        let r = site
+            .send(from_client(
+                &format!("198.51.100.{}", 10 + i),
+                &link,
+                "",
+                None,
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        tokens.push(r.headers[header::LOCATION].to_str().unwrap().to_string());
+    }
+    let mut statuses = Vec::new();
+    for t in &tokens {
+        statuses.push(
+            site.send(from_client("192.0.2.50", t, ANSWERS, None))
+                .await
+                .status,
+        );
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    assert_eq!(
+        site.store.stored_travel_responses(id).await.unwrap().len(),
+        3
+    );
+    // A refused answer's token can still answer later (nothing was used up).
+    let later = site
+        .send(from_client("192.0.2.51", &tokens[3], ANSWERS, None))
+        .await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.body);
+}
+
+#[tokio::test]
+async fn the_open_link_is_limited_per_survey_and_behind_a_named_proxy_by_its_header() {
+    let db = TestDatabase::new();
+    // Behind a proxy: every connection comes from the proxy; its header names the client.
+    let site = site(&db, limits(2, 4, Some("X-Forwarded-For"))).await;
+    let (_, link, _, _) = open_survey(&site, "").await;
+    let via = |client: &str| {
+        from_client(
+            "10.0.0.1",
+            &link,
+            "",
+            Some(("x-forwarded-for", &format!("6.6.6.6, {client}"))),
+        )
+    };
+    // The last entry (the one the proxy added) is the client: two each.
+    assert_eq!(
+        site.send(via("192.0.2.1")).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        site.send(via("192.0.2.1")).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        site.send(via("192.0.2.1")).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        site.send(via("192.0.2.2")).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // Four an hour for the whole survey: the fifth start, from a fresh client, is refused.
+    assert_eq!(
+        site.send(via("192.0.2.3")).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let over = site.send(via("192.0.2.4")).await;
+    assert_eq!(over.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(over.headers.contains_key(header::RETRY_AFTER));
+}
+
+#[tokio::test]
+async fn a_huge_site_name_is_refused_and_nothing_is_stored() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let (cookie, csrf) = site.sign_in(RTG).await;
+    // A survey that lists no sites (the form does not ask which).
+    let reply = site
+        .post(
+            "/tools/travel-surveys",
+            Some(&cookie),
+            Some(&origin()),
+            &format!("csrf_token={csrf}&organisation=RTG&title=No+sites&respondents=staff&sites=&financial_year=2025%2F26"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let id: i64 = reply.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        open(&site, &cookie, &csrf, id, true).await,
+        StatusCode::SEE_OTHER
+    );
+    let link = open_link(&site, &cookie, id).await;
+    let answers = "distance=10&distance_unit=km&monday=car";
+
+    // 1.9 MB of site name: refused unread, with what to do.
+    let respond = start(&site, &link).await;
+    let huge = format!("site={}&{answers}", "A".repeat(1_900_000));
+    let reply = site.post(&respond, None, Some(&origin()), &huge).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        reply.body.contains("at most 200 characters"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.len() < 50_000);
+    // A site sent to a survey that does not ask for one is refused, however short.
+    let reply = site
+        .post(
+            &respond,
+            None,
+            Some(&origin()),
+            &format!("site=Somewhere&{answers}"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("does not ask which site"),
+        "{}",
+        reply.body
+    );
+    assert!(
+        site.store
+            .stored_travel_responses(id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Where the survey lists sites, an answer off the list is refused, echoed only in part.
+    let (listed, link, _, _) = open_survey(&site, "").await;
+    let respond = start(&site, &link).await;
+    let long = format!("site={}&{answers}", "B".repeat(10_000));
+    let reply = site.post(&respond, None, Some(&origin()), &long).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("is not one of this survey"),
+        "{}",
+        reply.body
+    );
+    assert!(!reply.body.contains(&"B".repeat(1_000)));
+    // A 10,000-mile commute is refused with the bound.
+    let far = ANSWERS.replace(
+        "distance=10&distance_unit=km",
+        "distance=10000&distance_unit=miles",
+    );
+    let reply = site.post(&respond, None, Some(&origin()), &far).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("at most 500"), "{}", reply.body);
+    assert!(
+        site.store
+            .stored_travel_responses(listed)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The organiser's list of sites is bounded too, and so is an imported site.
+    let reply = site
+        .post(
+            "/tools/travel-surveys",
+            Some(&cookie),
+            Some(&origin()),
+            &format!(
+                "csrf_token={csrf}&organisation=RTG&title=Long&respondents=staff&sites={}&financial_year=2025%2F26",
+                "C".repeat(201)
+            ),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("at most 200 characters"),
+        "{}",
+        reply.body
+    );
+    let export = format!(
+        "{EXPORT_HEADER}1,,,{},5,DE22,car,,,,,,,,,\n",
+        "D".repeat(5_000)
+    );
+    let (ct, body) = multipart(&csrf, "forms.csv", &export);
+    let reply = site.send(upload(id, &cookie, ct, body)).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("at most 200 characters"),
+        "{}",
+        reply.body
+    );
+    assert!(
+        site.store
+            .stored_travel_responses(id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn anonymous_answers_do_not_flood_the_audit_trail() {
+    let db = TestDatabase::new();
+    let site = site(&db, limits(1_000, 1_000, None)).await;
+    let (id, link, _, _) = open_survey(&site, "").await;
+    let before = site.store.audit_trail(None, 10_000).await.unwrap().len();
+    for _ in 0..40 {
+        let respond = start(&site, &link).await;
+        let ok = site.post(&respond, None, Some(&origin()), ANSWERS).await;
+        assert_eq!(ok.status, StatusCode::OK);
+    }
+    let trail = site.store.audit_trail(None, 10_000).await.unwrap();
+    let added: Vec<&str> = trail[..trail.len() - before]
+        .iter()
+        .map(|e| e.action.as_str())
+        .collect();
+    // One summary per survey per hour (two if the test straddles an hour), no row each.
+    assert!(
+        !added.is_empty()
+            && added.len() <= 2
+            && added.iter().all(|a| *a == "respond to travel survey"),
+        "{added:?}"
+    );
+    assert!(
+        trail[0]
+            .after
+            .as_deref()
+            .unwrap_or("")
+            .contains("responses_stored")
+    );
+    assert_eq!(
+        site.store.stored_travel_responses(id).await.unwrap().len(),
+        40
+    );
+    // The organiser's change is still on the audit page's first page.
+    let (admin, _) = site.sign_in("lead@derbyshire.nhs.uk").await;
+    let page = site.get("/audit", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("open travel survey"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn excluding_a_burst_leaves_it_out_of_the_figures_and_footprint_but_keeps_it() {
+    let db = TestDatabase::new();
+    let site = site(&db, limits(1_000, 1_000, None)).await;
+    let (id, link, cookie, csrf) = open_survey(&site, "&headcount=100").await;
+    // Two real answers imported (5 miles, car 5 days; 2 miles, bus 3 days) …
+    let good = format!(
+        "{EXPORT_HEADER}1,,,Royal Derby Hospital,5,DE22,car,car,car,car,car,,,,,\n\
+         2,,,London Road,2,DE1,bus,bus,bus,,,,,,,\n"
+    );
+    let (ct, body) = multipart(&csrf, "forms.csv", &good);
+    assert_eq!(
+        site.send(upload(id, &cookie, ct, body)).await.status,
+        StatusCode::OK
+    );
+    // … and a burst of six 500-mile taxi commutes on the form.
+    let burst = "site=London+Road&distance=500&distance_unit=miles&monday=taxi&tuesday=taxi&wednesday=taxi&thursday=taxi&friday=taxi&saturday=taxi&sunday=taxi";
+    for _ in 0..6 {
+        let respond = start(&site, &link).await;
+        assert_eq!(
+            site.post(&respond, None, Some(&origin()), burst)
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        open(&site, &cookie, &csrf, id, false).await,
+        StatusCode::SEE_OTHER
+    );
+    let footprint_km = |acts: Vec<greenplan_core::activity::Activity>| -> (usize, String) {
+        let total: greenplan_core::Decimal = acts.iter().map(|a| a.quantity).sum();
+        (acts.len(), total.normalize().to_string())
+    };
+    let with_burst = footprint_km(site.store.travel_footprint_activities(None).await.unwrap());
+    assert_eq!(with_burst.0, 8, "two imported rows and six taxi rows");
+
+    let analysis = format!("/tools/travel-surveys/{id}/analysis");
+    let page = site.get(&analysis, Some(&cookie)).await;
+    assert!(
+        page.body.contains("id=\"answers-per-hour\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("8 responses, 50 days on site"),
+        "{}",
+        page.body
+    );
+    let per_hour = |hours: Vec<greenplan_store::AnswersInHour>| {
+        hours.iter().fold((0, 0, 0), |(f, i, x), h| {
+            (f + h.on_form, i + h.imported, x + h.excluded)
+        })
+    };
+    assert_eq!(
+        per_hour(site.store.travel_answers_per_hour(id).await.unwrap()),
+        (6, 2, 0)
+    );
+
+    // The hour of the burst, as the page's table writes it (UTC).
+    let now = chrono::Utc::now().timestamp();
+    let hour = now - now.rem_euclid(3600);
+    let at = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .format("%Y-%m-%d+%H%%3A%M")
+            .to_string()
+    };
+    let form = |csrf: &str| {
+        format!(
+            "csrf_token={csrf}&from={}&until={}&reason=A+burst+from+one+source",
+            at(hour - 3600),
+            at(hour + 7200)
+        )
+    };
+    let exclusions = format!("/tools/travel-surveys/{id}/exclusions");
+    // Another trust's contributor, a viewer, a cross-site post and no token are refused.
+    let (rfs, rfs_csrf) = site.sign_in(RFS).await;
+    assert_eq!(
+        site.post(&exclusions, Some(&rfs), Some(&origin()), &form(&rfs_csrf))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let (viewer, viewer_csrf) = site.sign_in("viewer@uhdb.nhs.uk").await;
+    assert_eq!(
+        site.post(
+            &exclusions,
+            Some(&viewer),
+            Some(&origin()),
+            &form(&viewer_csrf)
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        site.post(
+            &exclusions,
+            Some(&cookie),
+            Some("https://evil.example"),
+            &form(&csrf)
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        site.post(&exclusions, Some(&cookie), Some(&origin()), &form("wrong"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        site.post(&exclusions, None, Some(&origin()), &form(""))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(site.store.travel_responses(id).await.unwrap().len(), 8);
+    // A bad time is named.
+    let bad = site
+        .post(
+            &exclusions,
+            Some(&cookie),
+            Some(&origin()),
+            &format!("csrf_token={csrf}&from=yesterday&until=2025-06-01+10%3A00&reason=x"),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("From: `yesterday` is not a time"),
+        "{}",
+        bad.body
+    );
+
+    let done = site
+        .post(&exclusions, Some(&cookie), Some(&origin()), &form(&csrf))
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+
+    // Left out of the figures and the footprint; kept in the database.
+    assert_eq!(site.store.travel_responses(id).await.unwrap().len(), 2);
+    assert_eq!(
+        site.store.stored_travel_responses(id).await.unwrap().len(),
+        8
+    );
+    let without = footprint_km(site.store.travel_footprint_activities(None).await.unwrap());
+    // 5 miles × 2 × 5 days × 46 weeks = 3,701.4912 km; 2 miles × 2 × 3 × 46 = 888.357888
+    // passenger-km; both × 50 (a headcount of 100 from the two respondents left).
+    assert_eq!(
+        without,
+        (2, "229492.4544".to_string()),
+        "with the burst: {with_burst:?}"
+    );
+    let page = site.get(&analysis, Some(&cookie)).await;
+    assert!(
+        page.body.contains("2 responses, 8 days on site"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("6 answers are left out"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("A burst from one source"),
+        "{}",
+        page.body
+    );
+    let trail = site
+        .store
+        .audit_trail(Some(("travel-survey", &id.to_string())), 5)
+        .await
+        .unwrap();
+    assert_eq!(trail[0].action, "exclude travel survey answers");
+    assert!(trail[0].after.as_deref().unwrap().contains("\"answers\":6"));
+    let survey = site.store.travel_survey(id).await.unwrap().unwrap();
+    assert_eq!((survey.responses, survey.excluded), (8, 6));
+    assert_eq!(
+        per_hour(site.store.travel_answers_per_hour(id).await.unwrap()),
+        (6, 2, 6)
+    );
+}
