@@ -10,6 +10,7 @@ use crate::common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{HOST, Site, official_2023_factors, site, site_db};
+use greenplan_store::testing::TestDatabase;
 use greenplan_web::WebConfig;
 
 const RTG: &str = "rtg@uhdb.nhs.uk";
