@@ -68,6 +68,11 @@ enum Command {
         /// Served over HTTPS (e.g. behind a proxy): mark cookies Secure and send HSTS.
         #[arg(long, env = "GREENPLAN_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// The address people use to reach the site, e.g. https://greenplan.example.nhs.uk:
+        /// unsafe requests must come from it (not whatever `Host` a request names), and links
+        /// handed out (survey invitations) start with it.
+        #[arg(long, env = "GREENPLAN_PUBLIC_URL")]
+        public_url: Option<greenplan_web::PublicUrl>,
     },
     /// Conversion factors: import the official flat files or your own, list them.
     #[command(subcommand)]
@@ -168,10 +173,12 @@ async fn run(cli: Cli) -> Result<()> {
             factors,
             require_login,
             secure_cookies,
+            public_url,
         } => {
             let config = greenplan_web::WebConfig {
                 secure_cookies,
                 require_login,
+                public_url,
             };
             serve(&store, &addr, plan, factors, config).await
         }

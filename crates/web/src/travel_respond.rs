@@ -341,7 +341,7 @@ pub async fn start(
     Path(link): Path<String>,
     headers: HeaderMap,
 ) -> PageResult {
-    if !same_origin(&headers) {
+    if !same_origin(&headers, &state.config) {
         return Err(crate::account::forbidden());
     }
     match state.store.start_travel_response(&link).await? {
@@ -377,7 +377,7 @@ pub async fn answer(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> PageResult {
-    if !same_origin(&headers) {
+    if !same_origin(&headers, &state.config) {
         return Err(crate::account::forbidden());
     }
     let survey = match state.store.travel_survey_for_token(&token).await? {

@@ -328,6 +328,7 @@ async fn a_private_deployment_needs_a_valid_token_to_read() {
         greenplan_web::WebConfig {
             secure_cookies: false,
             require_login: true,
+            ..greenplan_web::WebConfig::default()
         },
     ));
     let (status, _) = call(&app, "GET", "/api/v1/actions", Some("gp_forged"), None).await;
