@@ -768,6 +768,52 @@ async fn the_origin_check_uses_the_public_url_when_set() {
         .next()
         .unwrap()
         .to_string();
+    // Survey invitation links start with the public address, not the Host the request named.
+    let public_post = |path: String, form: String| {
+        Request::post(path)
+            .header(header::HOST, "127.0.0.1:8080")
+            .header(header::ORIGIN, "https://greenplan.example.nhs.uk")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .unwrap()
+    };
+    let made = site
+        .send(public_post(
+            "/tools/travel-surveys".into(),
+            format!(
+                "csrf_token={csrf}&organisation=RTG&title=Staff+travel&respondents=staff&sites=Royal+Derby+Hospital&financial_year=2025%2F26"
+            ),
+        ))
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let survey = made.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let links = site
+        .send(public_post(
+            format!("/tools/travel-surveys/{survey}/invitations"),
+            format!("csrf_token={csrf}&count=2"),
+        ))
+        .await;
+    assert_eq!(links.status, StatusCode::OK, "{}", links.body);
+    let links: Vec<&str> = links
+        .body
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(links.len(), 2);
+    assert!(
+        links.iter().all(
+            |l| l.starts_with("https://greenplan.example.nhs.uk/tools/travel-surveys/respond/")
+        ),
+        "{links:?}"
+    );
     let post = |origin: &'static str| {
         Request::post("/logout")
             .header(header::HOST, HOST)
