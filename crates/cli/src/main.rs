@@ -78,6 +78,11 @@ enum Command {
         /// behind such a proxy: unset, the connection's address is used and no header believed.
         #[arg(long, env = "GREENPLAN_CLIENT_ADDRESS_HEADER")]
         client_address_header: Option<String>,
+        /// The address people use to reach the site, e.g. https://greenplan.example.nhs.uk:
+        /// unsafe requests must come from it (not whatever `Host` a request names), and links
+        /// handed out (survey invitations) start with it.
+        #[arg(long, env = "GREENPLAN_PUBLIC_URL")]
+        public_url: Option<greenplan_web::PublicUrl>,
     },
     /// Conversion factors: import the official flat files or your own, list them.
     #[command(subcommand)]
@@ -181,6 +186,7 @@ async fn run(cli: Cli) -> Result<()> {
             survey_per_client_per_minute,
             survey_per_hour,
             client_address_header,
+            public_url,
         } => {
             let config = greenplan_web::WebConfig {
                 secure_cookies,
@@ -190,6 +196,7 @@ async fn run(cli: Cli) -> Result<()> {
                     per_survey_per_hour: survey_per_hour,
                     client_address_header,
                 },
+                public_url,
             };
             serve(&store, &addr, plan, factors, config).await
         }

@@ -41,7 +41,20 @@ pub enum TokenCommand {
         /// What the token is for, e.g. "monthly energy upload script".
         #[arg(long, default_value = "script")]
         label: String,
+        /// Days until the token stops working (1 to 365).
+        #[arg(long, default_value_t = greenplan_store::DEFAULT_TOKEN_DAYS)]
+        expires_in_days: i64,
     },
+    /// List API tokens (never the secrets): everyone's, or one person's.
+    List {
+        /// Only this person's tokens.
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Revoke an API token by its id (from `greenplan token list`): it stops working at once.
+    Revoke { id: i64 },
 }
 
 pub async fn user(store: &Store, command: UserCommand) -> Result<()> {
@@ -108,15 +121,70 @@ pub async fn user(store: &Store, command: UserCommand) -> Result<()> {
 }
 
 pub async fn token(store: &Store, command: TokenCommand) -> Result<()> {
-    let TokenCommand::Create { email, label } = command;
-    let token = store
-        .create_api_token(&crate::cli_actor(), &email, &label)
-        .await?;
-    eprintln!(
-        "API token for {email} ({label}). It is shown once: store it as a secret. Use it as `Authorization: Bearer TOKEN`."
-    );
-    println!("{token}");
-    Ok(())
+    match command {
+        TokenCommand::Create {
+            email,
+            label,
+            expires_in_days,
+        } => {
+            let token = store
+                .create_api_token_for(&crate::cli_actor(), &email, &label, expires_in_days)
+                .await?;
+            eprintln!(
+                "API token for {email} ({label}), valid for {expires_in_days} days. It is shown once: store it as a secret. Use it as `Authorization: Bearer TOKEN`."
+            );
+            println!("{token}");
+            Ok(())
+        }
+        TokenCommand::List { email, format } => {
+            let owner = match email {
+                Some(email) => Some(
+                    store
+                        .person(&email)
+                        .await?
+                        .with_context(|| format!("no user `{email}`: see `greenplan user list`"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let tokens = store.api_tokens(owner).await?;
+            let now = chrono::Utc::now().timestamp();
+            let day = |at: i64| {
+                chrono::DateTime::from_timestamp(at, 0)
+                    .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M").to_string())
+            };
+            Listing {
+                columns: ["id", "email", "label", "created", "expires", "state"]
+                    .map(String::from)
+                    .to_vec(),
+                rows: tokens
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.id.to_string(),
+                            t.email.clone(),
+                            t.label.clone(),
+                            day(t.created_at),
+                            day(t.expires_at),
+                            t.state(now).to_string(),
+                        ]
+                    })
+                    .collect(),
+                json: serde_json::to_value(&tokens)?,
+            }
+            .print(format)
+        }
+        TokenCommand::Revoke { id } => {
+            if !store
+                .revoke_api_token(&crate::cli_actor(), id, None)
+                .await?
+            {
+                bail!("there is no API token {id}: see `greenplan token list`");
+            }
+            eprintln!("API token {id} is revoked.");
+            Ok(())
+        }
+    }
 }
 
 pub async fn audit(

@@ -12,6 +12,12 @@
 //!
 //! Actions that name no lead organisation are system actions, led by the ICB: the ICB's
 //! contributors may update them. System-wide metric values are the ICB's to enter.
+//!
+//! A change of someone's role is approved here, as a [`RoleChange`], before anything is
+//! stored: the actor must be able to grant the new role *and* to remove the old one, so that
+//! "add a person" can never be used to demote (or otherwise change) someone holding a role the
+//! actor could not have given them. The store changes memberships only through a
+//! `RoleChange`, which nothing outside this module can make without that check.
 
 use crate::ods::OdsCode;
 use crate::plan::{Action, Plan};
@@ -145,6 +151,44 @@ impl Access {
                     .any(|m| &m.organisation == organisation && m.role == Role::OrganisationAdmin))
     }
 
+    /// Approves changing a person's role in `organisation` from `from` (their role there now,
+    /// `None` if they have none) to `to` (`None` removes it). Refused unless this person may
+    /// both remove the old role and grant the new one.
+    pub fn approve_role_change(
+        &self,
+        organisation: &OdsCode,
+        from: Option<Role>,
+        to: Option<Role>,
+    ) -> Result<RoleChange, RoleChangeRefused> {
+        for role in [from, to].into_iter().flatten() {
+            if !self.can_manage_users_of(organisation, role) {
+                return Err(RoleChangeRefused {
+                    organisation: organisation.clone(),
+                    role,
+                    held: Some(role) == from,
+                });
+            }
+        }
+        Ok(RoleChange {
+            organisation: organisation.clone(),
+            from,
+            to,
+        })
+    }
+
+    /// May act on a person's whole account (list and revoke their API tokens): a system
+    /// admin, or someone who could remove every role the person holds (so never a system
+    /// admin's, and never someone's who also belongs to an organisation this person does not
+    /// manage).
+    pub fn can_manage_person(&self, person: &Access) -> bool {
+        self.is_system_admin()
+            || (!person.memberships.is_empty()
+                && person
+                    .memberships
+                    .iter()
+                    .all(|m| self.can_manage_users_of(&m.organisation, m.role)))
+    }
+
     /// May edit the plan itself (areas, actions, metrics, targets), add organisations, open
     /// reporting periods and approve returns: the ICB's sustainability lead.
     pub fn can_run_the_plan(&self) -> bool {
@@ -168,6 +212,71 @@ impl Access {
             .map(|o| &o.code)
             .filter(|c| self.can_contribute_for(c))
             .collect()
+    }
+}
+
+/// A change of one person's role in one organisation that has been approved: made only by
+/// [`Access::approve_role_change`] (or [`RoleChange::by_operator`]), so holding one means the
+/// check was done. The store applies it only if the person's role is still `from`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleChange {
+    organisation: OdsCode,
+    from: Option<Role>,
+    to: Option<Role>,
+}
+
+impl RoleChange {
+    /// A change made by the server's operator on the command line (`greenplan user add`),
+    /// who holds every power already.
+    pub fn by_operator(organisation: &OdsCode, from: Option<Role>, to: Option<Role>) -> Self {
+        Self {
+            organisation: organisation.clone(),
+            from,
+            to,
+        }
+    }
+
+    pub fn organisation(&self) -> &OdsCode {
+        &self.organisation
+    }
+
+    /// The role the person held when the change was approved.
+    pub fn from(&self) -> Option<Role> {
+        self.from
+    }
+
+    /// The role they will hold (`None`: none in this organisation).
+    pub fn to(&self) -> Option<Role> {
+        self.to
+    }
+}
+
+/// Why a role change was refused: the role the actor may not grant or take away.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct RoleChangeRefused {
+    pub organisation: OdsCode,
+    pub role: Role,
+    /// True when it is the role the person holds now (not the one asked for) that stops it.
+    pub held: bool,
+}
+
+impl fmt::Display for RoleChangeRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.held {
+            write!(
+                f,
+                "You cannot change the role of someone who is {} of {}: ask a system administrator.",
+                self.role.label().to_lowercase(),
+                self.organisation
+            )
+        } else {
+            write!(
+                f,
+                "You cannot give people the role {} in {}.",
+                self.role.label(),
+                self.organisation
+            )
+        }
     }
 }
 
@@ -202,6 +311,72 @@ mod tests {
         assert!(!a.can_manage_users_of(&code("RTG"), Role::SystemAdmin));
         assert!(!a.can_manage_users_of(&code("RFS"), Role::Viewer));
         assert!(!access("RTG", Role::Contributor).can_manage_users_of(&code("RTG"), Role::Viewer));
+    }
+
+    #[test]
+    fn a_role_change_needs_power_over_the_old_role_and_the_new() {
+        let icb_admin = access("QJ2", Role::OrganisationAdmin);
+        let qj2 = code("QJ2");
+        // Demoting a system admin through "add a person": refused, naming the role held.
+        let refused = icb_admin
+            .approve_role_change(&qj2, Some(Role::SystemAdmin), Some(Role::Viewer))
+            .unwrap_err();
+        assert!(refused.held);
+        assert_eq!(refused.role, Role::SystemAdmin);
+        assert!(
+            icb_admin
+                .approve_role_change(&qj2, Some(Role::SystemAdmin), None)
+                .is_err()
+        );
+        assert!(
+            icb_admin
+                .approve_role_change(&qj2, None, Some(Role::SystemAdmin))
+                .is_err()
+        );
+        assert!(
+            icb_admin
+                .approve_role_change(&code("RTG"), Some(Role::Viewer), Some(Role::Contributor))
+                .is_err(),
+            "another organisation"
+        );
+        let ok = icb_admin
+            .approve_role_change(&qj2, Some(Role::OrganisationAdmin), Some(Role::Viewer))
+            .unwrap();
+        assert_eq!(
+            (ok.from(), ok.to()),
+            (Some(Role::OrganisationAdmin), Some(Role::Viewer))
+        );
+        assert!(
+            access("QJ2", Role::SystemAdmin)
+                .approve_role_change(&qj2, Some(Role::SystemAdmin), Some(Role::Viewer))
+                .is_ok()
+        );
+        assert!(
+            access("QJ2", Role::Contributor)
+                .approve_role_change(&qj2, None, Some(Role::Viewer))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_whole_account_is_managed_only_by_whoever_manages_all_its_roles() {
+        let admin = access("RTG", Role::OrganisationAdmin);
+        assert!(admin.can_manage_person(&access("RTG", Role::Contributor)));
+        assert!(!admin.can_manage_person(&access("RTG", Role::SystemAdmin)));
+        assert!(!admin.can_manage_person(&access("RFS", Role::Viewer)));
+        let both = Access::new(vec![
+            Membership {
+                organisation: code("RTG"),
+                role: Role::Viewer,
+            },
+            Membership {
+                organisation: code("RFS"),
+                role: Role::OrganisationAdmin,
+            },
+        ]);
+        assert!(!admin.can_manage_person(&both));
+        assert!(!admin.can_manage_person(&Access::new(vec![])));
+        assert!(access("QJ2", Role::SystemAdmin).can_manage_person(&both));
     }
 
     #[test]

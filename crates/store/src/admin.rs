@@ -543,42 +543,20 @@ impl Store {
         Ok(())
     }
 
-    /// Removes a person's role in one organisation.
+    /// Removes a person's role in one organisation, as approved (a change to no role; see
+    /// `Store::change_role`).
     pub async fn remove_membership(
         &self,
         actor: &str,
         email: &str,
-        organisation: &OdsCode,
+        change: &greenplan_core::access::RoleChange,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let row: Option<(i64, String)> = sqlx::query_as(
-            "SELECT u.id, m.role FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email = $1 AND m.organisation = $2",
-        )
-        .bind(email)
-        .bind(organisation.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (id, role) = row.ok_or_else(|| {
-            StoreError::Rejected(format!("{email} has no role in {organisation}"))
-        })?;
-        sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND organisation = $2")
-            .bind(id)
-            .bind(organisation.as_str())
-            .execute(&mut *tx)
-            .await?;
-        audit::record(
-            &mut tx,
-            actor,
-            "revoke-role",
-            "user",
-            email,
-            Some(organisation.as_str()),
-            Some(&serde_json::json!({"organisation": organisation, "role": role})),
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        if change.to().is_some() {
+            return Err(StoreError::Rejected(
+                "removing a role is a change to no role".into(),
+            ));
+        }
+        self.change_role(actor, email, change).await
     }
 }
 

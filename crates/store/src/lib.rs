@@ -40,8 +40,9 @@ pub use factors::EditionInfo;
 pub use medicines::{PrescribingMonth, month_code};
 pub use pathways::{SavedScenario, SeedOutcome};
 pub use people::{
-    SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, SignedIn, UserSummary, check_password_strength,
-    hash_password, new_token, normalise_email, verify_password,
+    ApiTokenSummary, DEFAULT_TOKEN_DAYS, Invitation, LOGIN_WINDOW_SECONDS, MAX_LOGIN_FAILURES,
+    MAX_TOKEN_DAYS, SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, SignedIn, UserSummary,
+    check_password_strength, hash_password, new_token, normalise_email, verify_password,
 };
 pub use plan::{InitOutcome, MetricValue};
 pub use registers::{EXAMPLE_DATA_ACTOR, StoredRecord, register_points};
@@ -155,6 +156,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         13,
         include_str!("../migrations/sqlite/0013_inhaler_products.sql"),
         include_str!("../migrations/postgres/0013_inhaler_products.sql"),
+    ),
+    (
+        15,
+        include_str!("../migrations/sqlite/0015_accounts.sql"),
+        include_str!("../migrations/postgres/0015_accounts.sql"),
     ),
     (
         17,

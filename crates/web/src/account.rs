@@ -1,13 +1,18 @@
-//! Sign in, sign out, and the account page with password change.
+//! Sign in, sign out, and the account page: password change (offering to revoke every API
+//! token), one's own API tokens (made with an expiry, listed, revoked) and invitations to
+//! other organisations (accepted or declined).
+//!
+//! Every password check (signing in, and the current password on a change) first reserves an
+//! attempt in the store's per-address count, so guesses are limited however they arrive.
 
 use crate::AppState;
-use crate::auth::{Viewer, same_origin, session_cookie};
+use crate::auth::{CookieLife, Viewer, same_origin, session_cookie};
 use crate::pages::{Chrome, PageError, PageResult, html};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use greenplan_store::{check_password_strength, hash_password, verify_password};
 use serde::Deserialize;
 
@@ -54,7 +59,12 @@ pub async fn login_page(State(state): State<AppState>) -> PageResult {
 pub struct LoginForm {
     email: String,
     password: String,
+    /// Ticked: keep the cookie for the session's hard limit, not just this browser session.
+    #[serde(default)]
+    stay_signed_in: Option<String>,
 }
+
+const TOO_MANY_ATTEMPTS: &str = "There have been too many failed attempts to sign in to this account. Wait 15 minutes and try again, or ask your organisation admin to reset your password.";
 
 /// Checks the password off the async threads (Argon2 is slow by design), throttles repeated
 /// failures per address, and starts a fresh session.
@@ -63,17 +73,18 @@ pub async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> PageResult {
-    if !same_origin(&headers) {
+    if !same_origin(&headers, &state.config) {
         return Err(PageError(
             StatusCode::FORBIDDEN,
             "This sign-in form was sent from another website, so it was refused.".into(),
         ));
     }
     let email = form.email.trim().to_lowercase();
-    if state.store.is_throttled(&email).await? {
+    // Counted before the check, so a burst of guesses cannot all be checked.
+    if !state.store.reserve_sign_in_attempt(&email).await? {
         return login_page_with(
             &state,
-            "There have been too many failed attempts to sign in to this account. Wait 15 minutes and try again, or ask your organisation admin to reset your password.",
+            TOO_MANY_ATTEMPTS,
             &email,
             StatusCode::TOO_MANY_REQUESTS,
         )
@@ -97,7 +108,6 @@ pub async fn login(
             )
         })?;
     let Some(user_id) = user_id.filter(|_| ok) else {
-        state.store.record_login_failure(&email).await?;
         return login_page_with(
             &state,
             "The email address or password is not right. Check them and try again.",
@@ -107,10 +117,15 @@ pub async fn login(
         .await;
     };
     let token = state.store.start_session(user_id).await?;
+    let life = if form.stay_signed_in.is_some() {
+        CookieLife::StaySignedIn
+    } else {
+        CookieLife::BrowserSession
+    };
     Ok((
         [(
             header::SET_COOKIE,
-            session_cookie(&token, state.config.secure_cookies),
+            session_cookie(&token, state.config.secure_cookies, life),
         )],
         Redirect::to("/"),
     )
@@ -138,7 +153,7 @@ pub async fn logout(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    if !same_origin(&headers) || !viewer.check_csrf(&form.csrf_token) {
+    if !same_origin(&headers, &state.config) || !viewer.check_csrf(&form.csrf_token) {
         return Err(forbidden());
     }
     if let Some(token) = &viewer.session_token {
@@ -147,7 +162,7 @@ pub async fn logout(
     Ok((
         [(
             header::SET_COOKIE,
-            session_cookie("", state.config.secure_cookies),
+            session_cookie("", state.config.secure_cookies, CookieLife::Clear),
         )],
         Redirect::to("/"),
     )
@@ -172,15 +187,72 @@ struct AccountPage {
     roles: Vec<String>,
     message: String,
     error: String,
+    /// A token just made, shown this once.
+    new_token: String,
+    tokens: Vec<TokenRow>,
+    invitations: Vec<InvitationRow>,
+    default_days: i64,
+    max_days: i64,
 }
 
-fn account_view(viewer: &Viewer, message: &str, error: &str) -> Result<AccountPage, PageError> {
+/// An API token as a row of a table (own tokens here, a person's on the admin page).
+pub(crate) struct TokenRow {
+    pub id: i64,
+    pub label: String,
+    pub created: String,
+    pub expires: String,
+    /// "Live", "Expired" or "Revoked".
+    pub state: &'static str,
+    pub live: bool,
+}
+
+impl TokenRow {
+    pub(crate) fn of(t: &greenplan_store::ApiTokenSummary, now: i64) -> Self {
+        let day = |at: i64| {
+            chrono::DateTime::from_timestamp(at, 0)
+                .map_or_else(String::new, |d| d.format("%-d %B %Y").to_string())
+        };
+        let state = match t.state(now) {
+            "live" => "Live",
+            "expired" => "Expired",
+            _ => "Revoked",
+        };
+        Self {
+            id: t.id,
+            label: t.label.clone(),
+            created: day(t.created_at),
+            expires: day(t.expires_at),
+            state,
+            live: state == "Live",
+        }
+    }
+}
+
+struct InvitationRow {
+    id: i64,
+    what: String,
+    invited_by: String,
+}
+
+async fn account_view(
+    state: &AppState,
+    viewer: &Viewer,
+    message: &str,
+    error: &str,
+) -> Result<AccountPage, PageError> {
     let user = viewer.user.as_ref().ok_or_else(|| {
         PageError(
             StatusCode::UNAUTHORIZED,
             "Sign in to see your account.".into(),
         )
     })?;
+    let now = chrono::Utc::now().timestamp();
+    let plan = state.store.load_plan().await?;
+    let name_of = |code: &greenplan_core::ods::OdsCode| {
+        plan.as_ref()
+            .and_then(|p| p.organisation(code))
+            .map_or_else(|| code.to_string(), |o| o.name.clone())
+    };
     Ok(AccountPage {
         title: "Your account".into(),
         chrome: Chrome::of(viewer),
@@ -194,17 +266,47 @@ fn account_view(viewer: &Viewer, message: &str, error: &str) -> Result<AccountPa
             .collect(),
         message: message.into(),
         error: error.into(),
+        new_token: String::new(),
+        tokens: state
+            .store
+            .api_tokens_of(user.user_id)
+            .await?
+            .iter()
+            .map(|t| TokenRow::of(t, now))
+            .collect(),
+        invitations: state
+            .store
+            .invitations(Some(user.user_id))
+            .await?
+            .into_iter()
+            .map(|i| InvitationRow {
+                id: i.id,
+                what: format!("{} of {}", i.role.label(), name_of(&i.organisation)),
+                invited_by: i.invited_by,
+            })
+            .collect(),
+        default_days: greenplan_store::DEFAULT_TOKEN_DAYS,
+        max_days: greenplan_store::MAX_TOKEN_DAYS,
     })
 }
 
-pub async fn account(viewer: Viewer) -> Response {
+/// The account page again with a problem (`status`).
+async fn account_refused(
+    state: &AppState,
+    viewer: &Viewer,
+    status: StatusCode,
+    message: &str,
+) -> PageResult {
+    let mut r = html(account_view(state, viewer, "", message).await?)?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub async fn account(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     if viewer.user.is_none() {
-        return Redirect::to("/login").into_response();
+        return Ok(Redirect::to("/login").into_response());
     }
-    match account_view(&viewer, "", "").and_then(html) {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
+    html(account_view(&state, &viewer, "", "").await?)
 }
 
 #[derive(Deserialize)]
@@ -212,6 +314,9 @@ pub struct PasswordForm {
     csrf_token: String,
     current: String,
     new_password: String,
+    /// Ticked (the default): revoke every API token too.
+    #[serde(default)]
+    revoke_tokens: Option<String>,
 }
 
 pub async fn change_password(
@@ -223,19 +328,36 @@ pub async fn change_password(
     let (Some(user), Some(session)) = (viewer.user.clone(), viewer.session_token.clone()) else {
         return Ok(Redirect::to("/login").into_response());
     };
-    if !same_origin(&headers) || !viewer.check_csrf(&form.csrf_token) {
+    if !same_origin(&headers, &state.config) || !viewer.check_csrf(&form.csrf_token) {
         return Err(forbidden());
     }
-    let refuse = |msg: &str| -> PageResult {
-        let mut r = html(account_view(&viewer, "", msg)?)?;
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        Ok(r)
-    };
     if let Err(e) = check_password_strength(&form.new_password) {
-        return refuse(&e.to_string());
+        return account_refused(
+            &state,
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &e.to_string(),
+        )
+        .await;
+    }
+    // The current password is a password guess like a sign-in: counted with them.
+    if !state.store.reserve_sign_in_attempt(&user.email).await? {
+        return account_refused(
+            &state,
+            &viewer,
+            StatusCode::TOO_MANY_REQUESTS,
+            TOO_MANY_ATTEMPTS,
+        )
+        .await;
     }
     let Some((_, hash)) = state.store.password_hash_of(&user.email).await? else {
-        return refuse("Your account could not be found.");
+        return account_refused(
+            &state,
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Your account could not be found.",
+        )
+        .await;
     };
     let (current, new) = (form.current, form.new_password);
     let new_hash = crate::bounded_work::PASSWORDS
@@ -248,18 +370,161 @@ pub async fn change_password(
             )
         })?;
     match new_hash {
-        None => refuse("Your current password is not right."),
-        Some(Err(e)) => refuse(&e.to_string()),
+        None => {
+            account_refused(
+                &state,
+                &viewer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Your current password is not right.",
+            )
+            .await
+        }
+        Some(Err(e)) => {
+            account_refused(
+                &state,
+                &viewer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &e.to_string(),
+            )
+            .await
+        }
         Some(Ok(new_hash)) => {
+            let revoke = form.revoke_tokens.is_some();
             state
                 .store
-                .change_password(user.user_id, &new_hash, &session)
+                .change_password(user.user_id, &new_hash, &session, revoke)
                 .await?;
-            html(account_view(
-                &viewer,
-                "Your password has been changed and your other sessions signed out.",
-                "",
-            )?)
+            let message = if revoke {
+                "Your password has been changed, your other sessions signed out and your API tokens revoked."
+            } else {
+                "Your password has been changed and your other sessions signed out. Your API tokens still work."
+            };
+            html(account_view(&state, &viewer, message, "").await?)
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct NewTokenForm {
+    csrf_token: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    expires_in_days: String,
+}
+
+/// Makes an API token for oneself, shown once on the page that answers.
+pub async fn create_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Form(form): Form<NewTokenForm>,
+) -> PageResult {
+    let user = viewer.form_writer(&headers, &form.csrf_token, "make an API token")?;
+    let days = match form.expires_in_days.trim() {
+        "" => Ok(greenplan_store::DEFAULT_TOKEN_DAYS),
+        d => d.parse::<i64>().map_err(|_| {
+            format!(
+                "Expires in (days): `{d}` is not a whole number of days; give 1 to {}.",
+                greenplan_store::MAX_TOKEN_DAYS
+            )
+        }),
+    };
+    let made = match days {
+        Ok(days) => state
+            .store
+            .create_api_token_for(&user.email, &user.email, &form.label, days)
+            .await
+            .map_err(|e| match e {
+                greenplan_store::StoreError::Rejected(m) => Ok(m),
+                other => Err(other),
+            }),
+        Err(m) => Err(Ok(m)),
+    };
+    match made {
+        Ok(token) => {
+            let mut page = account_view(
+                &state,
+                &viewer,
+                "Your new API token is below. Copy it now: it is not shown again.",
+                "",
+            )
+            .await?;
+            page.new_token = token;
+            html(page)
+        }
+        Err(Ok(message)) => {
+            account_refused(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, &message).await
+        }
+        Err(Err(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeTokenForm {
+    csrf_token: String,
+    token: String,
+}
+
+/// Revokes one of one's own API tokens (another person's is "not found").
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Form(form): Form<RevokeTokenForm>,
+) -> PageResult {
+    let user = viewer.form_writer(&headers, &form.csrf_token, "revoke an API token")?;
+    let id: i64 = form
+        .token
+        .trim()
+        .parse()
+        .map_err(|_| crate::pages::not_found_error("API token"))?;
+    if !state
+        .store
+        .revoke_api_token(&user.email, id, Some(user.user_id))
+        .await?
+    {
+        return Err(crate::pages::not_found_error("API token"));
+    }
+    Ok(Redirect::to("/account").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct InvitationForm {
+    csrf_token: String,
+    invitation: String,
+    answer: String,
+}
+
+/// Accepts or declines one of one's own invitations (another person's is "not found").
+pub async fn answer_invitation(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Form(form): Form<InvitationForm>,
+) -> PageResult {
+    let user = viewer.form_writer(&headers, &form.csrf_token, "answer an invitation")?;
+    let accept = match form.answer.as_str() {
+        "accept" => true,
+        "decline" => false,
+        other => {
+            return Err(PageError(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Answer: `{other}` is neither accept nor decline."),
+            ));
+        }
+    };
+    let id: i64 = form
+        .invitation
+        .trim()
+        .parse()
+        .map_err(|_| crate::pages::not_found_error("invitation"))?;
+    if !state
+        .store
+        .answer_invitation(user.user_id, id, accept)
+        .await?
+    {
+        return Err(crate::pages::not_found_error("invitation"));
+    }
+    Ok(Redirect::to("/account").into_response())
 }

@@ -23,6 +23,7 @@ mod medicines_page;
 mod pages;
 mod periods;
 mod registers_page;
+pub use auth::{BadPublicUrl, PublicUrl};
 pub use protection::{CONTENT_SECURITY_POLICY, protect};
 mod protection;
 mod reports_page;
@@ -52,6 +53,9 @@ pub struct WebConfig {
     pub require_login: bool,
     /// Rate limits of the open survey link, and whose address a client has.
     pub survey_limits: SurveyLimits,
+    /// The address people reach the site at (`--public-url`): unsafe requests must come
+    /// from it, and links handed out start with it. Without it, the request's `Host` is used.
+    pub public_url: Option<PublicUrl>,
 }
 
 pub use travel_respond::SurveyLimits;
@@ -110,6 +114,7 @@ fn routes(state: AppState) -> Router {
         .route("/admin/users", get(admin::users_page).post(admin::add_user))
         .route("/admin/users/roles/remove", axum::routing::post(admin::remove_role))
         .route("/admin/users/disable", axum::routing::post(admin::disable_user))
+        .route("/admin/users/tokens/revoke", axum::routing::post(admin::revoke_user_token))
         .route("/returns/periods", get(periods::periods_page).post(periods::open_period))
         .route("/returns/periods/{quarter}", get(periods::period_page))
         .route("/returns/{id}/approve", axum::routing::post(periods::approve))
@@ -133,6 +138,9 @@ fn routes(state: AppState) -> Router {
         .route("/logout", axum::routing::post(account::logout))
         .route("/account", get(account::account))
         .route("/account/password", axum::routing::post(account::change_password))
+        .route("/account/tokens", axum::routing::post(account::create_token))
+        .route("/account/tokens/revoke", axum::routing::post(account::revoke_token))
+        .route("/account/invitations", axum::routing::post(account::answer_invitation))
         .route("/metrics", get(pages::metrics))
         .route("/registers", get(registers_page::index))
         .route("/registers/{slug}", get(registers_page::list))
@@ -177,7 +185,8 @@ fn routes(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Where reading needs a login, sends anyone not signed in to the sign-in page.
+/// Where reading needs a login, sends anyone not signed in to the sign-in page (or, on the
+/// API, answers 401 JSON).
 async fn require_login(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,
@@ -188,32 +197,41 @@ async fn require_login(
         || path.starts_with("/static/")
         || path.starts_with("/assets/")
         || travel_routes::is_public(path);
+    // A token that signs no one in (mistyped, expired, revoked) is refused wherever it is
+    // sent, even to pages anyone may read: the script must learn it, not read on as if its
+    // token still worked.
+    let token_ok = match auth::bearer_token(request.headers()) {
+        Some(token) if !open => match state.store.token_user(token).await {
+            Ok(user) => Some(user.is_some()),
+            Err(e) => {
+                tracing::error!(error = %e, "token lookup failed");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        },
+        _ => None,
+    };
+    if token_ok == Some(false) {
+        return auth::bad_token(path);
+    }
     if state.config.require_login && !open {
-        let signed_in = match auth::cookie(request.headers(), auth::SESSION_COOKIE) {
-            Some(token) => state
-                .store
-                .session_user(&token)
-                .await
-                .ok()
-                .flatten()
-                .is_some(),
-            None => match request
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-            {
+        let signed_in = token_ok == Some(true)
+            || match auth::cookie(request.headers(), auth::SESSION_COOKIE) {
                 Some(token) => state
                     .store
-                    .token_user(token.trim())
+                    .session_user(&token)
                     .await
                     .ok()
                     .flatten()
                     .is_some(),
                 None => false,
-            },
-        };
+            };
         if !signed_in {
+            // Scripts get the API's own answer, which they can read; browsers the sign-in page.
+            if path.starts_with("/api/") {
+                return auth::api_unauthorised(
+                    "this site requires signing in: send an API token as `Authorization: Bearer gp_…` (make one on your account page or with `greenplan token create EMAIL`)",
+                );
+            }
             return axum::response::Redirect::to("/login").into_response();
         }
     }

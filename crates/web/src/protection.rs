@@ -8,6 +8,11 @@
 //! page needs one, and PostgreSQL cannot store or compare text containing it (the query
 //! would fail as a 500).
 //!
+//! Every response to a signed-in person (a request carrying the session cookie or an API
+//! token, or a response that sets the cookie) says `Cache-Control: no-store`, so neither a
+//! shared cache nor the browser's history keeps a page only they may see. The app's own
+//! static files are left cacheable: they hold nothing personal.
+//!
 //! HSTS is sent only when the deployment says it is served over HTTPS (`--secure-cookies`,
 //! `WebConfig::secure_cookies`), set by the operator who puts the TLS proxy in front. A
 //! request's own `X-Forwarded-Proto` is not trusted for this: without a proxy that overwrites
@@ -28,6 +33,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' da
 pub fn protect(router: Router) -> Router {
     router
         .layer(axum::middleware::from_fn(refuse_nul))
+        .layer(axum::middleware::from_fn(no_store_for_the_signed_in))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
@@ -71,4 +77,30 @@ async fn refuse_nul(request: axum::extract::Request, next: axum::middleware::Nex
         .into_response();
     }
     next.run(request).await
+}
+
+/// `Cache-Control: no-store` on every response to someone signed in (see the module docs).
+async fn no_store_for_the_signed_in(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path();
+    let static_file = path.starts_with("/static/") || path.starts_with("/assets/");
+    let signed_in = request.headers().contains_key(header::AUTHORIZATION)
+        || crate::auth::cookie(request.headers(), crate::auth::SESSION_COOKIE).is_some();
+    let mut response = next.run(request).await;
+    let sets_session = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| {
+            v.as_bytes()
+                .starts_with(crate::auth::SESSION_COOKIE.as_bytes())
+        });
+    if (signed_in || sets_session) && !static_file {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }

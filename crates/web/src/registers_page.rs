@@ -864,7 +864,7 @@ pub async fn import(
         .user
         .clone()
         .ok_or_else(|| PageError(StatusCode::UNAUTHORIZED, "Sign in to import.".into()))?;
-    if !same_origin(&headers) || !viewer.check_csrf(&csrf) {
+    if !same_origin(&headers, &state.config) || !viewer.check_csrf(&csrf) {
         return Err(crate::account::forbidden());
     }
     let mut page = ImportPage::new(&viewer, register);

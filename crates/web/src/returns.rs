@@ -165,7 +165,7 @@ pub async fn preview(
             _ => {}
         }
     }
-    if !same_origin(&headers) || !viewer.check_csrf(&csrf) {
+    if !same_origin(&headers, &state.config) || !viewer.check_csrf(&csrf) {
         return Err(forbidden());
     }
     let quarter = chosen_period(&state, &period).await?;
@@ -226,7 +226,7 @@ pub async fn confirm(
         Ok(u) => u.clone(),
         Err(r) => return Ok(r.into_response()),
     };
-    if !same_origin(&headers) || !viewer.check_csrf(&form.csrf_token) {
+    if !same_origin(&headers, &state.config) || !viewer.check_csrf(&form.csrf_token) {
         return Err(forbidden());
     }
     let quarter = chosen_period(&state, &form.period).await?;

@@ -446,8 +446,12 @@ pub async fn invitations(
     ))
 }
 
-/// `https://host` of this site as the browser reached it, for links in a mail merge.
+/// The site's public address (`--public-url`) for links in a mail merge; without one,
+/// `https://host` as the browser reached it.
 fn site_base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(public) = &state.config.public_url {
+        return public.base().to_string();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -489,7 +493,7 @@ pub async fn import_responses(
             _ => {}
         }
     }
-    if !same_origin(&headers) || !viewer.check_csrf(&csrf) {
+    if !same_origin(&headers, &state.config) || !viewer.check_csrf(&csrf) {
         return Err(forbidden());
     }
     let survey = survey_or_404(&state, id).await?;

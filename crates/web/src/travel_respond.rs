@@ -494,7 +494,7 @@ pub async fn start(
     client: Client,
     headers: HeaderMap,
 ) -> PageResult {
-    if !same_origin(&headers) {
+    if !same_origin(&headers, &state.config) {
         return Err(crate::account::forbidden());
     }
     // Counted only for an open survey: a closed or unknown link is answered as before.
@@ -538,7 +538,7 @@ pub async fn answer(
     headers: HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> PageResult {
-    if !same_origin(&headers) {
+    if !same_origin(&headers, &state.config) {
         return Err(crate::account::forbidden());
     }
     let survey = match state.store.travel_survey_for_token(&token).await? {

@@ -648,3 +648,69 @@ fn reports_are_written_published_shown_and_compared() {
     let err = env.fails(&["report", "show", "9", "--out", "x.pdf"]);
     assert!(err.contains("no published report 9"), "{err}");
 }
+
+/// API tokens from the command line: made with a life in days (bounded), listed without their
+/// secrets, revoked by id.
+#[test]
+fn tokens_are_made_with_an_expiry_listed_and_revoked() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    common::greenplan(
+        &env.db.url,
+        &[
+            "user",
+            "add",
+            "pat@uhdb.nhs.uk",
+            "--org",
+            "RTG",
+            "--role",
+            "contributor",
+            "--password-stdin",
+        ],
+        Some("a long test pass phrase"),
+    );
+    let token = env.ok(&[
+        "token",
+        "create",
+        "pat@uhdb.nhs.uk",
+        "--label",
+        "energy upload",
+        "--expires-in-days",
+        "30",
+    ]);
+    assert!(token.trim().starts_with("gp_"), "{token}");
+    let err = env.fails(&[
+        "token",
+        "create",
+        "pat@uhdb.nhs.uk",
+        "--expires-in-days",
+        "0",
+    ]);
+    assert!(err.contains("365"), "{err}");
+    let list = env.ok(&["token", "list", "--format", "csv"]);
+    assert!(
+        list.contains("energy upload") && list.contains("live"),
+        "{list}"
+    );
+    assert!(!list.contains(token.trim()), "the secret is never listed");
+    let id = list
+        .lines()
+        .find(|l| l.contains("energy upload"))
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    env.ok(&["token", "revoke", &id]);
+    let list = env.ok(&[
+        "token",
+        "list",
+        "--email",
+        "pat@uhdb.nhs.uk",
+        "--format",
+        "csv",
+    ]);
+    assert!(list.contains("revoked"), "{list}");
+    let err = env.fails(&["token", "revoke", "999999"]);
+    assert!(err.contains("no API token 999999"), "{err}");
+}

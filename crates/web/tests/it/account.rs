@@ -638,3 +638,404 @@ async fn only_system_admins_see_the_whole_audit_trail() {
         csv.body
     );
 }
+
+fn login_form(email: &str, password: &str) -> String {
+    format!(
+        "email={}&password={}",
+        email.replace('@', "%40"),
+        password.replace(' ', "+")
+    )
+}
+
+/// Guesses sent all at once are counted before any is checked: of 39 wrong guesses in one
+/// burst at most the limit are checked against the password, and the right password sent
+/// while they are still waiting for their check is refused too. The password checks are
+/// held (every permit taken) so that the whole burst is in flight together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_guesses_is_counted_before_any_is_checked() {
+    use greenplan_web::bounded_work::{PASSWORDS, permits};
+    let db = TestDatabase::new();
+    let site = std::sync::Arc::new(site(&db, WebConfig::default()).await);
+    // Take every password-check permit until the burst is in.
+    let (held_tx, mut held_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut releases = Vec::new();
+    let mut holders = Vec::new();
+    for _ in 0..permits() {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        releases.push(release);
+        let held = held_tx.clone();
+        holders.push(tokio::spawn(async move {
+            PASSWORDS
+                .run(move || {
+                    let _ = held.send(());
+                    let _ = wait.recv();
+                })
+                .await
+        }));
+    }
+    for _ in 0..permits() {
+        held_rx.recv().await.unwrap();
+    }
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    for _ in 0..39 {
+        let (site, done) = (site.clone(), done_tx.clone());
+        tokio::spawn(async move {
+            let reply = site
+                .post(
+                    "/login",
+                    None,
+                    Some(&origin()),
+                    &login_form("rtg@uhdb.nhs.uk", "a wrong guess here"),
+                )
+                .await;
+            let _ = done.send(reply);
+        });
+    }
+    // Those over the limit are answered at once, without waiting for a check. (Bounded so
+    // that, were they all waiting, the test goes on and fails below instead of hanging.)
+    let mut replies = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while replies.len() < 39 - greenplan_store::MAX_LOGIN_FAILURES as usize {
+            match done_rx.recv().await {
+                Some(r) => replies.push(r),
+                None => break,
+            }
+        }
+    })
+    .await;
+    let right = {
+        let site = site.clone();
+        tokio::spawn(async move {
+            site.post(
+                "/login",
+                None,
+                Some(&origin()),
+                &login_form("rtg@uhdb.nhs.uk", PASSWORD),
+            )
+            .await
+        })
+    };
+    for release in releases {
+        let _ = release.send(());
+    }
+    for h in holders {
+        h.await.unwrap();
+    }
+    let right = right.await.unwrap();
+    while replies.len() < 39 {
+        replies.push(done_rx.recv().await.unwrap());
+    }
+    let checked = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(
+        checked <= greenplan_store::MAX_LOGIN_FAILURES as usize,
+        "{checked} of the burst's guesses were checked; the limit is {}",
+        greenplan_store::MAX_LOGIN_FAILURES
+    );
+    assert_eq!(checked + refused, 39);
+    assert_eq!(
+        right.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right password after the limit is refused: {:?}",
+        right.headers
+    );
+}
+
+/// The account page's current-password check is a sign-in attempt like any other: wrong
+/// guesses there count towards the same limit, and past it the form is refused.
+#[tokio::test]
+async fn the_current_password_check_is_throttled_with_sign_ins() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let (cookie, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    let change = |current: &str| {
+        format!(
+            "csrf_token={csrf}&current={}&new_password=another+long+pass+phrase&revoke_tokens=yes",
+            current.replace(' ', "+")
+        )
+    };
+    for _ in 0..greenplan_store::MAX_LOGIN_FAILURES {
+        let reply = site
+            .submit("/account/password", &cookie, &change("a wrong guess"))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.body
+        );
+    }
+    let reply = site
+        .submit("/account/password", &cookie, &change(PASSWORD))
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right current password after the limit is refused"
+    );
+    let login = site
+        .post(
+            "/login",
+            None,
+            Some(&origin()),
+            &login_form("rtg@uhdb.nhs.uk", PASSWORD),
+        )
+        .await;
+    assert_eq!(
+        login.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "counted with sign-ins"
+    );
+    // The password is unchanged.
+    let users = site.store.users().await.unwrap();
+    let id = users
+        .iter()
+        .find(|u| u.email == "rtg@uhdb.nhs.uk")
+        .unwrap()
+        .id;
+    let (_, hash) = site
+        .store
+        .password_hash_of("rtg@uhdb.nhs.uk")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        greenplan_store::verify_password(PASSWORD, &hash),
+        "user {id}"
+    );
+}
+
+fn token_ids(body: &str) -> Vec<String> {
+    body.split("name=\"token\" value=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+async fn api_get(site: &Site, token: &str) -> Reply {
+    site.send(
+        Request::get("/api/v1/actions")
+            .header(header::HOST, HOST)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+fn shown_token(body: &str) -> String {
+    let start = body.find("<code>gp_").unwrap() + "<code>".len();
+    body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// API tokens on the account page: made with an expiry, listed, revoked; a revoked or
+/// expired token gets the API's 401 JSON. A password change offers to revoke every token
+/// (ticked by default) and ends the other sessions; unticked, the tokens stay.
+#[tokio::test]
+async fn tokens_are_listed_revoked_expire_and_can_end_with_a_password_change() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let (cookie, csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    let made = site
+        .submit(
+            "/account/tokens",
+            &cookie,
+            &format!("csrf_token={csrf}&label=energy+upload&expires_in_days=30"),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let token = shown_token(&made.body);
+    assert_eq!(api_get(&site, &token).await.status, StatusCode::OK);
+    let page = site.get("/account", Some(&cookie)).await;
+    assert!(page.body.contains("energy upload"), "{}", page.body);
+    assert!(!page.body.contains(&token), "a token is shown once only");
+    let ids = token_ids(&page.body);
+    assert_eq!(ids.len(), 1);
+    // Too long a life is refused with the bound.
+    let bad = site
+        .submit(
+            "/account/tokens",
+            &cookie,
+            &format!("csrf_token={csrf}&label=x&expires_in_days=5000"),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("365"), "{}", bad.body);
+    // Another person cannot revoke it.
+    let (other, other_csrf) = site.sign_in("icb@derbyshire.nhs.uk").await;
+    let reply = site
+        .submit(
+            "/account/tokens/revoke",
+            &other,
+            &format!("csrf_token={other_csrf}&token={}", ids[0]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(api_get(&site, &token).await.status, StatusCode::OK);
+    let reply = site
+        .submit(
+            "/account/tokens/revoke",
+            &cookie,
+            &format!("csrf_token={csrf}&token={}", ids[0]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let refused = api_get(&site, &token).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        refused.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert!(refused.body.contains("\"error\""), "{}", refused.body);
+
+    // An expired token.
+    let old = site
+        .store
+        .create_api_token_for("test", "rtg@uhdb.nhs.uk", "old", 1)
+        .await
+        .unwrap();
+    assert_eq!(api_get(&site, &old).await.status, StatusCode::OK);
+    let url = if db.url.contains("://") {
+        db.url.clone()
+    } else {
+        format!("sqlite://{}", db.url) // the test database is a file path on SQLite
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE api_tokens SET expires_at = expires_at - 2 * 86400 WHERE label = 'old'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let expired = api_get(&site, &old).await;
+    assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
+    assert!(expired.body.contains("\"error\""), "{}", expired.body);
+
+    // A password change, tokens kept when unticked...
+    let kept = site
+        .store
+        .create_api_token("test", "rtg@uhdb.nhs.uk", "kept")
+        .await
+        .unwrap();
+    let (second, _) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    let reply = site
+        .submit(
+            "/account/password",
+            &cookie,
+            &format!(
+                "csrf_token={csrf}&current={}&new_password=a+second+long+pass+phrase",
+                PASSWORD.replace(' ', "+")
+            ),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(api_get(&site, &kept).await.status, StatusCode::OK);
+    assert!(
+        !site
+            .get("/account", Some(&second))
+            .await
+            .status
+            .is_success(),
+        "the other session ended"
+    );
+    // ...and revoked when ticked (the form ticks it by default).
+    let page = site.get("/account", Some(&cookie)).await;
+    assert!(
+        page.body
+            .contains("name=\"revoke_tokens\" value=\"yes\" checked"),
+        "{}",
+        page.body
+    );
+    let reply = site
+        .submit(
+            "/account/password",
+            &cookie,
+            &format!(
+                "csrf_token={csrf}&current=a+second+long+pass+phrase&new_password=a+third+long+pass+phrase&revoke_tokens=yes"
+            ),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(api_get(&site, &kept).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        site.get("/account", Some(&cookie)).await.status,
+        StatusCode::OK,
+        "this session stays"
+    );
+}
+
+/// An organisation admin lists and revokes the tokens of the people they manage, and no one
+/// else's.
+#[tokio::test]
+async fn admins_revoke_the_tokens_of_people_they_manage() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let mine = site
+        .store
+        .create_api_token("test", "rtg@uhdb.nhs.uk", "their script")
+        .await
+        .unwrap();
+    site.store
+        .create_api_token("test", "rfs@crh.nhs.uk", "other trust script")
+        .await
+        .unwrap();
+    let (admin, csrf) = site.sign_in("admin@uhdb.nhs.uk").await;
+    let page = site.get("/admin/users", Some(&admin)).await;
+    assert!(page.body.contains("their script"), "{}", page.body);
+    assert!(!page.body.contains("other trust script"));
+    let ids = token_ids(&page.body);
+    assert_eq!(ids.len(), 1, "{}", page.body);
+    let reply = site
+        .submit(
+            "/admin/users/tokens/revoke",
+            &admin,
+            &format!("csrf_token={csrf}&email=rtg%40uhdb.nhs.uk&token={}", ids[0]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(api_get(&site, &mine).await.status, StatusCode::UNAUTHORIZED);
+    let trail = site
+        .store
+        .audit_trail(Some(("user", "rtg@uhdb.nhs.uk")), 5)
+        .await
+        .unwrap();
+    assert_eq!(trail[0].action, "revoke-token");
+    assert_eq!(trail[0].actor, "admin@uhdb.nhs.uk");
+}
+
+/// Under `--require-login` an API call without credentials gets the API's 401 JSON, not the
+/// browser's redirect to the sign-in page.
+#[tokio::test]
+async fn the_api_answers_401_json_under_require_login() {
+    let db = TestDatabase::new();
+    let site = site(
+        &db,
+        WebConfig {
+            require_login: true,
+            ..WebConfig::default()
+        },
+    )
+    .await;
+    for path in ["/api/v1/actions", "/api/v1/footprint", "/api/openapi.json"] {
+        let reply = site.get(path, None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(
+            reply.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{path}"
+        );
+        assert!(reply.body.contains("\"error\""), "{path}: {}", reply.body);
+    }
+    assert_eq!(site.get("/", None).await.status, StatusCode::SEE_OTHER);
+}

@@ -794,3 +794,197 @@ async fn leads_mark_milestones_attach_evidence_and_see_their_actions() {
         StatusCode::SEE_OTHER
     );
 }
+
+/// "Add a person" tells an organisation admin nothing about whether an address has an
+/// account elsewhere: the same answer (status and page) for an unknown address and for a
+/// person of another trust, and the person of another trust is only invited. They see the
+/// invitation on their account page and accept or decline it; only an accepted one makes
+/// the role. Every step is audited.
+#[tokio::test]
+async fn adding_an_existing_person_invites_them_and_answers_as_for_anyone() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let (admin, csrf) = site.sign_in("admin@uhdb.nhs.uk").await;
+    let form = |email: &str, name: &str, password: &str, role: &str| {
+        format!(
+            "csrf_token={csrf}&email={}&name={name}&password={password}&organisation=RTG&role={role}",
+            email.replace('@', "%40")
+        )
+    };
+    // Mistakes in the form are answered the same, account or not.
+    for (name, password) in [("", "a+long+first+pass+phrase"), ("Someone", "short")] {
+        let unknown = site
+            .submit(
+                "/admin/users",
+                &admin,
+                &form("nobody@crh.nhs.uk", name, password, "viewer"),
+            )
+            .await;
+        let existing = site
+            .submit(
+                "/admin/users",
+                &admin,
+                &form("rfs@crh.nhs.uk", name, password, "viewer"),
+            )
+            .await;
+        assert_eq!(unknown.status, existing.status, "{}", existing.body);
+        assert_eq!(
+            unknown.body.replace("nobody", "rfs"),
+            existing.body,
+            "the page must not tell whether the address has an account"
+        );
+    }
+    assert_eq!(roles_of(&site.store, "nobody@crh.nhs.uk").await, None);
+    assert_eq!(
+        roles_of(&site.store, "rfs@crh.nhs.uk").await.unwrap(),
+        ["contributor RFS"]
+    );
+
+    // A complete form: the same answer again; the new person has the role, the existing one
+    // an invitation only.
+    let unknown = site
+        .submit(
+            "/admin/users",
+            &admin,
+            &form(
+                "nobody@crh.nhs.uk",
+                "Someone",
+                "a+long+first+pass+phrase",
+                "viewer",
+            ),
+        )
+        .await;
+    let existing = site
+        .submit(
+            "/admin/users",
+            &admin,
+            &form(
+                "rfs@crh.nhs.uk",
+                "Someone",
+                "a+long+first+pass+phrase",
+                "contributor",
+            ),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::SEE_OTHER, "{}", unknown.body);
+    assert_eq!(existing.status, unknown.status, "{}", existing.body);
+    assert_eq!(existing.headers["location"], unknown.headers["location"]);
+    assert_eq!(existing.body, unknown.body);
+    assert_eq!(
+        roles_of(&site.store, "nobody@crh.nhs.uk").await.unwrap(),
+        ["viewer RTG"]
+    );
+    assert_eq!(
+        roles_of(&site.store, "rfs@crh.nhs.uk").await.unwrap(),
+        ["contributor RFS"],
+        "not attached without asking"
+    );
+
+    // The invited person sees it on their account page and accepts.
+    let (rfs, rfs_csrf) = site.sign_in("rfs@crh.nhs.uk").await;
+    let page = site.get("/account", Some(&rfs)).await;
+    assert!(page.body.contains("Invitations"), "{}", page.body);
+    assert!(page.body.contains("Contributor"), "{}", page.body);
+    let invitation = |body: &str| {
+        body.split("name=\"invitation\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let id = invitation(&page.body);
+    // Nobody else can answer it.
+    let (other, other_csrf) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    let reply = site
+        .submit(
+            "/account/invitations",
+            &other,
+            &format!("csrf_token={other_csrf}&invitation={id}&answer=accept"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+    assert_eq!(
+        roles_of(&site.store, "rtg@uhdb.nhs.uk").await.unwrap(),
+        ["contributor RTG"]
+    );
+    let reply = site
+        .submit(
+            "/account/invitations",
+            &rfs,
+            &format!("csrf_token={rfs_csrf}&invitation={id}&answer=accept"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(
+        roles_of(&site.store, "rfs@crh.nhs.uk").await.unwrap(),
+        ["contributor RFS", "contributor RTG"]
+    );
+    // Declining leaves the roles as they were.
+    let (lead, lead_csrf) = site.sign_in("lead@derbyshire.nhs.uk").await;
+    let reply = site
+        .submit(
+            "/admin/users",
+            &lead,
+            &format!(
+                "csrf_token={lead_csrf}&email=icb%40derbyshire.nhs.uk&organisation=RFS&role=viewer"
+            ),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let (icb, icb_csrf) = site.sign_in("icb@derbyshire.nhs.uk").await;
+    let page = site.get("/account", Some(&icb)).await;
+    let id = invitation(&page.body);
+    let reply = site
+        .submit(
+            "/account/invitations",
+            &icb,
+            &format!("csrf_token={icb_csrf}&invitation={id}&answer=decline"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(
+        roles_of(&site.store, "icb@derbyshire.nhs.uk")
+            .await
+            .unwrap(),
+        ["contributor QJ2"]
+    );
+    assert!(
+        !site
+            .get("/account", Some(&icb))
+            .await
+            .body
+            .contains("name=\"invitation\"")
+    );
+    let trail: Vec<String> = site
+        .store
+        .audit_trail(None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{} {}", e.action, e.entity_id))
+        .collect();
+    for expected in [
+        "invite rfs@crh.nhs.uk",
+        "accept-invitation rfs@crh.nhs.uk",
+        "invite icb@derbyshire.nhs.uk",
+        "decline-invitation icb@derbyshire.nhs.uk",
+    ] {
+        assert!(
+            trail.iter().any(|t| t == expected),
+            "{expected} in {trail:?}"
+        );
+    }
+}
+
+/// A person's roles as "role ORG" lines (`None`: no such person).
+async fn roles_of(store: &greenplan_store::Store, email: &str) -> Option<Vec<String>> {
+    let users = store.users().await.unwrap();
+    users.into_iter().find(|u| u.email == email).map(|u| {
+        u.memberships
+            .into_iter()
+            .map(|m| format!("{} {}", m.role.slug(), m.organisation))
+            .collect()
+    })
+}

@@ -331,13 +331,14 @@ async fn a_private_deployment_needs_a_valid_token_to_read() {
         },
     ));
     let (status, _) = call(&app, "GET", "/api/v1/actions", Some("gp_forged"), None).await;
+    // The API's own 401 JSON (issue 21), not the browser's redirect to the sign-in page.
     assert_eq!(
         status,
-        StatusCode::SEE_OTHER,
+        StatusCode::UNAUTHORIZED,
         "a forged token reads nothing"
     );
     let (status, _) = call(&app, "GET", "/api/v1/actions", None, None).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, actions) = call(&app, "GET", "/api/v1/actions", Some(&token), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(actions.as_array().unwrap().len(), 24);

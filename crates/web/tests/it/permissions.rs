@@ -1,7 +1,7 @@
 //! The permission matrix: every role (signed out, viewer, contributor, organisation admin,
 //! system admin) × every write route × a subject of the person's own organisation and of
 //! another, each asserted allowed or refused. A refused write must change nothing: the whole
-//! database (every table but sessions and sign-in failures, read through `greenplan backup`)
+//! database (every table but sessions and sign-in attempts, read through `greenplan backup`)
 //! is compared before and after; staged uploads are left out, as a refused confirmation may
 //! use up its staged file).
 //!
@@ -156,6 +156,11 @@ const RULES: &[Rule] = &[
         true,
     ),
     rule("/admin/users/disable", Allowed::SystemAdmins, true),
+    rule(
+        "/admin/users/tokens/revoke",
+        Allowed::OrganisationAdmins,
+        true,
+    ),
     rule("/returns/periods", Allowed::SystemAdmins, false),
     rule("/returns/{id}/approve", Allowed::SystemAdmins, true),
     rule("/api/v1/actions/{id}/updates", Allowed::Contributors, true),
@@ -179,6 +184,18 @@ const NOT_IN_THE_MATRIX: &[(&str, &str)] = &[
     (
         "/account/password",
         "one's own password: account.rs (needs the current password)",
+    ),
+    (
+        "/account/tokens",
+        "one's own API tokens: account.rs tokens_are_listed_revoked_expire_and_can_end_with_a_password_change",
+    ),
+    (
+        "/account/tokens/revoke",
+        "one's own API tokens: account.rs tokens_are_listed_revoked_expire_and_can_end_with_a_password_change (another person's token: 404)",
+    ),
+    (
+        "/account/invitations",
+        "one's own invitations: admin.rs adding_an_existing_person_invites_them_and_answers_as_for_anyone (another person's invitation: 404)",
     ),
     // The registers' and tools' write routes: each has its own table-driven permission
     // test over its records (named here), run on both databases.
@@ -352,18 +369,24 @@ impl Matrix {
         let store = &site.store;
         widget_factor(store).await;
         let hash = greenplan_store::hash_password(PASSWORD).unwrap();
-        // People to remove or disable, a fresh one for every allowed write.
+        // People to remove or disable (or revoke the API token of), a fresh one for every
+        // allowed write.
         for n in 0..4 {
             for org in ["RTG", "RFS"] {
+                let email = format!("v{n}@{}.test", org.to_lowercase());
                 store
                     .add_user(
                         "test",
-                        &format!("v{n}@{}.test", org.to_lowercase()),
+                        &email,
                         "Someone",
                         &hash,
                         &OdsCode::parse(org).unwrap(),
                         Role::Contributor,
                     )
+                    .await
+                    .unwrap();
+                store
+                    .create_api_token("test", &email, "victim")
                     .await
                     .unwrap();
             }
@@ -653,6 +676,16 @@ impl Matrix {
                 "/admin/users/disable".into(),
                 format!("email={victim}&disabled=yes"),
             ),
+            "/admin/users/tokens/revoke" => {
+                let email = victim.replace("%40", "@");
+                form(
+                    "/admin/users/tokens/revoke".into(),
+                    format!(
+                        "email={victim}&token={}",
+                        token_of(&self.site.store, &email).await
+                    ),
+                )
+            }
             "/returns/periods" => form(
                 "/returns/periods".into(),
                 format!("quarter=Q{}+2026%2F27&due_on=2027-01-31", n % 4 + 1),
@@ -856,4 +889,191 @@ async fn writes_need_the_session_token_and_this_site() {
             );
         }
     }
+}
+
+/// People who already hold a higher role than the asker may grant: an organisation admin
+/// naming them in "add a person" (or removing, or revoking their tokens) must neither demote
+/// nor otherwise change them. Every such attempt is refused and the database is unchanged;
+/// a person of another organisation is only invited, so their roles stay as they were.
+#[tokio::test]
+async fn admins_cannot_demote_or_alter_people_with_higher_roles() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let store = &site.store;
+    let hash = greenplan_store::hash_password(PASSWORD).unwrap();
+    let code = |c: &str| OdsCode::parse(c).unwrap();
+    // An organisation admin of the ICB, a system admin whose role is held in RTG, and the
+    // organisation admin of another trust.
+    for (email, org, role) in [
+        (
+            "icb-admin@derbyshire.nhs.uk",
+            "QJ2",
+            Role::OrganisationAdmin,
+        ),
+        ("lead2@uhdb.nhs.uk", "RTG", Role::SystemAdmin),
+        ("admin@crh.nhs.uk", "RFS", Role::OrganisationAdmin),
+    ] {
+        store
+            .add_user("test", email, email, &hash, &code(org), role)
+            .await
+            .unwrap();
+    }
+    for email in [
+        "lead@derbyshire.nhs.uk",
+        "lead2@uhdb.nhs.uk",
+        "admin@crh.nhs.uk",
+    ] {
+        store
+            .create_api_token("test", email, "script")
+            .await
+            .unwrap();
+    }
+    let (icb_admin, icb_csrf) = site.sign_in("icb-admin@derbyshire.nhs.uk").await;
+    let (rtg_admin, rtg_csrf) = site.sign_in("admin@uhdb.nhs.uk").await;
+    let person = |csrf: &str, email: &str, org: &str, role: &str| {
+        format!(
+            "csrf_token={csrf}&email={}&name=Someone&password=a+long+first+pass+phrase&organisation={org}&role={role}",
+            email.replace('@', "%40")
+        )
+    };
+    let attempts: Vec<(&str, &str, String, String)> = vec![
+        (
+            "the ICB's organisation admin makes the ICB's system admin a viewer",
+            icb_admin.as_str(),
+            "/admin/users".into(),
+            person(&icb_csrf, "lead@derbyshire.nhs.uk", "QJ2", "viewer"),
+        ),
+        (
+            "the ICB's organisation admin makes the ICB's system admin an organisation admin",
+            icb_admin.as_str(),
+            "/admin/users".into(),
+            person(&icb_csrf, "lead@derbyshire.nhs.uk", "QJ2", "org-admin"),
+        ),
+        (
+            "the ICB's organisation admin removes the system admin's role",
+            icb_admin.as_str(),
+            "/admin/users/roles/remove".into(),
+            format!("csrf_token={icb_csrf}&email=lead%40derbyshire.nhs.uk&organisation=QJ2"),
+        ),
+        (
+            "RTG's organisation admin makes a system admin held in RTG a contributor",
+            rtg_admin.as_str(),
+            "/admin/users".into(),
+            person(&rtg_csrf, "lead2@uhdb.nhs.uk", "RTG", "contributor"),
+        ),
+        (
+            "RTG's organisation admin removes a system admin's role held in RTG",
+            rtg_admin.as_str(),
+            "/admin/users/roles/remove".into(),
+            format!("csrf_token={rtg_csrf}&email=lead2%40uhdb.nhs.uk&organisation=RTG"),
+        ),
+        (
+            "RTG's organisation admin demotes another trust's organisation admin in their trust",
+            rtg_admin.as_str(),
+            "/admin/users".into(),
+            person(&rtg_csrf, "admin@crh.nhs.uk", "RFS", "viewer"),
+        ),
+        (
+            "RTG's organisation admin removes another trust's organisation admin",
+            rtg_admin.as_str(),
+            "/admin/users/roles/remove".into(),
+            format!("csrf_token={rtg_csrf}&email=admin%40crh.nhs.uk&organisation=RFS"),
+        ),
+        (
+            "RTG's organisation admin revokes a system admin's API token",
+            rtg_admin.as_str(),
+            "/admin/users/tokens/revoke".into(),
+            format!(
+                "csrf_token={rtg_csrf}&email=lead2%40uhdb.nhs.uk&token={}",
+                token_of(store, "lead2@uhdb.nhs.uk").await
+            ),
+        ),
+        (
+            "RTG's organisation admin revokes another trust's admin's API token",
+            rtg_admin.as_str(),
+            "/admin/users/tokens/revoke".into(),
+            format!(
+                "csrf_token={rtg_csrf}&email=admin%40crh.nhs.uk&token={}",
+                token_of(store, "admin@crh.nhs.uk").await
+            ),
+        ),
+    ];
+    for (what, cookie, path, form) in &attempts {
+        let before = fingerprint(store).await;
+        let reply = site.submit(path, cookie, form).await;
+        assert!(
+            matches!(
+                reply.status,
+                StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED
+            ),
+            "{what}: should be refused, got {}: {}",
+            reply.status,
+            reply.body
+        );
+        let after = fingerprint(store).await;
+        assert!(
+            after == before,
+            "{what}: refused but changed the database: {}",
+            changes(&before, &after)
+        );
+    }
+    assert_eq!(
+        roles_of(store, "lead@derbyshire.nhs.uk").await,
+        ["system-admin QJ2"]
+    );
+    assert_eq!(
+        roles_of(store, "lead2@uhdb.nhs.uk").await,
+        ["system-admin RTG"]
+    );
+    assert_eq!(roles_of(store, "admin@crh.nhs.uk").await, ["org-admin RFS"]);
+
+    // Naming a system admin of another organisation in one's own only invites them: their
+    // roles are unchanged until they accept.
+    let reply = site
+        .submit(
+            "/admin/users",
+            &rtg_admin,
+            &person(&rtg_csrf, "lead@derbyshire.nhs.uk", "RTG", "viewer"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(
+        roles_of(store, "lead@derbyshire.nhs.uk").await,
+        ["system-admin QJ2"]
+    );
+
+    // A system admin may change another system admin's role.
+    let (lead, lead_csrf) = site.sign_in("lead@derbyshire.nhs.uk").await;
+    let reply = site
+        .submit(
+            "/admin/users",
+            &lead,
+            &person(&lead_csrf, "lead2@uhdb.nhs.uk", "RTG", "org-admin"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(
+        roles_of(store, "lead2@uhdb.nhs.uk").await,
+        ["org-admin RTG"]
+    );
+}
+
+/// A person's roles as "role ORG" lines.
+async fn roles_of(store: &greenplan_store::Store, email: &str) -> Vec<String> {
+    let users = store.users().await.unwrap();
+    users
+        .into_iter()
+        .find(|u| u.email == email)
+        .unwrap()
+        .memberships
+        .into_iter()
+        .map(|m| format!("{} {}", m.role.slug(), m.organisation))
+        .collect()
+}
+
+/// The id of a person's newest API token.
+async fn token_of(store: &greenplan_store::Store, email: &str) -> i64 {
+    let users = store.users().await.unwrap();
+    let id = users.iter().find(|u| u.email == email).unwrap().id;
+    store.api_tokens_of(id).await.unwrap()[0].id
 }

@@ -617,3 +617,237 @@ async fn a_burst_of_sign_ins_runs_a_few_password_checks_at_a_time() {
         permits()
     );
 }
+
+/// Every response to a signed-in person says `Cache-Control: no-store` (pages, CSV
+/// downloads, error pages, redirects), so a shared or back-button cache never keeps what they
+/// saw; signed-out readers of the public plan keep the default.
+#[tokio::test]
+async fn responses_to_a_signed_in_person_are_not_stored_by_caches() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let (cookie, _) = site.sign_in("rtg@uhdb.nhs.uk").await;
+    for path in [
+        "/",
+        "/account",
+        "/actions/DT3",
+        "/footprint.csv",
+        "/no-such-page",
+        "/admin/users",
+    ] {
+        let reply = site.get(path, Some(&cookie)).await;
+        assert_eq!(
+            reply
+                .headers
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{path} ({})",
+            reply.status
+        );
+    }
+    let token = site
+        .store
+        .create_api_token("test", "rtg@uhdb.nhs.uk", "script")
+        .await
+        .unwrap();
+    let api = site
+        .send(
+            Request::get("/api/v1/actions")
+                .header(header::HOST, HOST)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(api.headers[header::CACHE_CONTROL], "no-store");
+    assert!(
+        site.get("/", None)
+            .await
+            .headers
+            .get(header::CACHE_CONTROL)
+            .is_none()
+    );
+}
+
+/// The session cookie lasts as long as the browser session unless the person ticks "stay
+/// signed in"; then it lasts the session's hard limit.
+#[tokio::test]
+async fn the_session_cookie_ends_with_the_browser_unless_asked_to_stay() {
+    let db = TestDatabase::new();
+    let site = site(&db, WebConfig::default()).await;
+    let plain = sign_in_with(&site, None).await;
+    assert_eq!(plain.status, StatusCode::SEE_OTHER);
+    let set = plain.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        !set.contains("Max-Age") && !set.contains("Expires"),
+        "a browser-session cookie: {set}"
+    );
+    let stay = site
+        .post(
+            "/login",
+            None,
+            Some(&origin()),
+            &format!(
+                "email=rtg%40uhdb.nhs.uk&password={}&stay_signed_in=yes",
+                PASSWORD.replace(' ', "+")
+            ),
+        )
+        .await;
+    assert_eq!(stay.status, StatusCode::SEE_OTHER);
+    let set = stay.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        set.contains(&format!("Max-Age={}", greenplan_store::SESSION_MAX_SECONDS)),
+        "{set}"
+    );
+    assert!(
+        site.get("/login", None)
+            .await
+            .body
+            .contains("name=\"stay_signed_in\"")
+    );
+}
+
+/// With `--public-url`, unsafe requests are checked against the public address, not the
+/// `Host` header the request carries (which a proxy may rewrite and a client may choose),
+/// and links handed out (survey invitations) use it.
+#[tokio::test]
+async fn the_origin_check_uses_the_public_url_when_set() {
+    let db = TestDatabase::new();
+    let public: greenplan_web::PublicUrl = "https://greenplan.example.nhs.uk/".parse().unwrap();
+    let site = site(
+        &db,
+        WebConfig {
+            public_url: Some(public),
+            ..WebConfig::default()
+        },
+    )
+    .await;
+    let login = |host: &'static str, origin: &'static str| {
+        Request::post("/login")
+            .header(header::HOST, host)
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "email=rtg%40uhdb.nhs.uk&password={}",
+                PASSWORD.replace(' ', "+")
+            )))
+            .unwrap()
+    };
+    // Behind a proxy that passes its own Host: the public origin is this site.
+    let reply = site
+        .send(login("127.0.0.1:8080", "https://greenplan.example.nhs.uk"))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    // A Host chosen to match a foreign Origin no longer passes.
+    let reply = site
+        .send(login("evil.example", "https://evil.example"))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let reply = site
+        .send(login(
+            "greenplan.example.nhs.uk",
+            "http://greenplan.example.nhs.uk",
+        ))
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::FORBIDDEN,
+        "another scheme is another origin"
+    );
+    // A signed-in form write: the same rule.
+    let cookie = set_cookie(
+        &site
+            .send(login("127.0.0.1:8080", "https://greenplan.example.nhs.uk"))
+            .await,
+    );
+    let page = site.get("/account", Some(&cookie)).await;
+    let csrf = page
+        .body
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    // Survey invitation links start with the public address, not the Host the request named.
+    let public_post = |path: String, form: String| {
+        Request::post(path)
+            .header(header::HOST, "127.0.0.1:8080")
+            .header(header::ORIGIN, "https://greenplan.example.nhs.uk")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .unwrap()
+    };
+    let made = site
+        .send(public_post(
+            "/tools/travel-surveys".into(),
+            format!(
+                "csrf_token={csrf}&organisation=RTG&title=Staff+travel&respondents=staff&sites=Royal+Derby+Hospital&financial_year=2025%2F26"
+            ),
+        ))
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let survey = made.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let links = site
+        .send(public_post(
+            format!("/tools/travel-surveys/{survey}/invitations"),
+            format!("csrf_token={csrf}&count=2"),
+        ))
+        .await;
+    assert_eq!(links.status, StatusCode::OK, "{}", links.body);
+    let links: Vec<&str> = links
+        .body
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(links.len(), 2);
+    assert!(
+        links.iter().all(
+            |l| l.starts_with("https://greenplan.example.nhs.uk/tools/travel-surveys/respond/")
+        ),
+        "{links:?}"
+    );
+    let post = |origin: &'static str| {
+        Request::post("/logout")
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, origin)
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf_token={csrf}")))
+            .unwrap()
+    };
+    assert_eq!(
+        site.send(post("http://greenplan.test")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        site.send(post("https://greenplan.example.nhs.uk"))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    // Bad public URLs are refused with the reason.
+    for bad in [
+        "greenplan.example",
+        "ftp://x.example",
+        "https://",
+        "https://x.example?q=1",
+    ] {
+        assert!(bad.parse::<greenplan_web::PublicUrl>().is_err(), "{bad}");
+    }
+}

@@ -262,7 +262,7 @@ pub async fn fingerprint(store: &Store) -> Vec<String> {
     let mut skipping = false;
     for line in text.lines().skip(1) {
         if line.starts_with("{\"table\":") {
-            skipping = ["sessions", "login_failures", "staged_uploads"]
+            skipping = ["sessions", "login_attempts", "staged_uploads"]
                 .iter()
                 .any(|t| line.starts_with(&format!("{{\"table\":\"{t}\"")));
         }
