@@ -16,6 +16,7 @@ pub mod bounded_work;
 mod cache;
 mod charts;
 mod climate_risks_page;
+pub mod connections;
 mod digital;
 pub mod forms;
 mod gases_page;
@@ -49,6 +50,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Require signing in to read anything (the built-in demo lets anyone read).
     pub require_login: bool,
+    /// Timeouts and the cap on clients' connections (`serve` only).
+    pub connections: connections::ConnectionLimits,
 }
 
 /// Shared state of the application.
@@ -76,7 +79,7 @@ impl AppState {
 
 /// Builds the application, with the protections of `protection` around every route.
 pub fn router(state: AppState) -> Router {
-    protection::protect(routes(state))
+    protection::protect(routes(state)).layer(axum::middleware::from_fn(api::json_errors))
 }
 
 /// The routes, one to a line (left unformatted so that each route stays one line: easy to
@@ -223,23 +226,56 @@ async fn require_login(
     response
 }
 
-/// Serves the application on `listener` until Ctrl+C.
+/// Serves the application on `listener` until Ctrl+C, within `config.connections`' timeouts
+/// and connection cap.
 pub async fn serve(
     store: Store,
     config: WebConfig,
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(AppState::with_config(store, config)))
-        .with_graceful_shutdown(async {
+    let limits = config.connections;
+    connections::serve(
+        router(AppState::with_config(store, config)),
+        limits,
+        listener,
+        async {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+        },
+    )
+    .await
 }
 
+/// 200 "ok" when the database answers and can take a write (a probe row written and removed
+/// in one committed transaction, `Store::can_write`); 503 naming which of the two failed, so
+/// that a full disk shows on the monitor before people's saves fail. A probe kept waiting
+/// for the write lock (a long import) is still healthy: busy, not broken.
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    if state.store.is_reachable().await {
-        (StatusCode::OK, "ok").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    if !state.store.is_reachable().await {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response();
+    }
+    match state
+        .store
+        .can_write(std::time::Duration::from_secs(2))
+        .await
+    {
+        Ok(true) => (StatusCode::OK, "ok").into_response(),
+        Ok(false) => (
+            StatusCode::OK,
+            "ok (busy: another write holds the database)",
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: the database cannot take writes");
+            // The cause is logged; this address is open to anyone, so it says no more.
+            let why = match e {
+                greenplan_store::StoreError::StorageFull(_) => "storage is full",
+                _ => "see the server's log",
+            };
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("database cannot take writes: {why}"),
+            )
+                .into_response()
+        }
     }
 }

@@ -323,6 +323,7 @@ async fn reading_can_require_a_login_and_tls_adds_hsts() {
         WebConfig {
             secure_cookies: true,
             require_login: true,
+            ..Default::default()
         },
     )
     .await;
