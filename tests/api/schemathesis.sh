@@ -35,6 +35,15 @@ export GREENPLAN_DB="sqlite://$TMP/greenplan.db?mode=rwc"
 "$BIN" init >/dev/null 2>&1
 echo "schemathesis pass phrase" | "$BIN" user add lead@derbyshire.nhs.uk --org QJ2 \
   --role system-admin --name Lead --password-stdin >/dev/null 2>&1
+# A reporting period with a return in it, so that the stateful phase can list returns and
+# approve one (the return is an activity import, priced with an official factor file when
+# the shared data is beside the repository).
+"$BIN" returns open "Q3 2025/26" >/dev/null 2>&1
+FACTORS="$ROOT/../shared/data/ghg-conversion-factors/uk-ghg-conversion-factors-2023-flat-file.xlsx"
+if [ -f "$FACTORS" ] && "$BIN" factors import "$FACTORS" >/dev/null 2>&1; then
+  printf 'organisation,site,period_start,period_end,activity,quantity,unit\nRTG,,2025-10-01,2025-10-31,water-supply,100,m3\n' >"$TMP/return.csv"
+  "$BIN" activity import "$TMP/return.csv" --period "Q3 2025/26" >/dev/null 2>&1 || true
+fi
 TOKEN="$("$BIN" token create lead@derbyshire.nhs.uk --label schemathesis 2>/dev/null | tail -n 1)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 "$BIN" serve --addr "127.0.0.1:$PORT" >"$TMP/server.log" 2>&1 &

@@ -86,9 +86,10 @@ static WEB_ADDRESS: LazyLock<Regex> =
 static ODS_CODE: LazyLock<Regex> = LazyLock::new(|| rule(r"^[A-Za-z0-9-]{2,20}$"));
 static DECIMAL: LazyLock<Regex> = LazyLock::new(|| rule(r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"));
 /// A financial year (`2025/26`, its years consecutive: listed, since a pattern cannot add
-/// one), a quarter of one (`Q3 2025/26`) or a month (`2025-12`), years 1990 to 2099.
+/// one; from 2000/01, as a two-digit second year reads as 20YY), a quarter of one
+/// (`Q3 2025/26`) or a month (`2025-12`, years 1990 to 2099).
 static PERIOD: LazyLock<Regex> = LazyLock::new(|| {
-    let years: Vec<String> = (1990..=2098)
+    let years: Vec<String> = (2000..=2098)
         .map(|y: i32| format!("{y}/{:02}", (y + 1) % 100))
         .collect();
     rule(&format!(
@@ -369,8 +370,8 @@ pub struct NewUpdateDto {
     pub note: String,
     /// A web address starting with `https://` (or `http://`).
     pub evidence_url: Option<String>,
-    /// A financial year `2026/27`, a quarter `Q4 2026/27` or a month `2026-11` (years 1990
-    /// to 2099; the document's pattern lists them).
+    /// A financial year `2026/27` (2000/01 to 2098/99), a quarter `Q4 2026/27` or a month
+    /// `2026-11` (1990 to 2099); the document's pattern lists them.
     pub revised_due: Option<String>,
 }
 
@@ -408,8 +409,8 @@ pub struct ValueDto {
 pub struct NewValueDto {
     /// ODS code; omit for a system-wide value.
     pub organisation: Option<String>,
-    /// A financial year `2025/26`, a quarter `Q3 2025/26` or a month `2025-12` (years 1990 to
-    /// 2099; the document's pattern lists them).
+    /// A financial year `2025/26` (2000/01 to 2098/99), a quarter `Q3 2025/26` or a month
+    /// `2025-12` (1990 to 2099); the document's pattern lists them.
     pub period: String,
     /// Exact decimal, as text, in the metric's unit: up to 15 digits, a point and up to 6.
     pub value: String,
