@@ -129,28 +129,29 @@ enum Command {
 }
 
 /// Limits on clients' connections to `serve` (defaults from `greenplan_web::connections`).
+/// Timeouts are 1 s to a day: the timers add them to the clock, and a huge one would overflow.
 #[derive(clap::Args)]
 struct ConnectionArgs {
     /// Seconds a client may take to send a request's head; also how long a keep-alive
     /// connection waits for its next request.
     #[arg(long, env = "GREENPLAN_HEADER_READ_TIMEOUT", value_name = "SECONDS",
-        value_parser = clap::value_parser!(u64).range(1..),
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
         default_value_t = greenplan_web::connections::ConnectionLimits::default().header_read_timeout.as_secs())]
     header_read_timeout: u64,
     /// Seconds a connection may stay with no byte moving and no request being handled.
     #[arg(long, env = "GREENPLAN_IDLE_TIMEOUT", value_name = "SECONDS",
-        value_parser = clap::value_parser!(u64).range(1..),
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
         default_value_t = greenplan_web::connections::ConnectionLimits::default().idle_timeout.as_secs())]
     idle_timeout: u64,
     /// Seconds the server waits for the next piece of a request's body (an upload).
     #[arg(long, env = "GREENPLAN_BODY_READ_TIMEOUT", value_name = "SECONDS",
-        value_parser = clap::value_parser!(u64).range(1..),
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
         default_value_t = greenplan_web::connections::ConnectionLimits::default().body_read_timeout.as_secs())]
     body_read_timeout: u64,
     /// Most connections open at once (more wait to be accepted); lowered to fit the
     /// open-file limit, which is raised to its hard limit at start.
     #[arg(long, env = "GREENPLAN_MAX_CONNECTIONS",
-        value_parser = clap::value_parser!(u64).range(1..),
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000),
         default_value_t = greenplan_web::connections::ConnectionLimits::default().max_connections as u64)]
     max_connections: u64,
 }

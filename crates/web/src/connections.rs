@@ -52,6 +52,9 @@ pub const MAX_BUF_BYTES: usize = 64 * 1024;
 /// the connection cap is lowered, if need be, to leave these under the process's limit.
 pub const RESERVED_FILES: u64 = 256;
 
+/// The longest any of the timeouts may be set to: a day.
+const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+
 /// How long connections are given to finish their requests after Ctrl+C.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -91,6 +94,15 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    // Timers add these to the clock: keep them within a day (and above zero) so that no
+    // setting can overflow it or close every connection at once.
+    let clamp = |d: Duration| d.clamp(Duration::from_millis(100), MAX_TIMEOUT);
+    let limits = ConnectionLimits {
+        header_read_timeout: clamp(limits.header_read_timeout),
+        idle_timeout: clamp(limits.idle_timeout),
+        body_read_timeout: clamp(limits.body_read_timeout),
+        ..limits
+    };
     let cap = connection_cap(limits.max_connections);
     tracing::info!(
         connections = cap,
