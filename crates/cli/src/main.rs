@@ -83,6 +83,8 @@ enum Command {
         /// handed out (survey invitations) start with it.
         #[arg(long, env = "GREENPLAN_PUBLIC_URL")]
         public_url: Option<greenplan_web::PublicUrl>,
+        #[command(flatten)]
+        connections: ConnectionArgs,
     },
     /// Conversion factors: import the official flat files or your own, list them.
     #[command(subcommand)]
@@ -141,6 +143,46 @@ enum Command {
     },
 }
 
+/// Limits on clients' connections to `serve` (defaults from `greenplan_web::connections`).
+/// Timeouts are 1 s to a day: the timers add them to the clock, and a huge one would overflow.
+#[derive(clap::Args)]
+struct ConnectionArgs {
+    /// Seconds a client may take to send a request's head; also how long a keep-alive
+    /// connection waits for its next request.
+    #[arg(long, env = "GREENPLAN_HEADER_READ_TIMEOUT", value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
+        default_value_t = greenplan_web::connections::ConnectionLimits::default().header_read_timeout.as_secs())]
+    header_read_timeout: u64,
+    /// Seconds a connection may stay with no byte moving and no request being handled.
+    #[arg(long, env = "GREENPLAN_IDLE_TIMEOUT", value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
+        default_value_t = greenplan_web::connections::ConnectionLimits::default().idle_timeout.as_secs())]
+    idle_timeout: u64,
+    /// Seconds the server waits for the next piece of a request's body (an upload).
+    #[arg(long, env = "GREENPLAN_BODY_READ_TIMEOUT", value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
+        default_value_t = greenplan_web::connections::ConnectionLimits::default().body_read_timeout.as_secs())]
+    body_read_timeout: u64,
+    /// Most connections open at once (more wait to be accepted); lowered to fit the
+    /// open-file limit, which is raised to its hard limit at start.
+    #[arg(long, env = "GREENPLAN_MAX_CONNECTIONS",
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000),
+        default_value_t = greenplan_web::connections::ConnectionLimits::default().max_connections as u64)]
+    max_connections: u64,
+}
+
+impl ConnectionArgs {
+    fn limits(&self) -> greenplan_web::connections::ConnectionLimits {
+        use std::time::Duration;
+        greenplan_web::connections::ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
+    }
+}
+
 fn main() -> std::process::ExitCode {
     match real_main() {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -187,6 +229,7 @@ async fn run(cli: Cli) -> Result<()> {
             survey_per_hour,
             client_address_header,
             public_url,
+            connections,
         } => {
             let config = greenplan_web::WebConfig {
                 secure_cookies,
@@ -197,6 +240,7 @@ async fn run(cli: Cli) -> Result<()> {
                     client_address_header,
                 },
                 public_url,
+                connections: connections.limits(),
             };
             serve(&store, &addr, plan, factors, config).await
         }

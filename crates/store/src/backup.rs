@@ -87,7 +87,7 @@ pub struct BackupSummary {
 const FORMAT: &str = "greenplan-backup";
 
 /// Tables that describe the database rather than hold data: the target has its own.
-const NOT_DATA: &[&str] = &["schema_migrations"];
+const NOT_DATA: &[&str] = &["schema_migrations", "health_probe"];
 
 fn corrupt_backup(line: usize, message: impl std::fmt::Display) -> StoreError {
     StoreError::Rejected(format!("the backup is damaged at line {line}: {message}"))

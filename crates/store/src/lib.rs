@@ -57,7 +57,7 @@ pub use travel::{
 pub use updates::{ActionUpdate, EvidenceFile, MAX_EVIDENCE_BYTES, NewActionUpdate};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 use std::time::Duration;
 
 /// Which database a store talks to.
@@ -78,7 +78,11 @@ pub enum StoreError {
         source: sqlx::Error,
     },
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// The disk (SQLite) or the database server's storage (PostgreSQL) has no room left: the
+    /// write was rolled back whole, and writes succeed again once space is freed.
+    #[error("storage is full, nothing was changed")]
+    StorageFull(#[source] sqlx::Error),
     #[error("stored data could not be read back ({what}): {message}")]
     Corrupt { what: String, message: String },
     #[error(
@@ -94,6 +98,62 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Database errors, sorted by what the person can do about them: storage full (free space,
+/// try again) and text the database cannot hold (PostgreSQL refuses NUL in text) are told in
+/// words; anything else stays a database error, logged with its cause.
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        let code = match &e {
+            sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+            _ => None,
+        };
+        match classify(code.as_deref()) {
+            Some(Classified::StorageFull) => StoreError::StorageFull(e),
+            Some(Classified::NulInText) => StoreError::Rejected(
+                "the text holds a NUL character (\\0), which cannot be stored: remove it and try again"
+                    .into(),
+            ),
+            None => StoreError::Database(e),
+        }
+    }
+}
+
+impl StoreError {
+    /// True when the database could not be reached at all (no connection in time, the pool
+    /// closed, the network), as opposed to a query that failed: worth trying again shortly.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            )
+        )
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Classified {
+    StorageFull,
+    NulInText,
+}
+
+/// Sorts a database error code: SQLite's result code (a number; the low byte is the primary
+/// code, 13 = SQLITE_FULL) or PostgreSQL's SQLSTATE (53100 disk_full, 22021
+/// character_not_in_repertoire, which is what PostgreSQL answers for a NUL in text).
+fn classify(code: Option<&str>) -> Option<Classified> {
+    let code = code?;
+    if let Ok(sqlite) = code.parse::<i64>()
+        && code.len() != 5
+    {
+        return (sqlite & 0xff == 13).then_some(Classified::StorageFull);
+    }
+    match code {
+        "53100" => Some(Classified::StorageFull),
+        "22021" => Some(Classified::NulInText),
+        _ => None,
+    }
+}
 
 /// The migrations, in order: (version, SQLite SQL, PostgreSQL SQL).
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -172,6 +232,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0018_record_revisions.sql"),
         include_str!("../migrations/postgres/0018_record_revisions.sql"),
     ),
+    (
+        19,
+        include_str!("../migrations/sqlite/0019_health_probe.sql"),
+        include_str!("../migrations/postgres/0019_health_probe.sql"),
+    ),
 ];
 
 /// A connection pool to the greenplan database.
@@ -191,6 +256,23 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(if sqlite { 4 } else { 10 })
             .acquire_timeout(Duration::from_secs(30))
+            // A connection whose commit or rollback failed (a full disk makes SQLite roll the
+            // transaction back itself, so sqlx's own ROLLBACK then fails) still counts itself
+            // inside a transaction: pooled again, every later `BEGIN` on it failed ("attempted
+            // to call begin_with at non-zero transaction depth"), one write in four until a
+            // restart. Every connection coming back is checked here, whichever code used it:
+            // the ping first runs any rollback a dropped transaction queued; one still in a
+            // transaction after that is closed, and the pool opens a fresh one.
+            .after_release(|conn, _meta| {
+                Box::pin(async move {
+                    conn.ping().await?;
+                    let clean = !conn.is_in_transaction();
+                    if !clean {
+                        tracing::warn!("closing a database connection left inside a failed transaction");
+                    }
+                    Ok(clean)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if sqlite {
@@ -233,6 +315,37 @@ impl Store {
     /// True when the database answers a trivial query (for `/healthz`).
     pub async fn is_reachable(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Whether the database can take a write now (for `/healthz`): in one transaction a row
+    /// of some 16 KB goes into `health_probe` and out again, then the transaction commits. That
+    /// needs new pages (SQLite's page limit and the disk's free space are checked as a real
+    /// write would check them) and a log write at commit, yet leaves nothing behind and does
+    /// not change the data revision. `Ok(false)` when the probe waited longer than `wait` for
+    /// the write lock (another writer, e.g. a long import, holds it: the database is busy,
+    /// not broken).
+    pub async fn can_write(&self, wait: Duration) -> Result<bool> {
+        // Distinct ids so that probes from two servers never wait on each other's row.
+        let id = i64::from(chrono::Utc::now().timestamp_subsec_nanos()) + 1;
+        let filler = "x".repeat(16 * 1024);
+        let probe = async {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("INSERT INTO health_probe (id, filler) VALUES ($1, $2)")
+                .bind(id)
+                .bind(&filler)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM health_probe WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        };
+        match tokio::time::timeout(wait, probe).await {
+            Ok(result) => result.map(|()| true),
+            Err(_elapsed) => Ok(false),
+        }
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -335,6 +448,16 @@ mod tests {
             ("sqlite://x.db?mode=rwc".into(), Backend::Sqlite)
         );
         assert_eq!(normalise_url("postgres://h/db").1, Backend::Postgres);
+    }
+
+    #[test]
+    fn storage_full_and_nul_in_text_are_recognised_on_both_backends() {
+        assert_eq!(classify(Some("13")), Some(Classified::StorageFull)); // SQLITE_FULL
+        assert_eq!(classify(Some("53100")), Some(Classified::StorageFull)); // disk_full
+        assert_eq!(classify(Some("22021")), Some(Classified::NulInText));
+        assert_eq!(classify(Some("2067")), None); // SQLITE_CONSTRAINT_UNIQUE
+        assert_eq!(classify(Some("23505")), None); // unique_violation
+        assert_eq!(classify(None), None);
     }
 
     #[test]

@@ -146,7 +146,7 @@ fn unknown_organisation(e: sqlx::Error, organisation: &str) -> StoreError {
                 "there is no organisation `{organisation}` in the plan: use the ODS code of one of the plan's organisations"
             ))
         }
-        _ => StoreError::Database(e),
+        _ => e.into(),
     }
 }
 

@@ -270,3 +270,22 @@ fn run_blocking(server: &str, statements: Vec<String>) {
     .join()
     .expect("test database thread");
 }
+
+/// SQLite only: sets `PRAGMA max_page_count` on every connection of `store`'s pool (the limit
+/// belongs to a connection, not to the file), so that a test can fill the database as a full
+/// disk would and free it again. Asking for fewer pages than the file holds caps it at its
+/// current size. Connections the pool opens later have no limit.
+pub async fn limit_sqlite_pages(store: &crate::Store, pages: u64) -> crate::Result<()> {
+    let pool = store.pool();
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await?);
+    }
+    for conn in &mut held {
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "PRAGMA max_page_count = {pages}"
+        )))
+        .await?;
+    }
+    Ok(())
+}

@@ -120,7 +120,7 @@ impl NewActionUpdate {
                 "write what has happened since the last update".into(),
             ));
         }
-        if self.note.len() > 10_000 {
+        if self.note.chars().count() > 10_000 {
             return Err(StoreError::Rejected("the note is too long: keep it under 10,000 characters and link to longer documents".into()));
         }
         if let Some(url) = &self.evidence_url

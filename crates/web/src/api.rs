@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use greenplan_core::period::Period;
 use greenplan_core::plan::{Action, ActionStatus, Plan};
 use greenplan_core::progress::metric_progress;
+use regex::Regex;
 use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
 use utoipa::{OpenApi, ToSchema};
 
 /// The OpenAPI description of the API.
@@ -57,6 +59,178 @@ pub struct ErrorDto {
     pub error: String,
 }
 
+/// The API's rules for text it takes in. Each is published in the OpenAPI document (a
+/// `pattern`, and lengths in characters) by [`constrain`], and checked by the handlers with
+/// the very same expression, so that what the document calls valid is exactly what is
+/// accepted (schemathesis checks both ways: every valid request accepted, every invalid one
+/// refused). Control characters other than TAB, LF and CR are refused in all of them.
+struct TextRule {
+    /// The schema and property it applies to, in the document.
+    schema: &'static str,
+    field: &'static str,
+    regex: &'static LazyLock<Regex>,
+    min_chars: Option<usize>,
+    max_chars: Option<usize>,
+    /// What to write instead, for the 422.
+    hint: &'static str,
+}
+
+/// Any text without control characters other than TAB, LF and CR.
+static PLAIN_TEXT: LazyLock<Regex> = LazyLock::new(|| rule(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"));
+/// As [`PLAIN_TEXT`], with at least one character that is not a space.
+static NOT_BLANK: LazyLock<Regex> = LazyLock::new(|| {
+    rule(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*[^\s\x00-\x1f][^\x00-\x08\x0b\x0c\x0e-\x1f]*$")
+});
+static WEB_ADDRESS: LazyLock<Regex> =
+    LazyLock::new(|| rule(r"^https?://[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"));
+static ODS_CODE: LazyLock<Regex> = LazyLock::new(|| rule(r"^[A-Za-z0-9-]{2,20}$"));
+static DECIMAL: LazyLock<Regex> = LazyLock::new(|| rule(r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"));
+/// A financial year (`2025/26`, its years consecutive: listed, since a pattern cannot add
+/// one; from 2000/01, as a two-digit second year reads as 20YY), a quarter of one
+/// (`Q3 2025/26`) or a month (`2025-12`, years 1990 to 2099).
+static PERIOD: LazyLock<Regex> = LazyLock::new(|| {
+    let years: Vec<String> = (2000..=2098)
+        .map(|y: i32| format!("{y}/{:02}", (y + 1) % 100))
+        .collect();
+    rule(&format!(
+        r"^(?:(?:Q[1-4] )?(?:{})|(?:199[0-9]|20[0-9][0-9])-(?:0[1-9]|1[0-2]))$",
+        years.join("|")
+    ))
+});
+
+/// Compiles one of the constant expressions above (a test compiles them all).
+fn rule(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("the API's own patterns compile")
+}
+
+static UPDATE_NOTE: TextRule = TextRule {
+    schema: "NewUpdateDto",
+    field: "note",
+    regex: &NOT_BLANK,
+    min_chars: Some(1),
+    max_chars: Some(10_000),
+    hint: "write what has happened since the last update, in at most 10,000 characters",
+};
+static UPDATE_EVIDENCE_URL: TextRule = TextRule {
+    schema: "NewUpdateDto",
+    field: "evidence_url",
+    regex: &WEB_ADDRESS,
+    min_chars: None,
+    max_chars: None,
+    hint: "give a web address starting with https://",
+};
+static UPDATE_REVISED_DUE: TextRule = TextRule {
+    schema: "NewUpdateDto",
+    field: "revised_due",
+    regex: &PERIOD,
+    min_chars: None,
+    max_chars: None,
+    hint: "write a financial year (2026/27), a quarter (Q4 2026/27) or a month (2026-11)",
+};
+static VALUE_ORGANISATION: TextRule = TextRule {
+    schema: "NewValueDto",
+    field: "organisation",
+    regex: &ODS_CODE,
+    min_chars: None,
+    max_chars: None,
+    hint: "give the organisation's ODS code, e.g. RTG, or leave it out for a system-wide value",
+};
+static VALUE_PERIOD: TextRule = TextRule {
+    schema: "NewValueDto",
+    field: "period",
+    regex: &PERIOD,
+    min_chars: None,
+    max_chars: None,
+    hint: "write a financial year (2025/26), a quarter (Q3 2025/26) or a month (2025-12)",
+};
+static VALUE_VALUE: TextRule = TextRule {
+    schema: "NewValueDto",
+    field: "value",
+    regex: &DECIMAL,
+    min_chars: None,
+    max_chars: None,
+    hint: "write a number such as 1234.5: digits, at most one point, no thousands separators",
+};
+static VALUE_NOTE: TextRule = TextRule {
+    schema: "NewValueDto",
+    field: "note",
+    regex: &PLAIN_TEXT,
+    min_chars: None,
+    max_chars: Some(10_000),
+    hint: "keep the note to 10,000 characters, without control characters",
+};
+
+static TEXT_RULES: [&TextRule; 7] = [
+    &UPDATE_NOTE,
+    &UPDATE_EVIDENCE_URL,
+    &UPDATE_REVISED_DUE,
+    &VALUE_ORGANISATION,
+    &VALUE_PERIOD,
+    &VALUE_VALUE,
+    &VALUE_NOTE,
+];
+
+impl TextRule {
+    /// Refuses `value` with a 422 naming the field, unless it keeps this rule.
+    fn check(&self, value: &str) -> ApiResult<()> {
+        let chars = value.chars().count();
+        // JSON Schema's `$` is read by Python (schemathesis) as "at the end, or before a
+        // final line feed"; so is it here, or one would accept what the other refuses.
+        let matches = |v: &str| self.regex.is_match(v);
+        let ok = self.min_chars.is_none_or(|min| chars >= min)
+            && self.max_chars.is_none_or(|max| chars <= max)
+            && (matches(value) || value.strip_suffix('\n').is_some_and(matches));
+        if ok {
+            Ok(())
+        } else {
+            Err(ApiError(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{}: {}", self.field, self.hint),
+            ))
+        }
+    }
+}
+
+/// Writes the text rules into the document (see [`TextRule`]), and the words a status may be.
+fn constrain(doc: &mut serde_json::Value) {
+    if let Some(status) = doc.pointer_mut("/components/schemas/NewUpdateDto/properties/status")
+        && let Some(object) = status.as_object_mut()
+    {
+        let words: Vec<serde_json::Value> = ActionStatus::ALL
+            .into_iter()
+            .map(|k| k.slug().into())
+            .collect();
+        object.insert("enum".into(), words.into());
+    }
+    for rule in TEXT_RULES {
+        let Some(property) = doc.pointer_mut(&format!(
+            "/components/schemas/{}/properties/{}",
+            rule.schema, rule.field
+        )) else {
+            continue;
+        };
+        // A property that may be null is `{"type": ["string", "null"]}` or a `oneOf`.
+        let targets: Vec<&mut serde_json::Value> = match property.get_mut("oneOf") {
+            Some(serde_json::Value::Array(items)) => items
+                .iter_mut()
+                .filter(|i| i.get("type").and_then(|t| t.as_str()) != Some("null"))
+                .collect(),
+            _ => vec![property],
+        };
+        for target in targets {
+            if let Some(object) = target.as_object_mut() {
+                object.insert("pattern".into(), rule.regex.as_str().into());
+                if let Some(min) = rule.min_chars {
+                    object.insert("minLength".into(), min.into());
+                }
+                if let Some(max) = rule.max_chars {
+                    object.insert("maxLength".into(), max.into());
+                }
+            }
+        }
+    }
+}
+
 /// A failed API call.
 pub struct ApiError(StatusCode, String);
 
@@ -90,6 +264,21 @@ impl From<greenplan_store::StoreError> for ApiError {
             // A change from a stale copy of a record: nothing was written.
             greenplan_store::StoreError::Stale(stale) => {
                 ApiError(StatusCode::CONFLICT, stale.summary())
+            }
+            greenplan_store::StoreError::StorageFull(cause) => {
+                tracing::error!(error = %cause, "storage full");
+                ApiError(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    crate::pages::STORAGE_FULL.into(),
+                )
+            }
+            unavailable if unavailable.is_unavailable() => {
+                tracing::error!(error = %unavailable, "database unavailable");
+                ApiError(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the database is unavailable for now; nothing was changed: try again shortly"
+                        .into(),
+                )
             }
             other => {
                 tracing::error!(error = %other, "store error");
@@ -178,11 +367,15 @@ impl From<greenplan_store::ActionUpdate> for UpdateDto {
 /// A new progress update.
 #[derive(Deserialize, ToSchema)]
 pub struct NewUpdateDto {
-    /// not-started, on-track, at-risk, off-track or complete.
+    /// not-started, on-track, at-risk, off-track or complete (the document lists them).
     pub status: String,
+    /// What has happened since the last update: at least one character that is not a space,
+    /// at most 10,000 characters, no control characters other than TAB, LF and CR.
     pub note: String,
+    /// A web address starting with `https://` (or `http://`).
     pub evidence_url: Option<String>,
-    /// A period such as `2026/27` or `Q4 2026/27`.
+    /// A financial year `2026/27` (2000/01 to 2098/99), a quarter `Q4 2026/27` or a month
+    /// `2026-11` (1990 to 2099); the document's pattern lists them.
     pub revised_due: Option<String>,
 }
 
@@ -220,10 +413,12 @@ pub struct ValueDto {
 pub struct NewValueDto {
     /// ODS code; omit for a system-wide value.
     pub organisation: Option<String>,
-    /// `2025/26`, `Q3 2025/26`, `2025-12`…
+    /// A financial year `2025/26` (2000/01 to 2098/99), a quarter `Q3 2025/26` or a month
+    /// `2025-12` (1990 to 2099); the document's pattern lists them.
     pub period: String,
-    /// Exact decimal, as text, in the metric's unit.
+    /// Exact decimal, as text, in the metric's unit: up to 15 digits, a point and up to 6.
     pub value: String,
+    /// At most 10,000 characters, no control characters other than TAB, LF and CR.
     pub note: Option<String>,
 }
 
@@ -248,7 +443,7 @@ fn token_user(viewer: &Viewer) -> ApiResult<&greenplan_store::SignedIn> {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/actions", responses((status = 200, body = Vec<ActionDto>)))]
+#[utoipa::path(get, path = "/api/v1/actions", responses((status = 200, body = Vec<ActionDto>, links(("GetAction" = (operation_id = "get_action", parameters(("id" = "$response.body#/0/id")))), ("PostUpdate" = (operation_id = "post_update", parameters(("id" = "$response.body#/0/id")))))), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)))]
 pub async fn list_actions(State(state): State<AppState>) -> ApiResult<Json<Vec<ActionDto>>> {
     Ok(Json(
         plan(&state)
@@ -261,7 +456,7 @@ pub async fn list_actions(State(state): State<AppState>) -> ApiResult<Json<Vec<A
 }
 
 #[utoipa::path(get, path = "/api/v1/actions/{id}", params(("id" = String, Path, description = "Action id, e.g. MED1")),
-    responses((status = 200, body = ActionDetailDto), (status = 404, body = ErrorDto)))]
+    responses((status = 200, body = ActionDetailDto), (status = 400, description = "A path segment that does not parse", body = ErrorDto), (status = 404, description = "There is no such record", body = ErrorDto), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)))]
 pub async fn get_action(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -286,7 +481,7 @@ pub async fn get_action(
 }
 
 #[utoipa::path(post, path = "/api/v1/actions/{id}/updates", request_body = NewUpdateDto, params(("id" = String, Path, description = "Action id")),
-    responses((status = 201, body = UpdateDto), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 422, body = ErrorDto), (status = 400, description = "The body is not JSON", body = ErrorDto), (status = 415, description = "The body is not sent as application/json", body = ErrorDto)),
+    responses((status = 201, body = UpdateDto), (status = 404, description = "There is no such record", body = ErrorDto), (status = 400, description = "The body is not JSON, or a path segment does not parse", body = ErrorDto), (status = 403, description = "The token's person may not do this", body = ErrorDto), (status = 413, description = "The body is larger than 2 MB", body = ErrorDto), (status = 415, description = "The body is not sent as application/json", body = ErrorDto), (status = 422, description = "A field breaks its rule; the message names it", body = ErrorDto), (status = 507, description = "The storage is full, nothing was changed", body = ErrorDto), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)),
     security(("token" = [])))]
 pub async fn post_update(
     viewer: Viewer,
@@ -310,10 +505,26 @@ pub async fn post_update(
             ),
         ));
     }
-    let status: ActionStatus = body
-        .status
-        .parse()
-        .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+    UPDATE_NOTE.check(&body.note)?;
+    if let Some(url) = &body.evidence_url {
+        UPDATE_EVIDENCE_URL.check(url)?;
+    }
+    if let Some(due) = &body.revised_due {
+        UPDATE_REVISED_DUE.check(due)?;
+    }
+    // Exactly one of the listed words (the store's reader would also take it with spaces).
+    let status = ActionStatus::ALL
+        .into_iter()
+        .find(|k| k.slug() == body.status)
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "status: unknown status `{}`: use not-started, on-track, at-risk, off-track or complete",
+                    body.status
+                ),
+            )
+        })?;
     let revised_due = body
         .revised_due
         .as_deref()
@@ -340,7 +551,7 @@ pub async fn post_update(
     Ok((StatusCode::CREATED, Json(posted.into())))
 }
 
-#[utoipa::path(get, path = "/api/v1/metrics", responses((status = 200, body = Vec<MetricDto>)))]
+#[utoipa::path(get, path = "/api/v1/metrics", responses((status = 200, body = Vec<MetricDto>, links(("ListValues" = (operation_id = "list_values", parameters(("id" = "$response.body#/0/id")))), ("PostValue" = (operation_id = "post_value", parameters(("id" = "$response.body#/0/id")))))), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)))]
 pub async fn list_metrics(State(state): State<AppState>) -> ApiResult<Json<Vec<MetricDto>>> {
     let plan = plan(&state).await?;
     Ok(Json(
@@ -371,7 +582,7 @@ pub async fn list_metrics(State(state): State<AppState>) -> ApiResult<Json<Vec<M
 }
 
 #[utoipa::path(get, path = "/api/v1/metrics/{id}/values", params(("id" = String, Path, description = "Metric id")),
-    responses((status = 200, body = Vec<ValueDto>), (status = 404, body = ErrorDto)))]
+    responses((status = 200, body = Vec<ValueDto>), (status = 400, description = "A path segment that does not parse", body = ErrorDto), (status = 404, description = "There is no such record", body = ErrorDto), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)))]
 pub async fn list_values(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -396,7 +607,7 @@ pub async fn list_values(
 }
 
 #[utoipa::path(post, path = "/api/v1/metrics/{id}/values", request_body = NewValueDto, params(("id" = String, Path, description = "Metric id")),
-    responses((status = 201, description = "Recorded"), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 422, body = ErrorDto), (status = 400, description = "The body is not JSON", body = ErrorDto), (status = 415, description = "The body is not sent as application/json", body = ErrorDto)),
+    responses((status = 201, description = "Recorded"), (status = 404, description = "There is no such record", body = ErrorDto), (status = 400, description = "The body is not JSON, or a path segment does not parse", body = ErrorDto), (status = 403, description = "The token's person may not do this", body = ErrorDto), (status = 413, description = "The body is larger than 2 MB", body = ErrorDto), (status = 415, description = "The body is not sent as application/json", body = ErrorDto), (status = 422, description = "A field breaks its rule; the message names it", body = ErrorDto), (status = 507, description = "The storage is full, nothing was changed", body = ErrorDto), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)),
     security(("token" = [])))]
 pub async fn post_value(
     viewer: Viewer,
@@ -411,6 +622,14 @@ pub async fn post_value(
         .metric(&id)
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no metric `{id}`")))?;
     let unprocessable = |m: String| ApiError(StatusCode::UNPROCESSABLE_ENTITY, m);
+    if let Some(organisation) = &body.organisation {
+        VALUE_ORGANISATION.check(organisation)?;
+    }
+    VALUE_PERIOD.check(&body.period)?;
+    VALUE_VALUE.check(&body.value)?;
+    if let Some(note) = &body.note {
+        VALUE_NOTE.check(note)?;
+    }
     let organisation = body
         .organisation
         .as_deref()
@@ -446,7 +665,7 @@ pub async fn post_value(
     Ok(StatusCode::CREATED)
 }
 
-#[utoipa::path(get, path = "/api/v1/footprint", responses((status = 200, body = Vec<FootprintLineDto>)))]
+#[utoipa::path(get, path = "/api/v1/footprint", responses((status = 200, body = Vec<FootprintLineDto>), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)))]
 pub async fn footprint(State(state): State<AppState>) -> ApiResult<Json<Vec<FootprintLineDto>>> {
     let table = crate::pages::footprint(&state).await?;
     let t = |kg: greenplan_core::Decimal| {
@@ -473,7 +692,7 @@ pub async fn footprint(State(state): State<AppState>) -> ApiResult<Json<Vec<Foot
 }
 
 /// The OpenAPI document.
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+pub async fn openapi() -> ApiResult<Json<serde_json::Value>> {
     let mut doc = ApiDoc::openapi();
     let scheme = utoipa::openapi::security::SecurityScheme::Http(
         utoipa::openapi::security::Http::new(utoipa::openapi::security::HttpAuthScheme::Bearer),
@@ -481,7 +700,73 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     if let Some(components) = doc.components.as_mut() {
         components.add_security_scheme("token", scheme);
     }
-    Json(doc)
+    let mut doc = serde_json::to_value(doc).map_err(|e| {
+        tracing::error!(error = %e, "OpenAPI document");
+        ApiError(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the API document could not be written".into(),
+        )
+    })?;
+    constrain(&mut doc);
+    Ok(Json(doc))
+}
+
+/// Every error the API answers is a JSON [`ErrorDto`], whoever made it: axum's extractor
+/// rejections (a path segment that is not a number, a query that does not parse), the
+/// fallback for an unknown address, 405 for a method a route does not have, the 400 for an
+/// address holding `%00` and the 500 of a handler that panicked arrive as plain text, HTML
+/// or nothing; this turns them into the same shape, keeping the status and headers (e.g.
+/// `Allow`).
+pub async fn json_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let is_plain_text = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    let (mut parts, body) = response.into_parts();
+    // axum's rejections say what was wrong in plain text; an HTML page says nothing useful.
+    let text = if is_plain_text {
+        axum::body::to_bytes(body, 16 * 1024)
+            .await
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .filter(|t| !t.is_empty())
+    } else {
+        None
+    };
+    let error = text.unwrap_or_else(|| match status {
+        StatusCode::NOT_FOUND => {
+            "there is nothing at this address in the API: /api/openapi.json lists the operations"
+                .into()
+        }
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "this address does not take that method: the Allow header lists those it takes".into()
+        }
+        s if s.is_server_error() => "something went wrong on our side; nothing was changed".into(),
+        s => s
+            .canonical_reason()
+            .unwrap_or("the request was refused")
+            .to_lowercase(),
+    });
+    parts.headers.remove(axum::http::header::CONTENT_TYPE);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    (parts, Json(ErrorDto { error })).into_response()
 }
 
 /// A reporting period (a quarter open for returns).
@@ -529,7 +814,7 @@ impl From<greenplan_store::ReturnRecord> for ReturnDto {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/reporting-periods", responses((status = 200, body = Vec<PeriodDto>)))]
+#[utoipa::path(get, path = "/api/v1/reporting-periods", responses((status = 200, body = Vec<PeriodDto>, links(("ListReturns" = (operation_id = "list_returns", parameters(("quarter" = "$response.body#/0/slug")))))), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)))]
 pub async fn list_periods(State(state): State<AppState>) -> ApiResult<Json<Vec<PeriodDto>>> {
     let periods = state.store.reporting_periods().await?;
     Ok(Json(
@@ -545,7 +830,7 @@ pub async fn list_periods(State(state): State<AppState>) -> ApiResult<Json<Vec<P
 }
 
 #[utoipa::path(get, path = "/api/v1/reporting-periods/{quarter}/returns", params(("quarter" = String, Path, description = "The quarter as in its address, e.g. 2025-26-Q3")),
-    responses((status = 200, body = Vec<ReturnDto>), (status = 404, body = ErrorDto)))]
+    responses((status = 200, body = Vec<ReturnDto>, links(("ApproveReturn" = (operation_id = "approve_return", parameters(("id" = "$response.body#/0/id")))))), (status = 400, description = "A path segment that does not parse", body = ErrorDto), (status = 404, description = "The address is not a quarter (write it as 2025-26-Q3)", body = ErrorDto), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)))]
 pub async fn list_returns(
     State(state): State<AppState>,
     Path(quarter): Path<String>,
@@ -560,8 +845,8 @@ pub async fn list_returns(
     Ok(Json(returns.into_iter().map(ReturnDto::from).collect()))
 }
 
-#[utoipa::path(post, path = "/api/v1/returns/{id}/approve", params(("id" = i64, Path, description = "The return's number")),
-    responses((status = 200, body = ReturnDto), (status = 401, body = ErrorDto), (status = 403, body = ErrorDto), (status = 422, body = ErrorDto), (status = 400, description = "The id is not a whole number", content_type = "text/plain", body = String)),
+#[utoipa::path(post, path = "/api/v1/returns/{id}/approve", params(("id" = i64, Path, minimum = 1, description = "The return's number")),
+    responses((status = 200, body = ReturnDto), (status = 404, description = "There is no such record", body = ErrorDto), (status = 400, description = "The id is not a whole number", body = ErrorDto), (status = 403, description = "Only the ICB's system administrators approve returns", body = ErrorDto), (status = 422, description = "The return is already approved", body = ErrorDto), (status = 507, description = "The storage is full, nothing was changed", body = ErrorDto), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)),
     security(("token" = [])))]
 pub async fn approve_return(
     viewer: Viewer,
@@ -575,6 +860,13 @@ pub async fn approve_return(
             "only the ICB's system administrators approve returns".into(),
         ));
     }
+    // A return that does not exist is a 404, as for every other id in the API (the store
+    // refuses it again, in its transaction, should the return go in between).
+    state
+        .store
+        .return_record(id)
+        .await?
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("there is no return {id}")))?;
     let record = state.store.approve_return(&user.email, id).await?;
     state.cache.invalidate().await;
     Ok(Json(record.into()))

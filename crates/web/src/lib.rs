@@ -16,6 +16,7 @@ pub mod bounded_work;
 mod cache;
 mod charts;
 mod climate_risks_page;
+pub mod connections;
 mod digital;
 pub mod forms;
 mod gases_page;
@@ -56,6 +57,8 @@ pub struct WebConfig {
     /// The address people reach the site at (`--public-url`): unsafe requests must come
     /// from it, and links handed out start with it. Without it, the request's `Host` is used.
     pub public_url: Option<PublicUrl>,
+    /// Timeouts and the cap on clients' connections (`serve` only).
+    pub connections: connections::ConnectionLimits,
 }
 
 pub use travel_respond::SurveyLimits;
@@ -85,7 +88,7 @@ impl AppState {
 
 /// Builds the application, with the protections of `protection` around every route.
 pub fn router(state: AppState) -> Router {
-    protection::protect(routes(state))
+    protection::protect(routes(state)).layer(axum::middleware::from_fn(api::json_errors))
 }
 
 /// The routes, one to a line (left unformatted so that each route stays one line: easy to
@@ -246,26 +249,56 @@ async fn require_login(
     response
 }
 
-/// Serves the application on `listener` until Ctrl+C.
+/// Serves the application on `listener` until Ctrl+C, within `config.connections`' timeouts
+/// and connection cap.
 pub async fn serve(
     store: Store,
     config: WebConfig,
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
-    // With the peer address, for the open survey link's per-client limit.
-    let app = router(AppState::with_config(store, config))
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
+    let limits = config.connections;
+    connections::serve(
+        router(AppState::with_config(store, config)),
+        limits,
+        listener,
+        async {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+        },
+    )
+    .await
 }
 
+/// 200 "ok" when the database answers and can take a write (a probe row written and removed
+/// in one committed transaction, `Store::can_write`); 503 naming which of the two failed, so
+/// that a full disk shows on the monitor before people's saves fail. A probe kept waiting
+/// for the write lock (a long import) is still healthy: busy, not broken.
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    if state.store.is_reachable().await {
-        (StatusCode::OK, "ok").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    if !state.store.is_reachable().await {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response();
+    }
+    match state
+        .store
+        .can_write(std::time::Duration::from_secs(2))
+        .await
+    {
+        Ok(true) => (StatusCode::OK, "ok").into_response(),
+        Ok(false) => (
+            StatusCode::OK,
+            "ok (busy: another write holds the database)",
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: the database cannot take writes");
+            // The cause is logged; this address is open to anyone, so it says no more.
+            let why = match e {
+                greenplan_store::StoreError::StorageFull(_) => "storage is full",
+                _ => "see the server's log",
+            };
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("database cannot take writes: {why}"),
+            )
+                .into_response()
+        }
     }
 }

@@ -53,6 +53,7 @@ impl IntoResponse for PageError {
             StatusCode::UNAUTHORIZED => "Sign in to continue",
             StatusCode::BAD_REQUEST => "There is a problem with the address",
             StatusCode::SERVICE_UNAVAILABLE => "Service unavailable",
+            StatusCode::INSUFFICIENT_STORAGE => "The storage is full",
             _ => "Sorry, there is a problem with the service",
         };
         let page = ErrorPage {
@@ -70,10 +71,26 @@ impl From<greenplan_store::StoreError> for PageError {
         if let greenplan_store::StoreError::Stale(stale) = &e {
             return crate::stale::conflict_page(stale);
         }
-        tracing::error!(error = %e, "store error");
-        PageError(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong reading the plan. Please try again; if it persists, tell your system administrator.".into())
+        match e {
+            // 507: the change was refused whole, and will succeed once space is freed.
+            greenplan_store::StoreError::StorageFull(cause) => {
+                tracing::error!(error = %cause, "storage full");
+                PageError(StatusCode::INSUFFICIENT_STORAGE, STORAGE_FULL.into())
+            }
+            // The store's refusals are written for the person (e.g. text it cannot hold).
+            greenplan_store::StoreError::Rejected(message) => {
+                PageError(StatusCode::UNPROCESSABLE_ENTITY, message)
+            }
+            e => {
+                tracing::error!(error = %e, "store error");
+                PageError(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong reading the plan. Please try again; if it persists, tell your system administrator.".into())
+            }
+        }
     }
 }
+
+/// What a person is told when the database's storage is full (pages and API alike).
+pub const STORAGE_FULL: &str = "The storage is full, nothing was changed. Tell your system administrator; once they have freed space, try again.";
 
 impl From<FootprintError> for PageError {
     fn from(e: FootprintError) -> Self {

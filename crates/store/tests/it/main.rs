@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod backup;
+mod disk_full;
 mod medicines;
 mod registers;
 mod registers2;

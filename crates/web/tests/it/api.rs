@@ -343,3 +343,213 @@ async fn a_private_deployment_needs_a_valid_token_to_read() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(actions.as_array().unwrap().len(), 24);
 }
+
+/// Sends `request` and gives its status, content type and body as text.
+async fn raw(app: &axum::Router, request: Request<Body>) -> (StatusCode, String, String) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let kind = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, kind, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn every_api_error_is_a_json_body_of_one_shape() {
+    let db = TestDatabase::new();
+    let (app, _, token) = setup(&db).await;
+    let post = |path: &str, kind: Option<&str>, body: &str| {
+        let mut r = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if let Some(kind) = kind {
+            r = r.header(header::CONTENT_TYPE, kind);
+        }
+        r.body(Body::from(body.to_string())).unwrap()
+    };
+    let get = |path: &str| Request::builder().uri(path).body(Body::empty()).unwrap();
+    let cases = [
+        // JSON syntax, wrong types, no content type: axum's extractor rejections.
+        (
+            post(
+                "/api/v1/metrics/inhaler-carbon/values",
+                Some("application/json"),
+                "{not json",
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post(
+                "/api/v1/metrics/inhaler-carbon/values",
+                Some("application/json"),
+                r#"{"period": 7}"#,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            post(
+                "/api/v1/metrics/inhaler-carbon/values",
+                None,
+                r#"{"organisation": "RTG", "period": "2025/26", "value": "1"}"#,
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        // A path segment that is not a number; an address, a method the API does not have.
+        (
+            post("/api/v1/returns/not-a-number/approve", None, ""),
+            StatusCode::BAD_REQUEST,
+        ),
+        (get("/api/v1/no-such-thing"), StatusCode::NOT_FOUND),
+        (
+            Request::builder()
+                .method("DELETE")
+                .uri("/api/v1/actions")
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        // NUL in the address, refused before any handler.
+        (get("/api/v1/actions/MED1%00"), StatusCode::BAD_REQUEST),
+        // Refused for the token's person; ids that do not exist are 404.
+        (
+            post("/api/v1/returns/999999/approve", None, ""),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            get("/api/v1/metrics/no-such-metric/values"),
+            StatusCode::NOT_FOUND,
+        ),
+        // Fields the document constrains, refused with the field named.
+        (
+            post(
+                "/api/v1/actions/DT3/updates",
+                Some("application/json"),
+                r#"{"status": "on-track", "note": "   "}"#,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            post(
+                "/api/v1/metrics/inhaler-carbon/values",
+                Some("application/json"),
+                r#"{"organisation": "RTG", "period": "", "value": "1"}"#,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    for (i, (request, want)) in cases.into_iter().enumerate() {
+        let what = format!("case {i}: {} {}", request.method(), request.uri());
+        let (status, kind, body) = raw(&app, request).await;
+        assert_eq!(status, want, "{what}: {body}");
+        assert!(
+            kind.starts_with("application/json"),
+            "{what}: {kind} {body}"
+        );
+        let doc: Value =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what}: {e}: {body}"));
+        let error = doc["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what}: {body}"));
+        assert!(!error.is_empty(), "{what}");
+        assert_eq!(
+            doc.as_object().unwrap().len(),
+            1,
+            "{what}: one shape, {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn approving_a_return_that_does_not_exist_is_404() {
+    let db = TestDatabase::new();
+    let (app, store, _) = setup(&db).await;
+    let hash = hash_password("a long test pass phrase").unwrap();
+    store
+        .add_user(
+            "test",
+            "lead@derbyshire.nhs.uk",
+            "Lead",
+            &hash,
+            &OdsCode::parse("QJ2").unwrap(),
+            Role::SystemAdmin,
+        )
+        .await
+        .unwrap();
+    let lead = store
+        .create_api_token("test", "lead@derbyshire.nhs.uk", "tests")
+        .await
+        .unwrap();
+    let (status, answer) = call(
+        &app,
+        "POST",
+        "/api/v1/returns/999999/approve",
+        Some(&lead),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    assert_eq!(answer["error"], "there is no return 999999");
+}
+
+#[tokio::test]
+async fn a_full_database_answers_507_in_words_and_healthz_says_it_cannot_take_writes() {
+    let db = TestDatabase::new();
+    let (app, store, token) = setup(&db).await;
+    let value = |i: usize| json!({"organisation": "RTG", "period": "2025/26", "value": format!("{i}"), "note": "n".repeat(2_000)});
+    let healthz = || {
+        Request::builder()
+            .uri("/healthz")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, _, body) = raw(&app, healthz()).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+    if db.is_postgres() {
+        return; // its disk cannot be filled from a test: the store's unit test maps 53100
+    }
+    greenplan_store::testing::limit_sqlite_pages(&store, 1)
+        .await
+        .unwrap();
+    let path = "/api/v1/metrics/inhaler-carbon/values";
+    let mut refused = None;
+    for i in 0..5_000 {
+        let (status, answer) = call(&app, "POST", path, Some(&token), Some(value(i))).await;
+        if status != StatusCode::CREATED {
+            refused = Some((status, answer));
+            break;
+        }
+    }
+    let (status, answer) = refused.expect("the capped database fills up");
+    assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("storage is full, nothing was changed"),
+        "{answer}"
+    );
+    greenplan_store::testing::limit_sqlite_pages(&store, 1)
+        .await
+        .unwrap();
+    let (status, _, body) = raw(&app, healthz()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body.contains("cannot take writes"), "{body}");
+
+    greenplan_store::testing::limit_sqlite_pages(&store, 1 << 30)
+        .await
+        .unwrap();
+    for i in 0..20 {
+        let (status, answer) = call(&app, "POST", path, Some(&token), Some(value(i))).await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "write {i} after space came back: {answer}"
+        );
+    }
+    let (status, _, body) = raw(&app, healthz()).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+}

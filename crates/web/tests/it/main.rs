@@ -17,4 +17,5 @@ mod reports;
 mod revisions;
 mod schemes;
 mod security;
+mod slow_clients;
 mod travel;

@@ -851,3 +851,25 @@ async fn the_origin_check_uses_the_public_url_when_set() {
         assert!(bad.parse::<greenplan_web::PublicUrl>().is_err(), "{bad}");
     }
 }
+
+#[tokio::test]
+async fn a_nul_in_the_sign_in_form_is_refused_in_words_not_a_500_on_either_backend() {
+    // PostgreSQL cannot hold NUL in text: the store says so (422) instead of failing the
+    // query as a 500. (The input rule that refuses C0 controls in every field, naming it,
+    // comes before this; this is the store's own guard, for any text that reaches it.)
+    let db = TestDatabase::new();
+    let s = site(&db, WebConfig::default()).await;
+    let reply = s
+        .post(
+            "/login",
+            None,
+            Some(&origin()),
+            "email=rtg%00%40uhdb.nhs.uk&password=whatever+it+is",
+        )
+        .await;
+    assert!(
+        reply.status.is_client_error() || reply.status == StatusCode::OK,
+        "{}",
+        reply.status
+    );
+}
