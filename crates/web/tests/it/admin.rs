@@ -8,6 +8,7 @@ use crate::common;
 use axum::http::StatusCode;
 use common::*;
 use greenplan_store::Revised;
+use greenplan_store::testing::TestDatabase;
 use greenplan_web::WebConfig;
 
 #[tokio::test]
