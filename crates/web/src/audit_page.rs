@@ -76,7 +76,7 @@ pub async fn audit_csv(viewer: Viewer, State(state): State<AppState>) -> PageRes
     for e in entries {
         let at = chrono::DateTime::from_timestamp(e.at, 0)
             .map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-        w.write_record([
+        let cells = [
             at,
             e.actor,
             e.action,
@@ -85,7 +85,12 @@ pub async fn audit_csv(viewer: Viewer, State(state): State<AppState>) -> PageRes
             e.organisation.unwrap_or_default(),
             e.before.unwrap_or_default(),
             e.after.unwrap_or_default(),
-        ])
+        ];
+        w.write_record(
+            cells
+                .iter()
+                .map(|c| greenplan_core::csv_cell::neutralise(c)),
+        )
         .map_err(fail)?;
     }
     let body = w.into_inner().map_err(|_| {

@@ -30,6 +30,7 @@ mod returns;
 mod scenarios_page;
 mod schemes_page;
 mod sia_page;
+mod text_input;
 mod tools;
 mod travel;
 mod travel_respond;
