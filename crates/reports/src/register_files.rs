@@ -69,7 +69,7 @@ pub fn workbook(register: &Register, records: &[Record]) -> Result<Vec<u8>, Xlsx
                     sheet.write_number(r, c, n)?;
                 }
                 _ => {
-                    sheet.write_string(r, c, &cell_text(v))?;
+                    sheet.write_string(r, c, cell_text(v))?;
                 }
             }
         }

@@ -99,7 +99,7 @@ fn summary_sheet(sheet: &mut Worksheet, report: &Report) -> Result<(), ReportErr
     sheet.set_name("Summary")?;
     sheet.set_column_width(0, 40)?;
     sheet.set_column_width(1, 60)?;
-    sheet.write_string_with_format(0, 0, &cell_text(&report.title), &title)?;
+    sheet.write_string_with_format(0, 0, cell_text(&report.title), &title)?;
     let scope = report.organisation.as_ref().map_or_else(
         || "Whole system".to_string(),
         |o| format!("{} ({})", o.name, o.code),
@@ -114,20 +114,20 @@ fn summary_sheet(sheet: &mut Worksheet, report: &Report) -> Result<(), ReportErr
     for (i, (k, v)) in lines.iter().enumerate() {
         let row = 2 + i as u32;
         sheet.write_string_with_format(row, 0, *k, &bold)?;
-        sheet.write_string(row, 1, &cell_text(v))?;
+        sheet.write_string(row, 1, cell_text(v))?;
     }
     let start = 3 + lines.len() as u32;
     sheet.write_string_with_format(start, 0, "Key figure", &bold)?;
     sheet.write_string_with_format(start, 1, "Value", &bold)?;
     for (i, k) in report.key_figures.iter().enumerate() {
         let row = start + 1 + i as u32;
-        sheet.write_string(row, 0, &cell_text(&k.label))?;
+        sheet.write_string(row, 0, cell_text(&k.label))?;
         let value = if k.note.is_empty() {
             k.value.clone()
         } else {
             format!("{} ({})", k.value, k.note)
         };
-        sheet.write_string(row, 1, &cell_text(&value))?;
+        sheet.write_string(row, 1, cell_text(&value))?;
     }
     Ok(())
 }
@@ -143,7 +143,7 @@ fn table_sheet(sheet: &mut Worksheet, name: &str, table: &Table) -> Result<(), R
     sheet.set_name(name)?;
     for (c, col) in table.columns.iter().enumerate() {
         let c = c as u16;
-        sheet.write_string_with_format(0, c, &cell_text(&col.header()), &header)?;
+        sheet.write_string_with_format(0, c, cell_text(&col.header()), &header)?;
         let width = if col.figures {
             16.0
         } else {
@@ -190,7 +190,7 @@ fn write_cell(
             sheet.write_number_with_format(r, c, v, &format)?;
         }
         Cell::Text { text } | Cell::Rag { text, .. } => {
-            sheet.write_string_with_format(r, c, &cell_text(text), wrap)?;
+            sheet.write_string_with_format(r, c, cell_text(text), wrap)?;
         }
         Cell::Empty => {}
     }

@@ -750,7 +750,7 @@ fn xlsx(rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
             {
                 sheet.write_number(r as u32 + 1, 0, n)?;
             } else {
-                sheet.write_string(r as u32 + 1, c as u16, &cell_text(v))?;
+                sheet.write_string(r as u32 + 1, c as u16, cell_text(v))?;
             }
         }
     }
