@@ -10,12 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
+import { axeEveryRule } from './session.mjs';
 import { greenplan, killOnExit, launchOptions, screenshotDir, startServer, stopServer } from './server.mjs';
 
 const PASSWORD = 'a long test pass phrase';
 const DCHS = 'estates.lead@dchs.nhs.uk';
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 let server;
 let browser;
@@ -58,7 +57,7 @@ async function expectNoViolations(name, pagePath) {
   await axeContext.addCookies(await context.cookies());
   const page = await axeContext.newPage();
   await page.goto(pagePath);
-  const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+  const results = await axeEveryRule(page).analyze();
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
   await page.close();
   const summary = results.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);

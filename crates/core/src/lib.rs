@@ -11,6 +11,7 @@ pub mod access;
 pub mod activity;
 pub mod anaesthetic;
 pub mod category;
+pub mod csv_cell;
 pub mod digital;
 pub mod factor;
 pub mod footprint;
@@ -28,6 +29,7 @@ pub mod returns;
 pub mod scheme;
 pub mod sia;
 pub mod target;
+pub mod text;
 pub mod travel;
 pub mod unit;
 

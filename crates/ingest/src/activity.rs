@@ -20,6 +20,7 @@ use greenplan_core::factor::FactorSet;
 use greenplan_core::footprint::{Aggregator, Emission, Resolver};
 use greenplan_core::ods::OdsCode;
 use greenplan_core::quantity::{parse_decimal, trim};
+use greenplan_core::text::TextKind;
 use greenplan_core::unit::Unit;
 use rayon::prelude::*;
 use std::path::Path;
@@ -252,6 +253,18 @@ fn parse_fields<'r>(
             .map_err(|e| fail("category", e.to_string()))
             .ok(),
     };
+    // The text columns, by the service's text rules (lengths, no control characters).
+    for (column, index, kind) in [
+        ("site", Some(c.site), TextKind::Name),
+        ("activity", Some(c.activity), TextKind::Name),
+        ("edition", c.edition, TextKind::Name),
+        ("market_factor", c.market_factor, TextKind::Name),
+        ("notes", c.notes, TextKind::Note),
+    ] {
+        if let Some(Err(e)) = opt(index).map(|v| greenplan_core::text::check(v, kind)) {
+            fail(column, e.to_string());
+        }
+    }
 
     // Read before the `if let`: a borrow in its scrutinee would live through the body.
     let clean = errors.borrow().is_empty();
@@ -985,5 +998,34 @@ x\n";
             );
             assert_eq!(summed(f.path(), &set, None, &by), expected, "file {i}");
         }
+    }
+
+    /// Text columns keep to the service's text rules: a site name of 5 MB, or a NUL in the
+    /// notes, is a row error naming the column (it was stored, and PostgreSQL failed on the NUL).
+    #[test]
+    fn text_columns_are_bounded_and_refuse_control_characters() {
+        let huge = "x".repeat(5 * 1024 * 1024);
+        let contents = format!(
+            "{HEADER}RTG,{huge},2023-04-01,2023-04-30,widget,4,count,,,,\n\
+             RTG,Main,2023-04-01,2023-04-30,widget,4,count,,,a\u{0}b,\n\
+             RTG,Ma\u{1}in,2023-04-01,2023-04-30,widget,4,count,,,,\n\
+             RTG,Main site,2023-04-01,2023-04-30,widget,4,count,,,tab\there,\n"
+        );
+        let f = write(contents.as_bytes());
+        let rows: Vec<_> = ActivityFile::open(f.path())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let column = |i: usize| match &rows[i] {
+            Err(e) => (e[0].column.clone().unwrap(), e[0].message.clone()),
+            Ok(a) => panic!("row {i} accepted: {:?}", a.site),
+        };
+        let (c, m) = column(0);
+        assert_eq!(c, "site");
+        assert!(m.contains("the most it may be is 500"), "{m}");
+        assert_eq!(column(1).0, "notes");
+        assert!(column(1).1.contains("U+0000 (NUL)"), "{}", column(1).1);
+        assert_eq!(column(2).0, "site");
+        assert!(rows[3].is_ok(), "a tab is text: {:?}", rows[3]);
     }
 }

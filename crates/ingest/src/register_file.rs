@@ -6,7 +6,8 @@
 
 use crate::error::IngestError;
 use crate::table::{self, Header, Row};
-use greenplan_core::register::{self, Record, Register};
+use greenplan_core::csv_cell;
+use greenplan_core::register::{self, FieldKind, Record, Register};
 use std::path::Path;
 
 /// A check of a valid record against the world outside the file (the plan's organisations,
@@ -37,6 +38,7 @@ pub fn read_register_file(
         &header,
         rows.map(|r| r.map_err(|e| rename(e, &path.display().to_string(), name))),
         check,
+        !table::is_workbook(path),
     )
 }
 
@@ -53,7 +55,14 @@ pub fn read_register_text(
         &columns(register, true),
         &columns(register, false),
     )?;
-    records(register, name, &header, rows.into_iter().map(Ok), check)
+    records(
+        register,
+        name,
+        &header,
+        rows.into_iter().map(Ok),
+        check,
+        true,
+    )
 }
 
 /// Errors name the file as the user knows it, not the temporary path it was saved under.
@@ -91,10 +100,28 @@ fn records(
     header: &Header,
     rows: impl Iterator<Item = Result<Row, IngestError>>,
     check: RowCheck<'_>,
+    csv: bool,
 ) -> Result<Vec<(u64, Record)>, IngestError> {
+    let text_field = |k: &str| {
+        register
+            .fields
+            .iter()
+            .any(|f| f.key == k && f.kind == FieldKind::Text)
+    };
+    // A CSV export wrote text cells through the formula rule: take off the quote it added
+    // (only there: workbooks hold text as text, and numbers are never quoted).
     let mut out = Vec::new();
     let errors = table::for_each_row(name, rows, |row, fail| {
-        match register.parse(|k| row.get(header, k)) {
+        let value = |k: &str| {
+            row.get(header, k).map(|v| {
+                if csv && text_field(k) {
+                    csv_cell::restore(v)
+                } else {
+                    v
+                }
+            })
+        };
+        match register.parse(value) {
             Ok(record) => match check(&record) {
                 Some((column, message)) => fail(column, message),
                 None => out.push((row.number, record)),

@@ -12,6 +12,7 @@ use crate::error::{IngestError, RowError};
 use crate::table;
 use greenplan_core::ods::OdsCode;
 use greenplan_core::scheme::{SchemeDetails, Stage};
+use greenplan_core::text::TextKind;
 
 /// The columns an import must have.
 pub const REQUIRED: &[&str] = &["name", "owner", "organisation", "stage"];
@@ -74,7 +75,19 @@ fn scheme_of_row(
             message,
         })
     };
-    let text = |c: &str| row.get(header, c).unwrap_or("").to_string();
+    // An export wrote text through the formula rule: the quote it added comes off.
+    let text =
+        |c: &str| greenplan_core::csv_cell::restore(row.get(header, c).unwrap_or("")).to_string();
+    for (column, kind) in [
+        ("name", TextKind::Name),
+        ("owner", TextKind::Name),
+        ("actions", TextKind::Name),
+        ("description", TextKind::Note),
+    ] {
+        if let Err(e) = greenplan_core::text::check(&text(column), kind) {
+            error(column, e.to_string());
+        }
+    }
     let name = text("name");
     if name.is_empty() {
         error("name", "is empty: give the scheme's name".into());

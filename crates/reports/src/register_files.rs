@@ -5,19 +5,23 @@
 //! written in their canonical text, in the template's columns, so an export imports back as
 //! it is (`greenplan_ingest::register_file` reads them).
 
+use crate::xlsx::{cell_text, rows_left_out, rows_that_fit};
+use greenplan_core::csv_cell::neutralise;
 use greenplan_core::register::{FieldKind, Record, Register};
 use rust_xlsxwriter::{DataValidation, DataValidationRule, Format, Note, Workbook, XlsxError};
 
 /// Rows the template's drop-downs cover.
 const TEMPLATE_ROWS: u32 = 5000;
 
-/// The records as CSV: the template's columns, then one line per record.
+/// The records as CSV: the template's columns, then one line per record, every cell through
+/// the service's formula rule ([`greenplan_core::csv_cell`]; the importer takes the quote
+/// off again).
 pub fn csv(register: &Register, records: &[Record]) -> Result<Vec<u8>, csv::Error> {
     let columns = register.columns();
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&columns)?;
     for r in records {
-        w.write_record(columns.iter().map(|k| r.text(k).unwrap_or("")))?;
+        w.write_record(columns.iter().map(|k| neutralise(r.text(k).unwrap_or(""))))?;
     }
     w.into_inner().map_err(|e| e.into_error().into())
 }
@@ -51,7 +55,11 @@ pub fn workbook(register: &Register, records: &[Record]) -> Result<Vec<u8>, Xlsx
         if let Some(dv) = validation(f.kind)? {
             sheet.add_data_validation(1, c, TEMPLATE_ROWS, c, &dv)?;
         }
-        for (r, record) in records.iter().enumerate() {
+        for (r, record) in records
+            .iter()
+            .take(rows_that_fit(records.len()))
+            .enumerate()
+        {
             let r = r as u32 + 1;
             let Some(v) = record.text(f.key) else {
                 continue;
@@ -61,10 +69,13 @@ pub fn workbook(register: &Register, records: &[Record]) -> Result<Vec<u8>, Xlsx
                     sheet.write_number(r, c, n)?;
                 }
                 _ => {
-                    sheet.write_string(r, c, v)?;
+                    sheet.write_string(r, c, cell_text(v))?;
                 }
             }
         }
+    }
+    if let Some(line) = rows_left_out(records.len()) {
+        sheet.write_string(1 + rows_that_fit(records.len()) as u32, 0, &line)?;
     }
     sheet.set_freeze_panes(1, 0)?;
     book.save_to_buffer()

@@ -227,7 +227,7 @@ fn csv_line(e: AuditEntry) -> Result<Vec<u8>, csv::Error> {
     let at = chrono::DateTime::from_timestamp(e.at, 0)
         .map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+    let cells = [
         at,
         e.actor,
         e.action,
@@ -236,7 +236,9 @@ fn csv_line(e: AuditEntry) -> Result<Vec<u8>, csv::Error> {
         e.organisation.unwrap_or_default(),
         e.before.unwrap_or_default(),
         e.after.unwrap_or_default(),
-    ])?;
+    ];
+    // Formulas neutralised like every other CSV download (core::csv_cell).
+    w.write_record(cells.iter().map(|c| greenplan_core::csv_cell::neutralise(c)))?;
     w.into_inner().map_err(|e| e.into_error().into())
 }
 

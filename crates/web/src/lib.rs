@@ -33,6 +33,7 @@ mod scenarios_page;
 mod schemes_page;
 mod sia_page;
 mod stale;
+mod text_input;
 mod tools;
 mod travel;
 mod travel_respond;

@@ -985,13 +985,14 @@ async fn read_update_form(
         let name = field.name().unwrap_or_default().to_string();
         if name == "evidence_file" {
             let file_name = field.file_name().unwrap_or_default().to_string();
+            let file_name = crate::text_input::field("evidence_file", file_name)?;
             let bytes = field.bytes().await.map_err(bad)?;
             if !file_name.is_empty() && !bytes.is_empty() {
                 file = Some((file_name, bytes.to_vec()));
             }
             continue;
         }
-        let text = field.text().await.map_err(bad)?;
+        let text = crate::text_input::field(&name, field.text().await.map_err(bad)?)?;
         match name.as_str() {
             "csrf_token" => form.csrf_token = text,
             "status" => form.status = text,
@@ -1394,6 +1395,9 @@ pub(crate) fn csv_response(name: &str, body: Vec<u8>) -> Response {
         .into_response()
 }
 
+/// A CSV file from a header and rows, every cell through the service's formula rule
+/// ([`greenplan_core::csv_cell`]): people's text beginning `=`, `+`, `-`, `@`, TAB or CR is
+/// written with a quote in front, so a spreadsheet never runs it.
 pub(crate) fn csv_bytes(
     header_row: &[&str],
     rows: impl Iterator<Item = Vec<String>>,
@@ -1407,7 +1411,8 @@ pub(crate) fn csv_bytes(
     };
     w.write_record(header_row).map_err(fail)?;
     for r in rows {
-        w.write_record(&r).map_err(fail)?;
+        w.write_record(r.iter().map(|c| greenplan_core::csv_cell::neutralise(c)))
+            .map_err(fail)?;
     }
     w.into_inner().map_err(|_| {
         PageError(

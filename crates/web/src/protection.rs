@@ -6,7 +6,8 @@
 //!
 //! An address holding a NUL character (`%00`) is refused with a 400 before any handler: no
 //! page needs one, and PostgreSQL cannot store or compare text containing it (the query
-//! would fail as a 500).
+//! would fail as a 500). The query string and form and JSON bodies get the text rules of
+//! `text_input` (control characters, lengths: a 422 naming the field).
 //!
 //! Every response to a signed-in person (a request carrying the session cookie or an API
 //! token, or a response that sets the cookie) says `Cache-Control: no-store`, so neither a
@@ -65,18 +66,22 @@ fn panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
     .into_response()
 }
 
-/// Refuses a request whose path or query string holds an encoded NUL.
+/// Refuses a request whose path holds an encoded NUL (400), and one whose query string or
+/// form or JSON body holds a field that breaks the text rules (422 naming the field:
+/// [`crate::text_input`]). Until then only the address was checked, so a NUL in a body
+/// reached PostgreSQL, which cannot store it: a 500.
 async fn refuse_nul(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let uri = request.uri();
-    let holds_nul = |s: &str| s.contains("%00");
-    if holds_nul(uri.path()) || uri.query().is_some_and(holds_nul) {
+    if request.uri().path().contains("%00") {
         return crate::pages::PageError(
             StatusCode::BAD_REQUEST,
             "The address holds a character no page uses (%00). Check the link you followed.".into(),
         )
         .into_response();
     }
-    next.run(request).await
+    match crate::text_input::check_request(request).await {
+        Ok(request) => next.run(request).await,
+        Err(refused) => refused,
+    }
 }
 
 /// `Cache-Control: no-store` on every response to someone signed in (see the module docs).

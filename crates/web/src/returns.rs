@@ -157,9 +157,15 @@ pub async fn preview(
     while let Some(field) = multipart.next_field().await.map_err(upload_error)? {
         match field.name() {
             Some("csrf_token") => csrf = field.text().await.map_err(upload_error)?,
-            Some("period") => period = field.text().await.map_err(upload_error)?,
+            Some("period") => {
+                period =
+                    crate::text_input::field("period", field.text().await.map_err(upload_error)?)?;
+            }
             Some("file") => {
-                file_name = field.file_name().unwrap_or("upload.csv").to_string();
+                file_name = crate::text_input::field(
+                    "file",
+                    field.file_name().unwrap_or("upload.csv").to_string(),
+                )?;
                 contents = field.bytes().await.map_err(upload_error)?.to_vec();
             }
             _ => {}

@@ -666,7 +666,10 @@ pub async fn import(
         match f.name().unwrap_or_default() {
             "csrf_token" => csrf = f.text().await.map_err(bad)?,
             "file" => {
-                file_name = f.file_name().unwrap_or("schemes.csv").to_string();
+                file_name = crate::text_input::field(
+                    "file",
+                    f.file_name().unwrap_or("schemes.csv").to_string(),
+                )?;
                 bytes = f.bytes().await.map_err(bad)?.to_vec();
             }
             _ => {}
@@ -753,23 +756,10 @@ fn export_rows(schemes: &[Scheme]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// A cell of people's text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`)
-/// gets a leading apostrophe, so opening the CSV in Excel never runs what someone typed.
-fn not_a_formula(text: String) -> String {
-    if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text
-    }
-}
-
 /// The register (not archived) as CSV.
 pub async fn export_csv(State(state): State<AppState>) -> PageResult {
     let schemes = state.store.schemes(false).await?;
-    let rows = export_rows(&schemes)
-        .into_iter()
-        .map(|r| r.into_iter().map(not_a_formula).collect());
-    let body = csv_bytes(&COLUMNS, rows)?;
+    let body = csv_bytes(&COLUMNS, export_rows(&schemes).into_iter())?;
     Ok(csv_response("greenplan-schemes.csv", body))
 }
 
@@ -810,16 +800,20 @@ fn xlsx(rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         sheet.set_column_width(c as u16, if c == 0 { 6 } else { 20 })?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    for (r, row) in rows.iter().enumerate() {
+    use greenplan_reports::xlsx::{cell_text, rows_left_out, rows_that_fit};
+    for (r, row) in rows.iter().take(rows_that_fit(rows.len())).enumerate() {
         for (c, v) in row.iter().enumerate() {
             if c == 0
                 && let Ok(n) = v.parse::<f64>()
             {
                 sheet.write_number(r as u32 + 1, 0, n)?;
             } else {
-                sheet.write_string(r as u32 + 1, c as u16, v)?;
+                sheet.write_string(r as u32 + 1, c as u16, cell_text(v))?;
             }
         }
+    }
+    if let Some(line) = rows_left_out(rows.len()) {
+        sheet.write_string(1 + rows_that_fit(rows.len()) as u32, 0, &line)?;
     }
     book.save_to_buffer()
 }

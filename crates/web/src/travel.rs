@@ -487,7 +487,10 @@ pub async fn import_responses(
         match field.name() {
             Some("csrf_token") => csrf = field.text().await.map_err(bad)?,
             Some("file") => {
-                file_name = field.file_name().unwrap_or("responses.csv").to_string();
+                file_name = crate::text_input::field(
+                    "file",
+                    field.file_name().unwrap_or("responses.csv").to_string(),
+                )?;
                 contents = field.bytes().await.map_err(bad)?.to_vec();
             }
             _ => {}

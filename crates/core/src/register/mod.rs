@@ -159,6 +159,8 @@ impl Field {
                     Err(format!(
                         "is longer than {MAX_TEXT} characters: shorten it"
                     ))
+                } else if let Some(e) = crate::text::refused_control(raw) {
+                    Err(e.to_string())
                 } else {
                     Ok(raw.to_string())
                 }
@@ -220,7 +222,7 @@ impl Field {
 }
 
 /// The longest text a field keeps.
-pub const MAX_TEXT: usize = 500;
+pub const MAX_TEXT: usize = crate::text::MAX_NAME_CHARS;
 
 fn choice_key(s: &str) -> String {
     s.trim().to_lowercase().replace([' ', '_'], "-")

@@ -18,4 +18,5 @@ mod revisions;
 mod schemes;
 mod security;
 mod slow_clients;
+mod text_input;
 mod travel;
