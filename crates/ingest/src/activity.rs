@@ -82,7 +82,8 @@ pub struct ActivityFile {
 impl ActivityFile {
     /// Opens a CSV or XLSX activity file and checks its header.
     pub fn open(path: &Path) -> Result<Self, IngestError> {
-        let (header, rows) = table::open(path, REQUIRED, OPTIONAL)?;
+        let (header, rows) =
+            table::open(path, crate::source::FileKind::Activity, REQUIRED, OPTIONAL)?;
         Ok(Self {
             file: file_name(path).into(),
             columns: Columns::of(&header),
@@ -289,7 +290,8 @@ fn parse_fields<'r>(
             Ok(()) => return Ok(fields),
             Err(e) => {
                 let column = match e {
-                    greenplan_core::activity::ActivityError::NegativeNotCorrection(_) => "quantity",
+                    greenplan_core::activity::ActivityError::NegativeNotCorrection(_)
+                    | greenplan_core::activity::ActivityError::TooLarge(_) => "quantity",
                     _ => "period_end",
                 };
                 fail(column, e.to_string());
@@ -323,16 +325,15 @@ fn date_cell(
 }
 
 /// Reads `2024-04-01`, `2024-04-01 00:00:00` (from a workbook) or the UK's `01/04/2024`.
+/// Years outside `greenplan_core::period::YEARS` are refused, as every date reader does.
 pub fn parse_date(v: &str) -> Option<NaiveDate> {
     let v = trim(v);
     if let Some(d) = parse_iso_date(v) {
-        return Some(d);
+        return greenplan_core::period::check_date(d).ok();
     }
     let v = v.split_once(' ').map_or(v, |(d, _)| d);
     let v = v.split_once('T').map_or(v, |(d, _)| d);
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(v, "%d/%m/%Y"))
-        .ok()
+    greenplan_core::period::parse_date(v).ok()
 }
 
 /// Rows read per parallel batch when computing straight from a file.

@@ -267,10 +267,7 @@ struct RawVision {
 
 /// Reads and validates a plan file from disk.
 pub fn read_plan_file(path: &Path) -> Result<Plan, IngestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::source::read_to_string(path, crate::source::FileKind::Plan)?;
     parse_plan(&path.display().to_string(), &text)
 }
 
