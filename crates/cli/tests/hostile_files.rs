@@ -23,6 +23,8 @@ fn importers(file: &str) -> Vec<Vec<String>> {
         vec!["footprint", "--from", file],
     ]
     .into_iter()
+    // The register importer refuses a name without .csv or .xlsx before opening anything.
+    .filter(|a| a[0] != "registers" || file.ends_with(".csv") || file.ends_with(".xlsx"))
     .map(|a| a.into_iter().map(str::to_string).collect())
     .collect()
 }
@@ -80,7 +82,8 @@ fn a_file_larger_than_its_kind_is_refused_naming_the_bound() {
 }
 
 const HEADER: &str = "organisation,site,period_start,period_end,activity,quantity,unit\n";
-const FACTOR: &str = "edition,activity,unit,scope,category,kgco2e\ntest-2025,boiler-gas,kWh,1,building-energy,0.2\n";
+const FACTOR: &str =
+    "edition,activity,unit,scope,category,kgco2e\ntest-2025,boiler-gas,kWh,1,building-energy,0.2\n";
 
 #[test]
 fn the_largest_decimal_is_a_row_error_in_kwh_and_mwh_never_a_panic() {

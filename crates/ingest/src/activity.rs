@@ -890,6 +890,34 @@ DERBY-CC,Depot,2023-11-01 00:00:00,2023-11-30,widget,1e3,count,,,,\n";
         }
     }
 
+    /// Issue 21, class 2: a quantity above its unit's bound is a row error naming the row,
+    /// the value and the bound, on every path that reads a file; the bound itself is accepted.
+    #[test]
+    fn quantities_above_their_bound_are_row_errors() {
+        let set = factors();
+        let f = write(
+            format!(
+                "{HEADER}RFS,,2023-06-01,2023-06-30,boiler,79228162514264337593543950335,MWh (Gross CV),,,,\n\
+                 RFS,,2023-06-01,2023-06-30,boiler,1000000000,MWh (Gross CV),,,,\n\
+                 RFS,,2023-06-01,2023-06-30,boiler,-1000000000001,kWh (Gross CV),,,Correction,\n"
+            )
+            .as_bytes(),
+        );
+        for e in [
+            one_by_one(f.path(), &set, None, &[]).unwrap_err(),
+            summed(f.path(), &set, None, &[]).unwrap_err(),
+        ] {
+            assert!(
+                e.contains("row 2, column `quantity`")
+                    && e.contains("79228162514264337593543950335 MWh (Gross CV)")
+                    && e.contains("1,000,000,000,000 kWh"),
+                "{e}"
+            );
+            assert!(e.contains("row 4, column `quantity`"), "{e}");
+            assert!(!e.contains("row 3"), "the bound itself is accepted: {e}");
+        }
+    }
+
     /// Every problem, with the same row numbers and messages, in file order.
     #[test]
     fn bad_rows_are_reported_as_row_by_row() {

@@ -22,9 +22,14 @@ async fn a_control_character_in_a_metric_name_renders_the_annual_report() {
         .unwrap()
         .and_hms_opt(9, 0, 0)
         .unwrap();
-    for (kind, period) in [(ReportKind::Annual, "2025/26"), (ReportKind::Quarterly, "Q3 2025/26")] {
+    for (kind, period) in [
+        (ReportKind::Annual, "2025/26"),
+        (ReportKind::Quarterly, "Q3 2025/26"),
+    ] {
         let request = ReportRequest::parse(kind, period, None).unwrap();
-        let report = greenplan_reports::build(&store, &request, at).await.unwrap();
+        let report = greenplan_reports::build(&store, &request, at)
+            .await
+            .unwrap();
         let pdf = render(&report, Format::Pdf).unwrap_or_else(|e| panic!("{period}: {e}"));
         assert!(pdf.starts_with(b"%PDF"), "{period}");
     }

@@ -1491,7 +1491,7 @@ pub async fn footprint_csv(State(state): State<AppState>) -> PageResult {
             vec![
                 u.organisation,
                 format!(
-                    "not summed: {} row{} too large to sum, left out",
+                    "not summed: {} row{} too large to sum (left out)",
                     u.rows,
                     if u.rows == 1 { "" } else { "s" }
                 ),

@@ -81,7 +81,12 @@ async fn periods_outside_the_years_are_refused_naming_the_field() {
             r#"{"organisation":"RTG","period":"Jan 2262","value":"1"}"#.into(),
         ))
         .await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
     assert!(reply.body.contains("period"), "{}", reply.body);
     let reply = site
         .send(api(
@@ -89,7 +94,12 @@ async fn periods_outside_the_years_are_refused_naming_the_field() {
             r#"{"status":"on-track","note":"Moved","revised_due":"Jan 2262"}"#.into(),
         ))
         .await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
     assert!(reply.body.contains("revised_due"), "{}", reply.body);
     // Nothing was stored, and every page still answers.
     let values = site.store.metric_values(None).await.unwrap();
@@ -198,7 +208,11 @@ async fn quantities_too_large_to_sum_are_named_and_every_footprint_page_answers(
     );
     let csv = site.get("/footprint.csv", None).await;
     assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
-    assert!(csv.body.contains("RFS,medical-equipment,0.01,0.01"), "{}", csv.body);
+    assert!(
+        csv.body.contains("RFS,medical-equipment,0.01,0.01"),
+        "{}",
+        csv.body
+    );
     assert!(csv.body.contains("RTG,not summed: 2 rows"), "{}", csv.body);
     let api = site.get("/api/v1/footprint", None).await;
     assert_eq!(api.status, StatusCode::OK, "{}", api.body);
