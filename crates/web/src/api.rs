@@ -442,8 +442,9 @@ pub async fn post_value(
     Ok(StatusCode::CREATED)
 }
 
-/// Rows left out of the footprint because they could not be summed are named in the
-/// `Greenplan-Not-Summed` header ("RTG (2 rows)"), keeping the body's shape.
+// Rows left out of the footprint because they could not be summed are named in the
+// `Greenplan-Not-Summed` header ("RTG (2 rows)"), keeping the body's shape (a doc comment
+// here would change the OpenAPI document; its owner may document the header there).
 #[utoipa::path(get, path = "/api/v1/footprint", responses((status = 200, body = Vec<FootprintLineDto>)))]
 pub async fn footprint(
     State(state): State<AppState>,
