@@ -206,6 +206,7 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
             &by,
             keep,
         )?;
+        refuse_unsummed(&table)?;
         if args.against_targets {
             let baseline = args
                 .baseline
@@ -282,6 +283,7 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
         }
     }
     let table = agg.finish();
+    refuse_unsummed(&table)?;
     if args.against_targets {
         let baseline = args
             .baseline
@@ -294,6 +296,18 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
         return print_explain(&table, &kept, &factor_set, &stored_editions, args.format);
     }
     print_table(&table, args.format, args.basis)
+}
+
+/// A footprint with rows left out because they could not be summed is not printed as if it
+/// were whole: the command fails, naming the organisations (issue 21).
+fn refuse_unsummed(table: &FootprintTable) -> Result<()> {
+    if !table.unsummed.is_empty() {
+        bail!(
+            "some rows could not be summed, their figures are far too large to be real: {}; correct and re-import them",
+            greenplan_core::footprint::Unsummed::describe(&table.unsummed)
+        );
+    }
+    Ok(())
 }
 
 /// Each year's Carbon Footprint and Carbon Footprint Plus against the national trajectories.
@@ -314,11 +328,18 @@ fn print_against_targets(
         ) else {
             continue;
         };
+        let mut add = |name: &'static str| -> Result<()> {
+            let total = totals.entry((year, name)).or_default();
+            *total = total
+                .checked_add(l.kgco2e)
+                .ok_or(greenplan_core::footprint::SumOverflow)?;
+            Ok(())
+        };
         if category.footprint() == Footprint::CarbonFootprint {
-            *totals.entry((year, "carbon-footprint")).or_default() += l.kgco2e;
+            add("carbon-footprint")?;
         }
         if category.footprint() != Footprint::Outside {
-            *totals.entry((year, "carbon-footprint-plus")).or_default() += l.kgco2e;
+            add("carbon-footprint-plus")?;
         }
     }
     let mut rows = Vec::new();
@@ -380,8 +401,9 @@ fn tonnes(kg: Decimal) -> Decimal {
 
 fn print_table(table: &FootprintTable, format: Format, basis: Basis) -> Result<()> {
     let mut columns: Vec<String> = table.by.iter().map(|b| b.column().to_string()).collect();
-    let total_kg = table.total_kgco2e();
-    let total_market: Decimal = table.lines.iter().map(|l| l.market_kgco2e).sum();
+    let total_kg = table.total_kgco2e()?;
+    let total_market: Decimal =
+        greenplan_core::footprint::checked_sum(table.lines.iter().map(|l| l.market_kgco2e))?;
     let rows: Vec<Vec<String>> = match format {
         Format::Table => {
             columns.extend([

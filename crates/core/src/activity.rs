@@ -25,6 +25,17 @@ pub struct RowProblem {
     pub message: String,
 }
 
+impl RowProblem {
+    /// The column of a row whose quantity is too large to convert or sum (issue 21): no other
+    /// problem found when a row meets the factors is against the quantity.
+    pub const TOO_LARGE: &'static str = "quantity";
+
+    /// A row left out because its figures are too large to compute or sum.
+    pub fn is_too_large(&self) -> bool {
+        self.column == Self::TOO_LARGE
+    }
+}
+
 /// One row of activity data, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activity {
@@ -59,6 +70,8 @@ pub enum ActivityError {
         "negative quantity {0}: a correction must say so — write `correction` in notes — otherwise enter the amount used as a positive number"
     )]
     NegativeNotCorrection(Decimal),
+    #[error(transparent)]
+    TooLarge(#[from] crate::quantity::TooLarge),
 }
 
 impl Activity {
@@ -126,7 +139,10 @@ impl ActivityRef<'_> {
     /// As [`Activity::check`].
     pub fn check(&self) -> Result<(), ActivityError> {
         check_period(self.period_start, self.period_end)?;
-        check_quantity(self.quantity, self.notes)
+        check_quantity(self.quantity, self.notes)?;
+        // The one bound on every quantity an activity row can carry, whatever it came from.
+        crate::quantity::check_bound(self.quantity, self.unit)?;
+        Ok(())
     }
 
     /// An owned copy.

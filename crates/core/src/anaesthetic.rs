@@ -100,6 +100,14 @@ pub enum GasError {
     },
     #[error("`{0}` is not a GWP set: write ar5, aoa or rcoa")]
     GwpSet(String),
+    #[error(
+        "`{quantity} {unit}` of {agent} is more than one return can hold: the largest is 1,000,000,000,000 kg; check the figure and its unit"
+    )]
+    TooLarge {
+        agent: Agent,
+        quantity: Decimal,
+        unit: GasUnit,
+    },
 }
 
 impl FromStr for Agent {
@@ -287,18 +295,27 @@ impl GasUse {
             unit: self.unit,
             hint,
         };
+        let too_large = || GasError::TooLarge {
+            agent: self.agent,
+            quantity: self.quantity.normalize(),
+            unit: self.unit,
+        };
+        let times = |a: Decimal, b: Decimal| a.checked_mul(b).ok_or_else(too_large);
         let kg = match (self.unit, self.agent.kg_per_ml()) {
             (GasUnit::Kg, _) => self.quantity,
-            (GasUnit::Ml, Some(density)) => self.quantity * density,
-            (GasUnit::Bottles, Some(density)) => {
-                self.quantity * self.agent.bottle_ml().unwrap_or_default() * density
-            }
-            (GasUnit::Litres, None) => self.quantity * N2O_KG_PER_LITRE,
-            (GasUnit::Cylinder(c), None) => {
-                self.quantity
-                    * cylinder_litres(c).ok_or_else(|| wrong("unknown cylinder size"))?
-                    * N2O_KG_PER_LITRE
-            }
+            (GasUnit::Ml, Some(density)) => times(self.quantity, density)?,
+            (GasUnit::Bottles, Some(density)) => times(
+                times(self.quantity, self.agent.bottle_ml().unwrap_or_default())?,
+                density,
+            )?,
+            (GasUnit::Litres, None) => times(self.quantity, N2O_KG_PER_LITRE)?,
+            (GasUnit::Cylinder(c), None) => times(
+                times(
+                    self.quantity,
+                    cylinder_litres(c).ok_or_else(|| wrong("unknown cylinder size"))?,
+                )?,
+                N2O_KG_PER_LITRE,
+            )?,
             (GasUnit::Ml | GasUnit::Bottles, None) => {
                 return Err(wrong("a gas is returned in litres, kg or cylinders"));
             }
@@ -306,6 +323,10 @@ impl GasUse {
                 return Err(wrong("a volatile agent is returned in ml, bottles or kg"));
             }
         };
+        // The bound of every mass (10^12 kg, `quantity::largest`): the NHS buys a few thousand
+        // tonnes of anaesthetic gases a year.
+        crate::quantity::check_bound(kg, &crate::unit::Unit::new(crate::unit::UnitKind::Kilogram))
+            .map_err(|_| too_large())?;
         Ok(if self.agent == Agent::Entonox {
             kg / Decimal::TWO
         } else {
@@ -313,9 +334,16 @@ impl GasUse {
         })
     }
 
-    /// kgCO2e with `set` (every figure carries the set it was computed with).
+    /// kgCO2e of the quantity with `set`'s GWP.
     pub fn kgco2e(&self, set: GwpSet) -> Result<Decimal, GasError> {
-        Ok(self.kg()? * set.gwp(self.agent))
+        // At most 10^12 kg times a GWP in the thousands: cannot overflow, but checked anyway.
+        self.kg()?
+            .checked_mul(set.gwp(self.agent))
+            .ok_or(GasError::TooLarge {
+                agent: self.agent,
+                quantity: self.quantity.normalize(),
+                unit: self.unit,
+            })
     }
 }
 
@@ -337,7 +365,7 @@ impl GasMonth {
     /// Piped nitrous oxide lost (bought but not given), kg and share of what was bought.
     pub fn piped_loss(&self) -> Option<(Decimal, Option<Decimal>)> {
         let (bought, used) = (self.piped_n2o_purchased_kg?, self.piped_n2o_clinical_kg?);
-        let loss = bought - used;
+        let loss = bought.saturating_sub(used);
         Some((loss, crate::prescribing::ratio(loss, bought)))
     }
 
@@ -371,7 +399,7 @@ pub fn gas_months(uses: &[GasUse], set: GwpSet) -> Result<Vec<GasMonth>, GasErro
                 Basis::Purchased => &mut m.piped_n2o_purchased_kg,
                 Basis::ClinicalUse => &mut m.piped_n2o_clinical_kg,
             };
-            *slot = Some(slot.unwrap_or_default() + kg);
+            *slot = Some(slot.unwrap_or_default().saturating_add(kg));
         }
         if u.basis == Basis::Purchased {
             let agent = if u.agent == Agent::Entonox {
@@ -379,9 +407,15 @@ pub fn gas_months(uses: &[GasUse], set: GwpSet) -> Result<Vec<GasMonth>, GasErro
             } else {
                 u.agent
             };
-            let co2e = kg * set.gwp(u.agent);
-            *m.kgco2e.entry(agent).or_default() += co2e;
-            m.total_kgco2e += co2e;
+            let too_large = || GasError::TooLarge {
+                agent: u.agent,
+                quantity: u.quantity.normalize(),
+                unit: u.unit,
+            };
+            let co2e = kg.checked_mul(set.gwp(u.agent)).ok_or_else(too_large)?;
+            let slot = m.kgco2e.entry(agent).or_default();
+            *slot = slot.checked_add(co2e).ok_or_else(too_large)?;
+            m.total_kgco2e = m.total_kgco2e.checked_add(co2e).ok_or_else(too_large)?;
         }
     }
     Ok(out.into_values().collect())
@@ -429,10 +463,14 @@ pub fn trust_years(months: &[GasMonth]) -> Vec<TrustYear> {
                 nitrous_oxide_reduction: None,
             });
         y.months += 1;
-        y.total_kgco2e += m.total_kgco2e;
-        y.nitrous_oxide_kgco2e += m.nitrous_oxide_kgco2e();
+        // Months are bounded (`gas_months`); saturating keeps a year's sum from panicking.
+        y.total_kgco2e = y.total_kgco2e.saturating_add(m.total_kgco2e);
+        y.nitrous_oxide_kgco2e = y
+            .nitrous_oxide_kgco2e
+            .saturating_add(m.nitrous_oxide_kgco2e());
         if let Some((loss, _)) = m.piped_loss() {
-            y.piped_n2o_loss_kg = Some(y.piped_n2o_loss_kg.unwrap_or_default() + loss);
+            y.piped_n2o_loss_kg =
+                Some(y.piped_n2o_loss_kg.unwrap_or_default().saturating_add(loss));
         }
     }
     let mut out: Vec<TrustYear> = years.into_values().collect();

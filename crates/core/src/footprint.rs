@@ -75,26 +75,68 @@ struct Amounts {
     gases: GasSplit,
 }
 
+/// The largest emission one activity row may have: 10^18 kgCO2e, a billion billion kg, is
+/// twenty-five million times the world's yearly emissions (about 4 × 10^13 kg), so no real row
+/// comes near it; and it keeps every sum of emissions billions of rows away from the limit
+/// of a decimal (7.9 × 10^28). Rows stored before quantities were bounded at import can be
+/// anything: they are refused here with a row problem rather than summed into a panic.
+pub fn max_row_kgco2e() -> Decimal {
+    Decimal::from(1_000_000_000_000_000_000i64)
+}
+
+/// Why the figures of one row cannot be computed or summed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FigureError {
+    #[error(
+        "the quantity `{quantity}` is too large: its emission cannot be computed; check the figure and its unit"
+    )]
+    Overflow { quantity: Decimal },
+    #[error(
+        "the quantity `{quantity}` gives {kgco2e} kgCO2e, more than one row can (the largest is 10^18 kgCO2e); check the figure and its unit"
+    )]
+    TooLarge { quantity: Decimal, kgco2e: Decimal },
+}
+
 /// The arithmetic of an emission, shared by every path so that all give the same decimals.
 /// `conversion` takes the activity's unit to the factor's; `market` is the market-based factor
-/// with its own conversion, given only for a Scope 2 factor.
+/// with its own conversion, given only for a Scope 2 factor. Every step is checked: a product
+/// too large for a decimal is an error, never a panic.
 fn figures(
     quantity: Decimal,
     conversion: Decimal,
     factor: &Factor,
     market: Option<(Decimal, &Factor)>,
-) -> (Decimal, Decimal, Decimal, GasSplit) {
-    let converted = quantity * conversion;
-    let kgco2e = converted * factor.kgco2e;
+) -> Result<(Decimal, Decimal, Decimal, GasSplit), FigureError> {
+    let overflow = || FigureError::Overflow {
+        quantity: quantity.normalize(),
+    };
+    let converted = quantity.checked_mul(conversion).ok_or_else(overflow)?;
+    let kgco2e = converted.checked_mul(factor.kgco2e).ok_or_else(overflow)?;
     let market_kgco2e = match market {
-        Some((conversion, m)) => quantity * conversion * m.kgco2e,
+        Some((conversion, m)) => quantity
+            .checked_mul(conversion)
+            .and_then(|q| q.checked_mul(m.kgco2e))
+            .ok_or_else(overflow)?,
         None => kgco2e,
     };
-    let part = |p: Option<Decimal>| p.map_or(Decimal::ZERO, |v| v * converted);
+    let max = max_row_kgco2e();
+    for kg in [kgco2e, market_kgco2e] {
+        if kg.abs() > max {
+            return Err(FigureError::TooLarge {
+                quantity: quantity.normalize(),
+                kgco2e: kg.normalize(),
+            });
+        }
+    }
+    let part = |p: Option<Decimal>| -> Result<Decimal, FigureError> {
+        p.map_or(Ok(Decimal::ZERO), |v| {
+            v.checked_mul(converted).ok_or_else(overflow)
+        })
+    };
     let (co2, ch4, n2o) = (
-        part(factor.gases.co2),
-        part(factor.gases.ch4),
-        part(factor.gases.n2o),
+        part(factor.gases.co2)?,
+        part(factor.gases.ch4)?,
+        part(factor.gases.n2o)?,
     );
     let gases =
         if factor.gases.co2.is_none() && factor.gases.ch4.is_none() && factor.gases.n2o.is_none() {
@@ -103,14 +145,36 @@ fn figures(
                 ..GasSplit::default()
             }
         } else {
+            let other = kgco2e
+                .checked_sub(co2)
+                .and_then(|v| v.checked_sub(ch4))
+                .and_then(|v| v.checked_sub(n2o))
+                .ok_or_else(overflow)?;
+            for kg in [co2, ch4, n2o, other] {
+                if kg.abs() > max {
+                    return Err(FigureError::TooLarge {
+                        quantity: quantity.normalize(),
+                        kgco2e: kg.normalize(),
+                    });
+                }
+            }
             GasSplit {
                 co2,
                 ch4,
                 n2o,
-                other: kgco2e - co2 - ch4 - n2o,
+                other,
             }
         };
-    (converted, kgco2e, market_kgco2e, gases)
+    Ok((converted, kgco2e, market_kgco2e, gases))
+}
+
+/// Why one activity could not be converted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmissionError {
+    #[error(transparent)]
+    Unit(#[from] UnitError),
+    #[error(transparent)]
+    Figures(#[from] FigureError),
 }
 
 /// Converts one activity with its factor (and market-based factor, if any).
@@ -119,7 +183,7 @@ pub fn emission(
     factor_index: usize,
     factor: &Factor,
     market: Option<&Factor>,
-) -> Result<Emission, UnitError> {
+) -> Result<Emission, EmissionError> {
     let a = activity.borrowed();
     // A unit given without a calorific-value basis takes the basis of the factor it was
     // resolved to: resolution only picks such a factor when the choice is unambiguous (one row,
@@ -131,7 +195,7 @@ pub fn emission(
         }
         _ => None,
     };
-    let (quantity, kgco2e, market_kgco2e, gases) = figures(a.quantity, conversion, factor, market);
+    let (quantity, kgco2e, market_kgco2e, gases) = figures(a.quantity, conversion, factor, market)?;
     Ok(Emission::of(
         &a,
         Amounts {
@@ -344,12 +408,69 @@ impl FootprintLine {
 pub struct FootprintTable {
     pub by: Vec<GroupBy>,
     pub lines: Vec<FootprintLine>,
+    /// Rows whose figures could not be summed (too large, as rows stored before quantities
+    /// were bounded can be), by organisation: left out of the lines, named on every page.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsummed: Vec<Unsummed>,
 }
 
-impl FootprintTable {
-    pub fn total_kgco2e(&self) -> Decimal {
-        self.lines.iter().map(|l| l.kgco2e).sum()
+/// An organisation's rows left out of a footprint because their figures could not be summed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Unsummed {
+    /// The organisation's ODS code.
+    pub organisation: String,
+    /// How many of its rows were left out.
+    pub rows: u64,
+}
+
+impl Unsummed {
+    /// Adds `rows` left out for `organisation` to `list`, keeping one entry per organisation.
+    pub fn note(list: &mut Vec<Unsummed>, organisation: &str, rows: u64) {
+        match list.iter_mut().find(|u| u.organisation == organisation) {
+            Some(u) => u.rows = u.rows.saturating_add(rows),
+            None => {
+                list.push(Unsummed {
+                    organisation: organisation.to_string(),
+                    rows,
+                });
+                list.sort();
+            }
+        }
     }
+
+    /// "RTG (2 rows), RX1 (1 row)": for the pages that name them.
+    pub fn describe(list: &[Unsummed]) -> String {
+        list.iter()
+            .map(|u| {
+                format!(
+                    "{} ({} row{})",
+                    u.organisation,
+                    u.rows,
+                    if u.rows == 1 { "" } else { "s" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A sum too large for a decimal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the total is too large to compute: some figures are far beyond any real footprint")]
+pub struct SumOverflow;
+
+impl FootprintTable {
+    /// The sum of the lines, checked.
+    pub fn total_kgco2e(&self) -> Result<Decimal, SumOverflow> {
+        checked_sum(self.lines.iter().map(|l| l.kgco2e))
+    }
+}
+
+/// Sums decimals, an error instead of a panic when the sum is too large for a decimal.
+pub fn checked_sum(values: impl IntoIterator<Item = Decimal>) -> Result<Decimal, SumOverflow> {
+    values.into_iter().try_fold(Decimal::ZERO, |acc, v| {
+        acc.checked_add(v).ok_or(SumOverflow)
+    })
 }
 
 /// Sums emissions by the given keys. Biogenic (outside of scopes) emissions stay in the table
@@ -373,6 +494,8 @@ pub struct Aggregator {
     lines: Vec<(Vec<KeyPart>, FootprintLine)>,
     /// Hash of a key (by [`FxHasher`]) → the lines with that hash.
     index: HashMap<u64, Vec<usize>, FxBuild>,
+    /// Rows whose figures would not fit in a line's sum, by organisation.
+    unsummed: Vec<Unsummed>,
 }
 
 /// One part of a line's key, kept in a form that compares without formatting.
@@ -423,35 +546,89 @@ impl Aggregator {
             keep_indices,
             lines: Vec::new(),
             index: HashMap::default(),
+            unsummed: Vec::new(),
         }
     }
 
-    /// Adds emission number `i`.
+    /// Adds emission number `i`. An emission whose figures do not fit (the sum would be too
+    /// large for a decimal) is left out and counted against its organisation
+    /// ([`FootprintTable::unsummed`]), never a panic.
     pub fn add(&mut self, i: usize, e: &Emission) {
-        if self.by.contains(&GroupBy::Gas) {
-            let share = |v: Decimal| {
+        let fits = if self.by.contains(&GroupBy::Gas) {
+            let share = |v: Decimal| -> Option<Decimal> {
                 if e.kgco2e.is_zero() {
-                    Decimal::ZERO
+                    Some(Decimal::ZERO)
                 } else {
-                    e.market_kgco2e * v / e.kgco2e
+                    e.market_kgco2e
+                        .checked_mul(v)
+                        .and_then(|m| m.checked_div(e.kgco2e))
+                        .or_else(|| {
+                            v.checked_div(e.kgco2e)
+                                .and_then(|r| r.checked_mul(e.market_kgco2e))
+                        })
                 }
             };
-            for (gas, v) in [
+            let parts: Option<Vec<(&str, Decimal, Decimal)>> = [
                 ("CO2", e.gases.co2),
                 ("CH4", e.gases.ch4),
                 ("N2O", e.gases.n2o),
                 ("other", e.gases.other),
-            ] {
-                if !v.is_zero() {
-                    self.add_part(i, e, gas, v, share(v));
+            ]
+            .into_iter()
+            .filter(|(_, v)| !v.is_zero())
+            .map(|(gas, v)| share(v).map(|m| (gas, v, m)))
+            .collect();
+            // All four parts go in or none, so a line never holds part of an emission.
+            match parts {
+                Some(parts) if parts.iter().all(|&(gas, v, m)| self.fits(e, gas, v, m)) => {
+                    for (gas, v, m) in parts {
+                        self.add_part(i, e, gas, v, m);
+                    }
+                    true
                 }
+                _ => false,
             }
         } else {
-            self.add_part(i, e, "", e.kgco2e, e.market_kgco2e);
+            self.add_part(i, e, "", e.kgco2e, e.market_kgco2e)
+        };
+        if !fits {
+            Unsummed::note(&mut self.unsummed, e.organisation.as_str(), 1);
         }
     }
 
-    fn add_part(&mut self, i: usize, e: &Emission, gas: &str, kg: Decimal, market: Decimal) {
+    /// Whether `kg` and `market` can be added to the line of `e` and `gas`.
+    fn fits(&self, e: &Emission, gas: &str, kg: Decimal, market: Decimal) -> bool {
+        match self.find(e, gas) {
+            Some((c, _)) => {
+                let line = &self.lines[c].1;
+                line.kgco2e.checked_add(kg).is_some()
+                    && line.market_kgco2e.checked_add(market).is_some()
+            }
+            None => true,
+        }
+    }
+
+    /// The line of `e` and `gas`, if there is one, with the key's hash.
+    fn find(&self, e: &Emission, gas: &str) -> Option<(usize, u64)> {
+        let parts = self.key_of(e, gas);
+        let parts = &parts[..self.by.len().min(6)];
+        let hash = self.index.hasher().hash_one(parts);
+        self.index.get(&hash).and_then(|candidates| {
+            candidates
+                .iter()
+                .copied()
+                .find(|&c| {
+                    self.lines[c]
+                        .0
+                        .iter()
+                        .zip(parts)
+                        .all(|(owned, part)| part.as_ref().is_some_and(|p| p.matches(owned)))
+                })
+                .map(|c| (c, hash))
+        })
+    }
+
+    fn key_of<'e>(&self, e: &'e Emission, gas: &'e str) -> [Option<KeyRef<'e>>; 6] {
         let mut parts: [Option<KeyRef>; 6] = [None, None, None, None, None, None];
         for (slot, k) in parts.iter_mut().zip(&self.by) {
             *slot = Some(match k {
@@ -463,20 +640,25 @@ impl Aggregator {
                 GroupBy::Period => KeyRef::Year(e.year),
             });
         }
-        let parts = &parts[..self.by.len().min(6)];
-        let hash = self.index.hasher().hash_one(parts);
-        let found = self.index.get(&hash).and_then(|candidates| {
-            candidates.iter().copied().find(|&c| {
-                self.lines[c]
-                    .0
-                    .iter()
-                    .zip(parts)
-                    .all(|(owned, part)| part.as_ref().is_some_and(|p| p.matches(owned)))
-            })
-        });
-        let line = match found {
-            Some(c) => c,
+        parts
+    }
+
+    /// Adds to the line of `e` and `gas`: false, and nothing changed, when a sum would be too
+    /// large for a decimal. One key lookup a row: this is the footprint's inner loop.
+    fn add_part(
+        &mut self,
+        i: usize,
+        e: &Emission,
+        gas: &str,
+        kg: Decimal,
+        market: Decimal,
+    ) -> bool {
+        let line = match self.find(e, gas) {
+            Some((c, _)) => c,
             None => {
+                let parts = self.key_of(e, gas);
+                let parts = &parts[..self.by.len().min(6)];
+                let hash = self.index.hasher().hash_one(parts);
                 let owned: Vec<KeyPart> =
                     parts.iter().flatten().map(KeyRef::to_owned_part).collect();
                 let key = owned.iter().map(KeyPart::text).collect();
@@ -495,15 +677,26 @@ impl Aggregator {
             }
         };
         let line = &mut self.lines[line].1;
-        line.kgco2e += kg;
-        line.market_kgco2e += market;
+        let (Some(sum), Some(market_sum)) = (
+            line.kgco2e.checked_add(kg),
+            line.market_kgco2e.checked_add(market),
+        ) else {
+            return false;
+        };
+        line.kgco2e = sum;
+        line.market_kgco2e = market_sum;
         if self.keep_indices && line.emissions.last() != Some(&i) {
             line.emissions.push(i);
         }
+        true
     }
 
     /// Adds another aggregator's sums (from a parallel batch).
     pub fn merge(&mut self, other: Aggregator) {
+        for u in other.unsummed {
+            Unsummed::note(&mut self.unsummed, &u.organisation, u.rows);
+        }
+        let organisation_at = self.by.iter().position(|b| *b == GroupBy::Organisation);
         for (owned, line) in other.lines {
             let hash = {
                 let refs: Vec<Option<KeyRef>> = owned
@@ -524,9 +717,23 @@ impl Aggregator {
             match found {
                 Some(c) => {
                     let mine = &mut self.lines[c].1;
-                    mine.kgco2e += line.kgco2e;
-                    mine.market_kgco2e += line.market_kgco2e;
-                    mine.emissions.extend(line.emissions);
+                    match (
+                        mine.kgco2e.checked_add(line.kgco2e),
+                        mine.market_kgco2e.checked_add(line.market_kgco2e),
+                    ) {
+                        (Some(kg), Some(market)) => {
+                            mine.kgco2e = kg;
+                            mine.market_kgco2e = market;
+                            mine.emissions.extend(line.emissions);
+                        }
+                        _ => {
+                            let who = organisation_at
+                                .and_then(|i| line.key.get(i).cloned())
+                                .unwrap_or_else(|| "several organisations".to_string());
+                            let rows = line.emissions.len().max(1) as u64;
+                            Unsummed::note(&mut self.unsummed, &who, rows);
+                        }
+                    }
                 }
                 None => {
                     self.lines.push((owned, line));
@@ -546,6 +753,7 @@ impl Aggregator {
         FootprintTable {
             by: self.by,
             lines: lines.into_iter().map(|(_, l)| l).collect(),
+            unsummed: self.unsummed,
         }
     }
 }
@@ -751,7 +959,12 @@ impl<'a> Resolver<'a> {
             _ => None,
         };
         let (quantity, kgco2e, market_kgco2e, gases) =
-            figures(a.quantity, conversion, factor, market);
+            figures(a.quantity, conversion, factor, market).map_err(|e| {
+                row_error(
+                    RowProblem::TOO_LARGE,
+                    format!("{}'s row cannot be summed: {e}", a.organisation),
+                )
+            })?;
         Ok(Amounts {
             factor: main.index,
             scope: main.scope,
@@ -890,6 +1103,67 @@ mod tests {
         assert_eq!(e.year, FinancialYear(2023));
     }
 
+    /// Issue 21, class 2: the largest decimal, in kWh or MWh, is a row problem, never a panic.
+    #[test]
+    fn a_quantity_too_large_is_an_error_not_a_panic() {
+        let f = gas_factor();
+        for unit in ["kWh (Gross CV)", "MWh (Gross CV)"] {
+            let a = activity("RTG", "79228162514264337593543950335", unit);
+            let e = emission(&a, 0, &f, None).unwrap_err().to_string();
+            assert!(e.contains("79228162514264337593543950335"), "{e}");
+            let set = FactorSet::new(vec![gas_factor()]);
+            let mut resolver = Resolver::new(&set, vec![("uk-2023".to_string(), 2023)]);
+            let p = resolver.emission(&a).unwrap_err();
+            assert!(p.is_too_large() && p.message.contains("RTG"), "{p:?}");
+        }
+    }
+
+    /// Sums that would overflow leave the row out, counted against its organisation, for
+    /// every grouping (by gas too), and merging parallel sums is checked the same way.
+    #[test]
+    fn sums_past_the_limit_are_left_out_and_named() {
+        let f = gas_factor();
+        let mut big = emission(&activity("RTG", "1000", "kWh (Gross CV)"), 0, &f, None).unwrap();
+        big.kgco2e = Decimal::MAX;
+        big.market_kgco2e = Decimal::MAX;
+        big.gases = GasSplit {
+            other: Decimal::MAX,
+            ..GasSplit::default()
+        };
+        let small = emission(&activity("RFS", "1000", "kWh (Gross CV)"), 0, &f, None).unwrap();
+        fn named(t: &FootprintTable) -> Vec<(&str, u64)> {
+            t.unsummed
+                .iter()
+                .map(|u| (u.organisation.as_str(), u.rows))
+                .collect()
+        }
+        // A line already at the limit takes nothing more: each row that does not fit is named.
+        let t = aggregate(
+            &[big.clone(), small.clone(), big.clone()],
+            &[GroupBy::Category],
+        );
+        assert_eq!(named(&t), [("RFS", 1), ("RTG", 1)]);
+        // By gas the small row's CO2, CH4 and N2O lines have room; `other` is full.
+        let t = aggregate(&[big.clone(), small.clone(), big.clone()], &[GroupBy::Gas]);
+        assert_eq!(named(&t), [("RTG", 1)]);
+        let t = aggregate(
+            &[big.clone(), small.clone(), big.clone()],
+            &[GroupBy::Organisation],
+        );
+        assert_eq!(named(&t), [("RTG", 1)]);
+        assert!(
+            t.total_kgco2e().is_err(),
+            "the total of the lines is checked too"
+        );
+        let mut a = Aggregator::new(&[GroupBy::Category], false);
+        a.add(0, &big);
+        let mut b = Aggregator::new(&[GroupBy::Category], false);
+        b.add(0, &big);
+        a.merge(b);
+        assert_eq!(a.finish().unsummed.len(), 1);
+        assert!(checked_sum([Decimal::MAX, Decimal::ONE]).is_err());
+    }
+
     #[test]
     fn aggregates_by_keys_in_order() {
         let f = gas_factor();
@@ -903,7 +1177,7 @@ mod tests {
         assert_eq!(t.lines[0].key, vec!["RFS"]);
         assert_eq!(t.lines[1].kgco2e, "548.79".parse().unwrap());
         assert_eq!(t.lines[1].emissions, vec![0, 1]);
-        assert_eq!(t.total_kgco2e(), "731.72".parse().unwrap());
+        assert_eq!(t.total_kgco2e().unwrap(), "731.72".parse().unwrap());
         let by_gas = aggregate(&es, &[GroupBy::Gas]);
         assert_eq!(by_gas.total_kgco2e(), t.total_kgco2e());
         assert_eq!(

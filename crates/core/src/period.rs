@@ -5,27 +5,129 @@
 //! The financial year runs 1 April to 31 March; Q1 is April to June. A delivery date keeps the
 //! text as written (that is what the board approved) next to the period we parsed from it, so
 //! the two can always be compared.
+//!
+//! Every period, month, quarter, financial year and date greenplan reads from outside goes
+//! through the constructors here, and every constructor checks the year against one range,
+//! [`YEARS`] (issue 21, class 0: the prose reader took `Jan 2262`, the canonical reader that
+//! reads it back from the database refused it, and every page failed). What one reader
+//! accepts, every other reader reads back: each type has a property test of that.
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The years greenplan reads, in every reader: far enough back for any baseline (the NHS was
+/// founded in 1948) and forward for any trajectory (net zero by 2045; 2200 leaves room), and
+/// narrow enough that every date inside a period of these years exists in `chrono`.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+/// The financial years that hold a day of [`YEARS`]: 1899/00 (January to March 1900) to
+/// 2200/01, so the financial year of every accepted date is itself accepted.
+pub const FINANCIAL_YEARS: std::ops::RangeInclusive<i32> = 1899..=2200;
+
+fn check_financial_year(start: i32, raw: &str) -> Result<FinancialYear, PeriodError> {
+    if FINANCIAL_YEARS.contains(&start) {
+        Ok(FinancialYear(start))
+    } else {
+        Err(PeriodError::OutOfRange {
+            raw: raw.to_string(),
+            year: start,
+        })
+    }
+}
+
+/// Refuses a year outside [`YEARS`], naming the text it came from.
+pub fn check_year(year: i32, raw: &str) -> Result<i32, PeriodError> {
+    if YEARS.contains(&year) {
+        Ok(year)
+    } else {
+        Err(PeriodError::OutOfRange {
+            raw: raw.to_string(),
+            year,
+        })
+    }
+}
+
+/// Refuses a date whose year is outside [`YEARS`].
+pub fn check_date(date: NaiveDate) -> Result<NaiveDate, PeriodError> {
+    check_year(date.year(), &date.to_string()).map(|_| date)
+}
+
+/// Reads a date: `2025-04-01`, or `01/04/2025` as UK spreadsheets write it, within [`YEARS`].
+/// Every date read from a form, a file or the database goes through here, and what it accepts
+/// reads back from its stored form (`2025-04-01`).
+pub fn parse_date(raw: &str) -> Result<NaiveDate, PeriodError> {
+    let t = raw.trim();
+    let date = NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
+        .map_err(|_| PeriodError::NotADate(raw.to_string()))?;
+    check_year(date.year(), raw).map(|_| date)
+}
+
 /// A financial year, named by the calendar year it starts in: `FinancialYear(2025)` is 2025/26.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "i32")]
 pub struct FinancialYear(pub i32);
+
+impl TryFrom<i32> for FinancialYear {
+    type Error = PeriodError;
+    fn try_from(start: i32) -> Result<Self, PeriodError> {
+        Self::new(start)
+    }
+}
 
 /// A quarter of a financial year: Q1 April–June … Q4 January–March.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "QuarterFields")]
 pub struct Quarter {
     pub year: FinancialYear,
     pub number: u8,
 }
 
+/// A quarter as JSON holds it, checked on the way in.
+#[derive(Deserialize)]
+struct QuarterFields {
+    year: FinancialYear,
+    number: u8,
+}
+
+impl TryFrom<QuarterFields> for Quarter {
+    type Error = PeriodError;
+    fn try_from(q: QuarterFields) -> Result<Self, PeriodError> {
+        if (1..=4).contains(&q.number) {
+            Ok(Self {
+                year: q.year,
+                number: q.number,
+            })
+        } else {
+            Err(PeriodError::Unrecognised(format!(
+                "Q{} {}",
+                q.number, q.year
+            )))
+        }
+    }
+}
+
 /// A calendar month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "YearMonthFields")]
 pub struct YearMonth {
     pub year: i32,
     pub month: u32,
+}
+
+/// A month as JSON holds it, checked on the way in.
+#[derive(Deserialize)]
+struct YearMonthFields {
+    year: i32,
+    month: u32,
+}
+
+impl TryFrom<YearMonthFields> for YearMonth {
+    type Error = PeriodError;
+    fn try_from(m: YearMonthFields) -> Result<Self, PeriodError> {
+        Self::checked(m.year, m.month, &format!("{}-{:02}", m.year, m.month))
+    }
 }
 
 /// Any period a plan, a target or a figure can refer to.
@@ -69,9 +171,18 @@ pub enum PeriodError {
     NotConsecutive(String),
     #[error("the range `{0}` ends before it starts")]
     Backwards(String),
+    #[error("`{raw}` names the year {year}: greenplan reads years from 1900 to 2200")]
+    OutOfRange { raw: String, year: i32 },
+    #[error("`{0}` is not a date: write it as YYYY-MM-DD, e.g. 2025-04-01")]
+    NotADate(String),
 }
 
 impl FinancialYear {
+    /// The financial year starting in April of `start`, within [`FINANCIAL_YEARS`].
+    pub fn new(start: i32) -> Result<Self, PeriodError> {
+        check_financial_year(start, &start.to_string())
+    }
+
     /// The financial year that contains `date`.
     pub fn containing(date: NaiveDate) -> Self {
         if date.month() >= 4 {
@@ -94,10 +205,17 @@ impl FinancialYear {
             .ok_or_else(|| PeriodError::Unrecognised(raw.to_string()))?;
         let start = parse_year(a).ok_or_else(|| PeriodError::Unrecognised(raw.to_string()))?;
         let end = parse_year(b).ok_or_else(|| PeriodError::Unrecognised(raw.to_string()))?;
-        if end != start + 1 {
+        // `2099/00`, as Display writes 2099/00, is consecutive: two digits are the end year's
+        // last two.
+        let consecutive = if b.trim().len() == 2 {
+            (end - 2000) == (start + 1).rem_euclid(100)
+        } else {
+            end == start + 1
+        };
+        if !consecutive {
             return Err(PeriodError::NotConsecutive(raw.to_string()));
         }
-        Ok(Self(start))
+        check_financial_year(start, raw)
     }
 
     pub fn start(self) -> NaiveDate {
@@ -189,8 +307,15 @@ impl fmt::Display for Quarter {
 }
 
 impl YearMonth {
+    /// A month, when `month` is 1–12 and `year` within [`YEARS`].
     pub fn new(year: i32, month: u32) -> Option<Self> {
-        (1..=12).contains(&month).then_some(Self { year, month })
+        ((1..=12).contains(&month) && YEARS.contains(&year)).then_some(Self { year, month })
+    }
+
+    /// [`YearMonth::new`] with the reason it was refused, naming `raw`.
+    pub fn checked(year: i32, month: u32, raw: &str) -> Result<Self, PeriodError> {
+        check_year(year, raw)?;
+        Self::new(year, month).ok_or_else(|| PeriodError::Unrecognised(raw.to_string()))
     }
 
     /// Parses `2024-12` or `202412` (the English Prescribing Dataset's `YEAR_MONTH`).
@@ -204,12 +329,12 @@ impl YearMonth {
         } else {
             return Err(err());
         };
-        let year = y.parse::<i32>().map_err(|_| err())?;
-        let month = m.parse::<u32>().map_err(|_| err())?;
-        if !(1900..=2200).contains(&year) {
+        if y.len() != 4 || !y.bytes().all(|b| b.is_ascii_digit()) {
             return Err(err());
         }
-        Self::new(year, month).ok_or_else(err)
+        let year = y.parse::<i32>().map_err(|_| err())?;
+        let month = m.parse::<u32>().map_err(|_| err())?;
+        Self::checked(year, month, raw)
     }
 
     pub fn start(self) -> NaiveDate {
@@ -281,24 +406,72 @@ impl Period {
             let year = t
                 .parse()
                 .map_err(|_| PeriodError::Unrecognised(raw.to_string()))?;
-            return Ok(Self::CalendarYear { year });
+            return Ok(Self::CalendarYear {
+                year: check_year(year, raw)?,
+            });
         }
-        if let Ok(quarter) = Quarter::parse(t) {
-            return Ok(Self::Quarter { quarter });
+        match Quarter::parse(t) {
+            Ok(quarter) => return Ok(Self::Quarter { quarter }),
+            Err(e @ PeriodError::OutOfRange { .. }) => return Err(e),
+            Err(_) => {}
         }
         if t.contains('/') {
             return FinancialYear::parse(t).map(|year| Self::FinancialYear { year });
         }
-        if let Ok(month) = YearMonth::parse(t) {
-            return Ok(Self::Month { month });
+        match YearMonth::parse(t) {
+            Ok(month) => return Ok(Self::Month { month }),
+            Err(e @ PeriodError::OutOfRange { .. }) => return Err(e),
+            Err(_) => {}
         }
         let tokens = tokenize(t);
         if let Some((Self::Month { month }, used)) = month_at(&tokens, 0)
             && used == tokens.len()
         {
+            check_year(month.year, raw)?;
             return Ok(Self::Month { month });
         }
         Err(PeriodError::Unrecognised(raw.to_string()))
+    }
+
+    /// Refuses a period with a year outside [`YEARS`] (one built by hand or read from JSON).
+    pub fn check(&self) -> Result<(), PeriodError> {
+        self.check_named(&self.code())
+    }
+
+    /// [`Period::check`], naming `raw` (the text the period was read from) in the error.
+    pub fn check_named(&self, raw: &str) -> Result<(), PeriodError> {
+        let code = raw.to_string();
+        let (years, financial_years): (&[i32], &[i32]) = match *self {
+            Self::FinancialYear { year } => (&[], &[year.0]),
+            Self::Quarter { quarter } => (&[], &[quarter.year.0]),
+            Self::Month { month } => (&[month.year], &[]),
+            Self::MonthRange { from, to } => (&[from.year, to.year], &[]),
+            Self::FinancialYearRange { from, to } => (&[], &[from.0, to.0]),
+            Self::CalendarYear { year } => (&[year], &[]),
+            Self::Ongoing => (&[], &[]),
+        };
+        for &y in years {
+            check_year(y, raw)?;
+        }
+        for &y in financial_years {
+            check_financial_year(y, raw)?;
+        }
+        if let Self::Month { month } | Self::MonthRange { from: month, .. } = *self
+            && !(1..=12).contains(&month.month)
+        {
+            return Err(PeriodError::Unrecognised(code));
+        }
+        if let Self::MonthRange { to, .. } = *self
+            && !(1..=12).contains(&to.month)
+        {
+            return Err(PeriodError::Unrecognised(code));
+        }
+        if let Self::Quarter { quarter } = *self
+            && !(1..=4).contains(&quarter.number)
+        {
+            return Err(PeriodError::Unrecognised(code));
+        }
+        Ok(())
     }
 
     /// First day of the period (`None` for ongoing work).
@@ -389,6 +562,9 @@ impl DeliveryDate {
         let lower = written.to_lowercase();
         let ongoing = lower.contains("ongoing");
         let period = find_period(written);
+        if let Some(p) = &period {
+            p.check_named(written)?;
+        }
         match (period, ongoing) {
             (Some(period), _) => Ok(Self {
                 written: written.to_string(),
@@ -657,5 +833,111 @@ mod tests {
             Period::parse("Q4 2025/26").unwrap().financial_year(),
             Some(fy(2025))
         );
+    }
+
+    #[test]
+    fn years_outside_the_range_are_refused_by_every_reader() {
+        for raw in [
+            "Jan 2262",
+            "Dec 1899",
+            "2262-01",
+            "2262",
+            "2262/63",
+            "Q1 2262/63",
+            "1898/99",
+        ] {
+            assert!(
+                matches!(Period::parse(raw), Err(PeriodError::OutOfRange { .. })),
+                "{raw}: {:?}",
+                Period::parse(raw)
+            );
+        }
+        assert!(DeliveryDate::parse("Jan 2262").is_err());
+        assert!(DeliveryDate::parse("Ongoing, Aug 2262 – Sep 2263").is_err());
+        assert!(parse_date("2262-01-01").is_err());
+        assert!(parse_date("31/12/1899").is_err());
+        assert!(serde_json::from_str::<YearMonth>(r#"{"year":2262,"month":1}"#).is_err());
+        assert!(serde_json::from_str::<FinancialYear>("1898").is_err());
+        assert!(Period::parse("Jan 2200").is_ok() && Period::parse("Jan 1900").is_ok());
+    }
+
+    mod read_back {
+        //! What each reader accepts reads back, unchanged, from the form it is stored in.
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Text shaped like the periods people write, with years well outside [`YEARS`].
+        fn period_text() -> impl Strategy<Value = String> {
+            let year = -20_000i32..20_000;
+            let names = prop::sample::select(vec![
+                "Jan", "february", "Mar", "Sept", "DEC", "May", "Q1", "Q4", "q3", "ongoing", "to",
+                "–", "-", "..", "/", "FY", "by",
+            ]);
+            let piece = prop_oneof![
+                year.clone().prop_map(|y| y.to_string()),
+                (0i32..100).prop_map(|y| format!("{y:02}")),
+                (year.clone(), 0u32..14).prop_map(|(y, m)| format!("{y}-{m:02}")),
+                year.prop_map(|y| format!("{y}/{:02}", (y + 1).rem_euclid(100))),
+                names.prop_map(str::to_string),
+                "[ -~]{0,4}",
+            ];
+            prop::collection::vec(piece, 1..5).prop_map(|p| p.join(" "))
+        }
+
+        proptest! {
+            #[test]
+            fn periods(raw in period_text()) {
+                if let Ok(p) = Period::parse(&raw) {
+                    prop_assert_eq!(Period::parse(&p.code()), Ok(p));
+                    prop_assert!(p.check().is_ok());
+                    let json = serde_json::to_string(&p).unwrap_or_default();
+                    prop_assert_eq!(serde_json::from_str::<Period>(&json).ok(), Some(p));
+                }
+            }
+
+            #[test]
+            fn delivery_dates(raw in period_text()) {
+                if let Ok(d) = DeliveryDate::parse(&raw) {
+                    prop_assert_eq!(Period::parse(&d.period.code()), Ok(d.period));
+                    let json = serde_json::to_string(&d).unwrap_or_default();
+                    prop_assert_eq!(serde_json::from_str::<DeliveryDate>(&json).ok(), Some(d));
+                }
+            }
+
+            #[test]
+            fn financial_years(raw in period_text()) {
+                if let Ok(y) = FinancialYear::parse(&raw) {
+                    prop_assert_eq!(FinancialYear::parse(&y.to_string()), Ok(y));
+                    prop_assert_eq!(FinancialYear::new(y.0), Ok(y));
+                }
+            }
+
+            #[test]
+            fn quarters(raw in period_text()) {
+                if let Ok(q) = Quarter::parse(&raw) {
+                    prop_assert_eq!(Quarter::parse(&q.to_string()), Ok(q));
+                }
+            }
+
+            #[test]
+            fn months(raw in period_text(), y in -20_000i32..20_000, m in 0u32..14) {
+                for raw in [raw, format!("{y}-{m:02}"), format!("{y:04}{m:02}")] {
+                    if let Ok(month) = YearMonth::parse(&raw) {
+                        let stored = format!("{:04}-{:02}", month.year, month.month);
+                        prop_assert_eq!(YearMonth::parse(&stored), Ok(month));
+                    }
+                }
+            }
+
+            #[test]
+            fn dates(y in -20_000i32..20_000, m in 0u32..14, d in 0u32..33, uk in any::<bool>()) {
+                let raw = if uk { format!("{d:02}/{m:02}/{y}") } else { format!("{y}-{m:02}-{d:02}") };
+                if let Ok(date) = parse_date(&raw) {
+                    prop_assert_eq!(parse_date(&date.to_string()), Ok(date));
+                    let q = Quarter::containing(date);
+                    prop_assert_eq!(Quarter::parse(&q.to_string()), Ok(q));
+                }
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! A quantity is an exact decimal with its unit.
 
-use crate::unit::{Unit, UnitError};
+use crate::unit::{Dimension, Unit, UnitError};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -20,13 +20,80 @@ impl Quantity {
     /// The same amount expressed in `unit`.
     pub fn to(&self, unit: &Unit) -> Result<Quantity, UnitError> {
         let factor = self.unit.conversion_to(unit)?;
-        Ok(Quantity::new(self.value * factor, unit.clone()))
+        let value = self
+            .value
+            .checked_mul(factor)
+            .ok_or_else(|| UnitError::TooLarge(self.to_string(), unit.to_string()))?;
+        Ok(Quantity::new(value, unit.clone()))
     }
 }
 
 impl fmt::Display for Quantity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.value.normalize(), self.unit)
+    }
+}
+
+/// The largest amount one row of data may hold, per dimension, in the unit people write it
+/// in (issue 21, class 2: `79228162514264337593543950335` kWh, the largest decimal, was
+/// accepted, and once summed every footprint page panicked). Each bound is far above anything
+/// one NHS record can be, so no real row is refused, and far enough below the limit of a
+/// decimal (7.9 × 10^28) that a row times any factor, summed over billions of rows, still fits:
+/// - energy 10^12 kWh (1,000 TWh): the whole NHS in England uses about 11 TWh a year, and the
+///   UK's entire final energy use is about 1,600 TWh;
+/// - volume 10^12 litres (1 km³): NHS water use is about 40 billion litres a year;
+/// - mass 10^12 kg (a billion tonnes): NHS waste is under a million tonnes a year;
+/// - distance 10^12 km (and passenger-km, tonne-km): NHS travel of every kind is about 15
+///   billion km a year;
+/// - money £10^12: the NHS budget is about £190 billion a year;
+/// - counts, room nights and FTE hours 10^12: 1.5 million staff work about 3 × 10^9 hours.
+pub fn largest(dimension: Dimension) -> Quantity {
+    use crate::unit::UnitKind;
+    let kind = match dimension {
+        Dimension::Energy => UnitKind::KilowattHour,
+        Dimension::Volume => UnitKind::Litre,
+        Dimension::Mass => UnitKind::Kilogram,
+        Dimension::Distance => UnitKind::Kilometre,
+        Dimension::PassengerDistance => UnitKind::PassengerKilometre,
+        Dimension::FreightDistance => UnitKind::TonneKilometre,
+        Dimension::Money => UnitKind::Pound,
+        Dimension::Count => UnitKind::Count,
+        Dimension::RoomNights => UnitKind::RoomNight,
+        Dimension::FteHours => UnitKind::FteHour,
+    };
+    Quantity::new(Decimal::from(1_000_000_000_000i64), Unit::new(kind))
+}
+
+/// A quantity above [`largest`] for its dimension.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{value} {unit}` is more than one row can hold: the largest is {largest} ({dimension}); check the figure and its unit"
+)]
+pub struct TooLarge {
+    pub value: Decimal,
+    pub unit: String,
+    pub largest: String,
+    pub dimension: Dimension,
+}
+
+/// Refuses a quantity (negative or positive) whose size is above [`largest`] for its
+/// dimension. Every importer checks each quantity with this.
+pub fn check_bound(value: Decimal, unit: &Unit) -> Result<(), TooLarge> {
+    let bound = largest(unit.dimension());
+    let fits = value
+        .abs()
+        .checked_mul(unit.kind.scale())
+        .zip(bound.value.checked_mul(bound.unit.kind.scale()))
+        .is_some_and(|(v, b)| v <= b);
+    if fits {
+        Ok(())
+    } else {
+        Err(TooLarge {
+            value: value.normalize(),
+            unit: unit.to_string(),
+            largest: format!("{} {}", with_thousands(bound.value, 0), bound.unit),
+            dimension: unit.dimension(),
+        })
     }
 }
 
@@ -142,5 +209,30 @@ mod tests {
             q.to(&"kWh".parse().unwrap()).unwrap().value,
             Decimal::from(2000)
         );
+    }
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+    use crate::unit::UnitKind;
+
+    #[test]
+    fn quantities_are_bounded_per_dimension() {
+        let kwh = Unit::new(UnitKind::KilowattHour);
+        let mwh = Unit::new(UnitKind::MegawattHour);
+        assert!(check_bound(Decimal::from(1_000_000_000_000i64), &kwh).is_ok());
+        assert!(check_bound(Decimal::from(1_000_000_000i64), &mwh).is_ok());
+        assert!(check_bound(Decimal::from(1_000_000_001i64), &mwh).is_err());
+        let e = check_bound(Decimal::MAX, &kwh).unwrap_err().to_string();
+        assert!(
+            e.contains("79228162514264337593543950335") && e.contains("1,000,000,000,000 kWh"),
+            "{e}"
+        );
+        assert!(
+            check_bound(Decimal::MIN, &mwh).is_err(),
+            "no overflow on the way"
+        );
+        assert!(check_bound(Decimal::new(-5, 0), &kwh).is_ok());
     }
 }

@@ -96,7 +96,7 @@ impl UnitKind {
     /// Size in the dimension's base unit. Every entry is an exact decimal (energy is based on
     /// the MJ so that kWh = 3.6 MJ is exact; a mile is 1,609.344 m by definition; a therm is
     /// 105.505585 MJ).
-    fn scale(self) -> Decimal {
+    pub fn scale(self) -> Decimal {
         use UnitKind::*;
         let (mantissa, exp): (i64, u32) = match self {
             WattHour => (36, 4),
@@ -234,6 +234,8 @@ pub enum UnitError {
     },
     #[error("cannot convert {from} to {to}: the calorific value bases differ")]
     QualifierMismatch { from: String, to: String },
+    #[error("{0} is too large to express in {1}")]
+    TooLarge(String, String),
 }
 
 impl Unit {

@@ -83,7 +83,8 @@ pub struct ActivityFile {
 impl ActivityFile {
     /// Opens a CSV or XLSX activity file and checks its header.
     pub fn open(path: &Path) -> Result<Self, IngestError> {
-        let (header, rows) = table::open(path, REQUIRED, OPTIONAL)?;
+        let (header, rows) =
+            table::open(path, crate::source::FileKind::Activity, REQUIRED, OPTIONAL)?;
         Ok(Self {
             file: file_name(path).into(),
             columns: Columns::of(&header),
@@ -302,7 +303,8 @@ fn parse_fields<'r>(
             Ok(()) => return Ok(fields),
             Err(e) => {
                 let column = match e {
-                    greenplan_core::activity::ActivityError::NegativeNotCorrection(_) => "quantity",
+                    greenplan_core::activity::ActivityError::NegativeNotCorrection(_)
+                    | greenplan_core::activity::ActivityError::TooLarge(_) => "quantity",
                     _ => "period_end",
                 };
                 fail(column, e.to_string());
@@ -336,16 +338,15 @@ fn date_cell(
 }
 
 /// Reads `2024-04-01`, `2024-04-01 00:00:00` (from a workbook) or the UK's `01/04/2024`.
+/// Years outside `greenplan_core::period::YEARS` are refused, as every date reader does.
 pub fn parse_date(v: &str) -> Option<NaiveDate> {
     let v = trim(v);
     if let Some(d) = parse_iso_date(v) {
-        return Some(d);
+        return greenplan_core::period::check_date(d).ok();
     }
     let v = v.split_once(' ').map_or(v, |(d, _)| d);
     let v = v.split_once('T').map_or(v, |(d, _)| d);
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(v, "%d/%m/%Y"))
-        .ok()
+    greenplan_core::period::parse_date(v).ok()
 }
 
 /// Rows read per parallel batch when computing straight from a file.
@@ -899,6 +900,34 @@ DERBY-CC,Depot,2023-11-01 00:00:00,2023-11-30,widget,1e3,count,,,,\n";
                     );
                 }
             }
+        }
+    }
+
+    /// Issue 21, class 2: a quantity above its unit's bound is a row error naming the row,
+    /// the value and the bound, on every path that reads a file; the bound itself is accepted.
+    #[test]
+    fn quantities_above_their_bound_are_row_errors() {
+        let set = factors();
+        let f = write(
+            format!(
+                "{HEADER}RFS,,2023-06-01,2023-06-30,boiler,79228162514264337593543950335,MWh (Gross CV),,,,\n\
+                 RFS,,2023-06-01,2023-06-30,boiler,1000000000,MWh (Gross CV),,,,\n\
+                 RFS,,2023-06-01,2023-06-30,boiler,-1000000000001,kWh (Gross CV),,,Correction,\n"
+            )
+            .as_bytes(),
+        );
+        for e in [
+            one_by_one(f.path(), &set, None, &[]).unwrap_err(),
+            summed(f.path(), &set, None, &[]).unwrap_err(),
+        ] {
+            assert!(
+                e.contains("row 2, column `quantity`")
+                    && e.contains("79228162514264337593543950335 MWh (Gross CV)")
+                    && e.contains("1,000,000,000,000 kWh"),
+                "{e}"
+            );
+            assert!(e.contains("row 4, column `quantity`"), "{e}");
+            assert!(!e.contains("row 3"), "the bound itself is accepted: {e}");
         }
     }
 

@@ -17,7 +17,12 @@ pub const OPTIONAL: &[&str] = &["supply", "basis"];
 /// Reads a gas return: its lines with their row numbers, or every problem in it.
 pub fn read_gas_returns(path: &Path) -> Result<Vec<(u64, GasUse)>, IngestError> {
     let file = crate::activity::file_name(path);
-    let (header, rows) = table::open(path, REQUIRED, OPTIONAL)?;
+    let (header, rows) = table::open(
+        path,
+        crate::source::FileKind::AnaestheticGases,
+        REQUIRED,
+        OPTIONAL,
+    )?;
     let mut uses = Vec::new();
     let mut errors = Vec::new();
     for row in rows {
@@ -123,6 +128,9 @@ pub fn read_gas_returns(path: &Path) -> Result<Vec<(u64, GasUse)>, IngestError> 
             };
             match u.kg() {
                 Ok(_) => uses.push((row.number, u)),
+                Err(e @ greenplan_core::anaesthetic::GasError::TooLarge { .. }) => {
+                    fail("quantity", e.to_string())
+                }
                 Err(e) => fail("unit", e.to_string()),
             }
         }

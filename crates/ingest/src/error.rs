@@ -58,6 +58,9 @@ pub enum IngestError {
     Rows { errors: Vec<RowError>, total: usize },
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
+    /// Not a regular file, or larger than greenplan reads as its kind (`source::open`).
+    #[error("{file} {message}")]
+    NotAFile { file: String, message: String },
     #[error("{file}:{line}: field `{field}`: {message}")]
     Plan {
         file: String,

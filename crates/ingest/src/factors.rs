@@ -24,7 +24,7 @@
 
 use crate::error::IngestError;
 use crate::table::{self, Row, cell_text, column_key};
-use calamine::{Reader, open_workbook_auto};
+use calamine::{Reader, open_workbook_auto_from_rs};
 use greenplan_core::category::{NhsCategory, Scope};
 use greenplan_core::factor::{Factor, GasParts};
 use greenplan_core::quantity::parse_decimal;
@@ -184,13 +184,9 @@ fn read_factor_sheet_unguarded(path: &Path, file: &str) -> Result<(String, Vec<R
         file: file.to_string(),
         message,
     };
-    if !path.exists() {
-        return Err(IngestError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-        });
-    }
-    let mut book = open_workbook_auto(path).map_err(|e| workbook_error(e.to_string()))?;
+    let bytes = crate::source::read_workbook(path, crate::source::FileKind::Factors)?;
+    let mut book = open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| workbook_error(e.to_string()))?;
     let names = book.sheet_names();
     let sheet = names
         .iter()
@@ -662,13 +658,35 @@ fn number(text: &str) -> Option<Decimal> {
 }
 
 /// Reads a custom factor file (CSV or XLSX) with the header
+/// The largest kgCO2e a factor may give per unit: 10^9 kg (a million tonnes). The most
+/// potent gas in the factor files, SF6, is about 25,000 kg per kg, 2.5 × 10^7 per tonne; no
+/// real factor comes near the bound, and a bounded factor times a bounded quantity
+/// (`quantity::largest`) stays far inside a decimal (issue 21, class 2).
+pub const MAX_FACTOR_KGCO2E: i64 = 1_000_000_000;
+
+fn check_factor_bound(value: Decimal) -> Result<Decimal, String> {
+    if value.abs() > Decimal::from(MAX_FACTOR_KGCO2E) {
+        Err(format!(
+            "`{}` kgCO2e per unit is more than any factor can be: the largest is 1,000,000,000; check the figure and the factor's unit",
+            value.normalize()
+        ))
+    } else {
+        Ok(value)
+    }
+}
+
 /// `edition,activity,unit,scope,category,kgco2e` and optional `kgco2,kgch4,kgn2o,source`.
 ///
 /// Every row is checked and every problem reported together, each naming its row and
 /// column: an unknown unit, scope or category, a figure that is not a number, an empty
 /// edition or activity, or a second row for the same edition, activity and unit.
 pub fn read_custom_factors(path: &Path) -> Result<Vec<Factor>, IngestError> {
-    let (header, rows) = table::open(path, CUSTOM_REQUIRED, CUSTOM_OPTIONAL)?;
+    let (header, rows) = table::open(
+        path,
+        crate::source::FileKind::Factors,
+        CUSTOM_REQUIRED,
+        CUSTOM_OPTIONAL,
+    )?;
     let file = file_name(path);
     let mut factors = Vec::new();
     // (edition, activity as matched, unit) → first row.
@@ -738,6 +756,7 @@ pub fn read_custom_factors(path: &Path) -> Result<Vec<Factor>, IngestError> {
                     .ok_or_else(|| {
                         fail(column, format!("`{v}` is not a number: give kg per unit as digits only, e.g. 0.18293, without units"))
                     })
+                    .and_then(|d| check_factor_bound(d).map_err(|e| fail(column, e)))
                     .ok(),
             }
         };
@@ -822,7 +841,12 @@ pub fn read_spend_factors(
         "Category",
         FieldKind::Choice(procurement::CATEGORIES),
     );
-    let (header, rows) = table::open(path, SPEND_REQUIRED, SPEND_OPTIONAL)?;
+    let (header, rows) = table::open(
+        path,
+        crate::source::FileKind::SpendFactors,
+        SPEND_REQUIRED,
+        SPEND_OPTIONAL,
+    )?;
     let file = file_name(path);
     let mut factors = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
@@ -833,7 +857,9 @@ pub fn read_spend_factors(
             .map_err(|m| fail("category", format!("Category: {m}")))
             .ok();
         let kgco2e = match get("kgco2e_per_gbp").map(|v| (v, parse_decimal(v))) {
-            Some((_, Some(d))) if d > Decimal::ZERO => Some(d),
+            Some((_, Some(d))) if d > Decimal::ZERO => check_factor_bound(d)
+                .map_err(|e| fail("kgco2e_per_gbp", e))
+                .ok(),
             other => {
                 let given = other.map_or_else(String::new, |(v, _)| format!("`{v}` "));
                 fail(

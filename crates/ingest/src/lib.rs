@@ -16,6 +16,7 @@ pub mod plan_file;
 pub mod prescribing;
 pub mod register_file;
 pub mod scheme_file;
+pub mod source;
 pub mod table;
 pub mod travel_survey;
 

@@ -25,10 +25,7 @@ pub fn built_in_factors() -> Result<Vec<CareActivityFactor>, IngestError> {
 
 /// Reads a care-activity factor CSV; every bad row is reported.
 pub fn read_factors(path: &Path) -> Result<Vec<CareActivityFactor>, IngestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::source::read_to_string(path, crate::source::FileKind::CareActivities)?;
     factors_of_text(&path.display().to_string(), &text)
 }
 
@@ -193,10 +190,7 @@ pub fn built_in_examples() -> Result<Vec<(String, Scenario)>, IngestError> {
 /// Reads a scenario file.
 pub fn read_scenario(path: &Path) -> Result<Scenario, IngestError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::source::read_to_string(path, crate::source::FileKind::Pathway)?;
     scenario_of_text(&file, &text)
 }
 

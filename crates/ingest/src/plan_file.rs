@@ -267,10 +267,7 @@ struct RawVision {
 
 /// Reads and validates a plan file from disk.
 pub fn read_plan_file(path: &Path) -> Result<Plan, IngestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::source::read_to_string(path, crate::source::FileKind::Plan)?;
     parse_plan(&path.display().to_string(), &text)
 }
 
@@ -281,6 +278,7 @@ pub fn built_in_plan() -> Result<Plan, IngestError> {
 
 /// Parses and validates plan text; `file` names it in errors.
 pub fn parse_plan(file: &str, text: &str) -> Result<Plan, IngestError> {
+    refuse_control_characters(file, text)?;
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(0, |s| line_of(text, s.start));
         IngestError::Plan {
@@ -292,6 +290,57 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, IngestError> {
     })?;
     let cx = Cx { file, text };
     build(&cx, raw)
+}
+
+/// True for the C0 control characters (and DEL) no text of a plan may hold: TAB, LF and CR
+/// are kept. One in a metric name made every PDF report fail (issue 21).
+fn is_forbidden_control(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) && (c <= '\u{7f}')
+}
+
+/// Refuses control characters anywhere in a plan file, written literally or as a TOML escape
+/// (`"\u0001"`), naming the field.
+fn refuse_control_characters(file: &str, text: &str) -> Result<(), IngestError> {
+    let refused = |line: usize, field: String, c: char| IngestError::Plan {
+        file: file.to_string(),
+        line,
+        field,
+        message: format!(
+            "holds the control character U+{:04X}: delete it (text may hold tabs and line breaks, but no other control characters)",
+            u32::from(c)
+        ),
+    };
+    if let Some((at, c)) = text.char_indices().find(|&(_, c)| is_forbidden_control(c)) {
+        return Err(refused(line_of(text, at), key_at(text, at), c));
+    }
+    // Escapes: walk the parsed values (a syntax error is reported by the real parse after).
+    fn walk(path: &str, v: &toml::Value) -> Option<(String, char)> {
+        match v {
+            toml::Value::String(s) => s
+                .chars()
+                .find(|&c| is_forbidden_control(c))
+                .map(|c| (path.to_string(), c)),
+            toml::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(&format!("{path}[{i}]"), item)),
+            toml::Value::Table(t) => t.iter().find_map(|(k, item)| {
+                let path = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk(&path, item)
+            }),
+            _ => None,
+        }
+    }
+    if let Ok(table) = toml::from_str::<toml::Table>(text)
+        && let Some((field, c)) = walk("", &toml::Value::Table(table))
+    {
+        return Err(refused(0, field, c));
+    }
+    Ok(())
 }
 
 /// Context for error messages.
@@ -911,5 +960,24 @@ success_measure = "Done"
         let (_, field, message) = error_of(&bad);
         assert_eq!(field, "action.delivery");
         assert!(message.contains("due ="), "{message}");
+    }
+
+    /// Issue 21: a control character in any text, literal or escaped, is refused naming the
+    /// field; so is a delivery date outside the years greenplan reads.
+    #[test]
+    fn control_characters_and_far_years_are_refused() {
+        let literal = MINIMAL.replace("title = \"Do it\"", "title = \"Do\u{1}it\"");
+        let (line, field, message) = error_of(&literal);
+        assert_eq!((line, field.as_str()), (22, "title"), "{message}");
+        assert!(message.contains("U+0001"), "{message}");
+        let escaped = MINIMAL.replace("name = \"Medicines\"", "name = \"Medi\\u0007cines\"");
+        let (_, field, message) = error_of(&escaped);
+        assert_eq!(field, "area[0].name", "{message}");
+        let far = MINIMAL.replace("delivery = \"Q4 2025/26\"", "delivery = \"Jan 2262\"");
+        let (_, field, message) = error_of(&far);
+        assert_eq!(field, "action.delivery");
+        assert!(message.contains("2262"), "{message}");
+        let tab = MINIMAL.replace("title = \"Do it\"", "title = \"Do\tit\"");
+        assert!(parse_plan("t.toml", &tab).is_ok(), "tabs stay allowed");
     }
 }

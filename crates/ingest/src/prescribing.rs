@@ -23,8 +23,7 @@ use greenplan_core::prescribing::{PracticeInfo, Prescribing};
 use greenplan_core::quantity::parse_decimal;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -64,10 +63,7 @@ fn built_in_table() -> Result<InhalerTable, IngestError> {
 
 /// Reads a user's inhaler product CSV (the columns of [`INHALER_COLUMNS`]).
 pub fn read_inhaler_file(path: &Path) -> Result<Vec<InhalerProduct>, IngestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::source::read_to_string(path, crate::source::FileKind::InhalerProducts)?;
     read_inhalers(&crate::activity::file_name(path), &text)
 }
 
@@ -268,11 +264,12 @@ pub fn read_epd(path: &Path, options: EpdOptions<'_>) -> Result<EpdExtract, Inge
         path: path.to_path_buf(),
         source,
     };
-    let mut handle = File::open(path).map_err(io)?;
+    // One open, through the one opener (a regular file within the EPD bound); the magic
+    // bytes are read, then the same handle goes back to the start.
+    let mut handle = crate::source::open(path, crate::source::FileKind::Prescribing)?;
     let mut magic = [0u8; 4];
     let got = handle.read(&mut magic).map_err(io)?;
-    drop(handle);
-    let handle = File::open(path).map_err(io)?;
+    handle.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
     match &magic[..got] {
         [0x1f, 0x8b, ..] => {
             let mut gz =

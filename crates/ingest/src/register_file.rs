@@ -30,8 +30,13 @@ pub fn read_register_file(
     name: &str,
     check: RowCheck<'_>,
 ) -> Result<Vec<(u64, Record)>, IngestError> {
-    let (header, rows) = table::open(path, &columns(register, true), &columns(register, false))
-        .map_err(|e| rename(e, &path.display().to_string(), name))?;
+    let (header, rows) = table::open(
+        path,
+        crate::source::FileKind::Register,
+        &columns(register, true),
+        &columns(register, false),
+    )
+    .map_err(|e| rename(e, &path.display().to_string(), name))?;
     records(
         register,
         name,

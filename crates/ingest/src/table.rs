@@ -15,9 +15,9 @@
 //! before. Either way a row gets the same cells and the same row number.
 
 use crate::error::{IngestError, RowError};
-use calamine::{Data, Reader, open_workbook_auto};
+use crate::source::{self, FileKind, SourceFile};
+use calamine::{Data, Reader, open_workbook_auto_from_rs};
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -172,7 +172,7 @@ pub fn all_or_nothing<T>(
 pub enum Rows {
     Csv {
         file: String,
-        reader: Box<csv::Reader<BufReader<File>>>,
+        reader: Box<csv::Reader<BufReader<SourceFile>>>,
         record: csv::ByteRecord,
         end: FileEnd,
     },
@@ -243,8 +243,8 @@ pub struct FileEnd {
 }
 
 impl FileEnd {
-    fn of(file: &mut File) -> std::io::Result<Self> {
-        let len = file.metadata()?.len();
+    fn of(file: &mut SourceFile) -> std::io::Result<Self> {
+        let len = file.len;
         let mut last = [b'\n'];
         if len > 0 {
             file.seek(SeekFrom::End(-1))?;
@@ -276,7 +276,7 @@ fn strip_carriage_return(record: &mut csv::ByteRecord) {
 /// A CSV reader whose records end at `\n`. With the csv crate's default (`\r`, `\n` or
 /// `\r\n`) a record ends at the `\r` of a Windows line end and its line count lags one
 /// line behind, so rows from Excel on Windows were reported one row too early.
-fn csv_reader(handle: File) -> csv::Reader<BufReader<File>> {
+fn csv_reader(handle: SourceFile) -> csv::Reader<BufReader<SourceFile>> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -395,7 +395,7 @@ enum BatchState {
         file: String,
         /// The same, shared by the blocks.
         shared_file: std::sync::Arc<str>,
-        reader: Box<csv::Reader<BufReader<File>>>,
+        reader: Box<csv::Reader<BufReader<SourceFile>>>,
         /// Where the next block starts: byte offset and the line it is on.
         offset: u64,
         line: u64,
@@ -590,16 +590,18 @@ pub fn is_workbook(path: &Path) -> bool {
     )
 }
 
-/// Opens a CSV or workbook and reads its header (the first row).
+/// Opens a CSV or workbook of `kind` (through [`source::open`]: a regular file within its
+/// kind's bound) and reads its header (the first row).
 pub fn open(
     path: &Path,
+    kind: FileKind,
     required: &[&str],
     optional: &[&str],
 ) -> Result<(Header, Rows), IngestError> {
     let file = path.display().to_string();
     let expected = required.join(",");
     if is_workbook(path) {
-        let mut rows = read_sheet(path)?.into_iter();
+        let mut rows = read_sheet_as(path, kind)?.into_iter();
         let first = rows.next().ok_or_else(|| IngestError::Empty {
             file: file.clone(),
             expected: expected.clone(),
@@ -621,7 +623,7 @@ pub fn open(
         path: path.to_path_buf(),
         source,
     };
-    let mut handle = File::open(path).map_err(io)?;
+    let mut handle = source::open(path, kind)?;
     let end = FileEnd::of(&mut handle).map_err(io)?;
     let mut reader = csv_reader(handle);
     let mut record = csv::ByteRecord::new();
@@ -715,6 +717,12 @@ pub const MAX_SHEET_COLUMNS: u32 = 1_000;
 /// billion cells from a 2-cell file). Before that, the sizes the zip declares (which the zip
 /// reader enforces) must add up to at most [`MAX_WORKBOOK_EXPANDED_BYTES`].
 pub fn read_sheet(path: &Path) -> Result<Vec<Row>, IngestError> {
+    read_sheet_as(path, FileKind::Activity)
+}
+
+/// [`read_sheet`] of a file of `kind`, read whole into memory through
+/// [`source::read_workbook`].
+pub fn read_sheet_as(path: &Path, kind: FileKind) -> Result<Vec<Row>, IngestError> {
     let file = path.display().to_string();
     let refused = |message: String| IngestError::Workbook {
         file: file.clone(),
@@ -731,13 +739,14 @@ pub fn read_sheet(path: &Path) -> Result<Vec<Row>, IngestError> {
     // its column arithmetic; a short sector in an .xls trips an assertion): refuse the file
     // instead. The release profile keeps calamine's overflow checks on, so a damaged
     // reference is refused there too rather than wrapped into a wrong column.
+    let bytes = source::read_workbook(path, kind)?;
     if xlsx {
-        check_expanded_size(path).map_err(refused)?;
-        return std::panic::catch_unwind(|| read_xlsx_sheet(path))
+        check_expanded_size(&bytes).map_err(refused)?;
+        return std::panic::catch_unwind(|| read_xlsx_sheet(&bytes))
             .unwrap_or_else(|_| Err(DAMAGED_WORKBOOK.to_string()))
             .map_err(refused);
     }
-    std::panic::catch_unwind(|| read_other_workbook(path))
+    std::panic::catch_unwind(|| read_other_workbook(&bytes))
         .unwrap_or_else(|_| Err(DAMAGED_WORKBOOK.to_string()))
         .map_err(refused)
 }
@@ -746,8 +755,9 @@ pub fn read_sheet(path: &Path) -> Result<Vec<Row>, IngestError> {
 pub(crate) const DAMAGED_WORKBOOK: &str = "the workbook is damaged: its structure could not be read. Open it in Excel or LibreOffice and save it again as .xlsx (or export the sheet as CSV)";
 
 /// Reads the first sheet of an .xls or .ods workbook.
-fn read_other_workbook(path: &Path) -> Result<Vec<Row>, String> {
-    let mut book = open_workbook_auto(path).map_err(|e| e.to_string())?;
+fn read_other_workbook(bytes: &[u8]) -> Result<Vec<Row>, String> {
+    let mut book =
+        open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
     let name = book
         .sheet_names()
         .first()
@@ -766,9 +776,8 @@ fn read_other_workbook(path: &Path) -> Result<Vec<Row>, String> {
 }
 
 /// Refuses a workbook whose parts would unpack to more than [`MAX_WORKBOOK_EXPANDED_BYTES`].
-fn check_expanded_size(path: &Path) -> Result<(), String> {
-    let handle = File::open(path).map_err(|e| e.to_string())?;
-    let mut zip = zip::ZipArchive::new(BufReader::new(handle))
+fn check_expanded_size(bytes: &[u8]) -> Result<(), String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| format!("it is not an XLSX workbook ({e}); save it again as .xlsx or CSV"))?;
     let mut total: u64 = 0;
     for i in 0..zip.len() {
@@ -788,9 +797,9 @@ fn check_expanded_size(path: &Path) -> Result<(), String> {
 /// The first sheet of an XLSX workbook, cell by cell, as rows numbered as the sheet shows
 /// them. Each row is as wide as its last value; all rows together may hold at most
 /// [`MAX_SHEET_CELLS`] cells.
-fn read_xlsx_sheet(path: &Path) -> Result<Vec<Row>, String> {
-    let mut book: calamine::Xlsx<_> =
-        calamine::open_workbook(path).map_err(|e: calamine::XlsxError| e.to_string())?;
+fn read_xlsx_sheet(bytes: &[u8]) -> Result<Vec<Row>, String> {
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e: calamine::XlsxError| e.to_string())?;
     let name = book
         .sheet_names()
         .first()
@@ -941,7 +950,7 @@ mod tests {
     }
 
     fn one_by_one(path: &Path) -> Read {
-        let (_, rows) = open(path, &["a"], &[]).unwrap();
+        let (_, rows) = open(path, FileKind::Activity, &["a"], &[]).unwrap();
         let mut out = Vec::new();
         for row in rows {
             match row {
@@ -960,7 +969,7 @@ mod tests {
     }
 
     fn in_blocks_of(path: &Path, size: usize) -> (Read, usize) {
-        let (_, rows) = open(path, &["a"], &[]).unwrap();
+        let (_, rows) = open(path, FileKind::Activity, &["a"], &[]).unwrap();
         let mut batches = rows.into_batches().unwrap();
         if let BatchState::Lines { block_bytes, .. } = &mut batches.state {
             *block_bytes = size;
@@ -1166,7 +1175,7 @@ mod tests {
         }
         // The carriage return is no part of the last cell, and the header is found.
         let f = write(b"a,b\r\nx,1\r\n");
-        let (header, rows) = open(f.path(), &["a", "b"], &[]).unwrap();
+        let (header, rows) = open(f.path(), FileKind::Activity, &["a", "b"], &[]).unwrap();
         assert_eq!(header.position("b"), Some(1));
         let row = rows.into_iter().next().unwrap().unwrap();
         assert_eq!(row.get(&header, "b"), Some("1"));

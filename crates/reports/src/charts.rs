@@ -5,12 +5,28 @@
 use greenplan_core::Decimal;
 use std::fmt::Write;
 
-/// Escapes text for SVG/XML.
+/// Escapes text for SVG/XML. Characters XML 1.0 forbids even escaped (C0 controls other than
+/// TAB, LF and CR; U+FFFE and U+FFFF) become U+FFFD: one in a metric name made every PDF
+/// report fail, because the PDF writer refuses the SVG (issue 21).
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if xml_forbids(c) => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// True for a character no XML 1.0 document may hold.
+fn xml_forbids(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// A prefix for the ids of a chart's title and description, unique per title, so two charts on
@@ -254,6 +270,16 @@ mod tests {
         assert!(svg.contains("Footprint &lt;by&gt; org"));
         assert!(svg.contains("A&amp;B: 5 t"));
         assert!(svg.starts_with("<svg"));
+        let controls = bar_chart(
+            "Metric\u{1} name\u{1f}",
+            &[Bar {
+                label: "Bad\u{0}\u{b}label\u{ffff}".into(),
+                value: Decimal::from(5),
+                display: "5\u{7} t".into(),
+            }],
+        );
+        assert!(!controls.chars().any(xml_forbids), "{controls:?}");
+        assert!(controls.contains("Metric\u{FFFD} name\u{FFFD}"));
         let styled = self_styled(&svg);
         assert!(styled.contains("\"><style>.chart-label"));
         assert!(styled.ends_with("</svg>"));

@@ -14,7 +14,7 @@ use greenplan_core::activity::{Activity, RowProblem, RowRef};
 use greenplan_core::anaesthetic::{Basis, GasUse, GwpSet};
 use greenplan_core::category::{NhsCategory, Scope};
 use greenplan_core::factor::{Factor, FactorSet, GasParts};
-use greenplan_core::footprint::{Emission, Resolver, in_footprint};
+use greenplan_core::footprint::{Emission, Resolver, Unsummed, in_footprint};
 use greenplan_core::inhaler::InhalerTable;
 use greenplan_core::ods::OdsCode;
 use greenplan_core::period::FinancialYear;
@@ -71,6 +71,10 @@ pub struct FootprintRun {
     /// Data-quality notes on lines that are counted: spend converted with a spend factor set
     /// at another year's prices, one note per financial year and factor set.
     pub notes: Vec<String>,
+    /// Rows left out because their figures are too large to compute or sum (rows stored
+    /// before quantities were bounded at import), by organisation: every page that shows the
+    /// footprint names them (issue 21), so one organisation's data never takes a page down.
+    pub unsummed: Vec<Unsummed>,
 }
 
 /// Hands every emission of the query to `each` (only those inside the footprint: biogenic CO2
@@ -108,6 +112,12 @@ pub async fn for_each_emission(
         }
     };
     let mut unconverted = Vec::new();
+    let mut unsummed = Vec::new();
+    let mut too_large = |a: &Activity, p: &RowProblem| {
+        if p.is_too_large() {
+            Unsummed::note(&mut unsummed, a.organisation.as_str(), 1);
+        }
+    };
     let mut returns = Resolver::new(&factors, editions.clone()).pin(query.edition.clone());
     let rows = store
         .for_each_activity(query.year, query.organisation.as_ref(), |a| {
@@ -119,7 +129,10 @@ pub async fn for_each_emission(
                     each(e);
                 }
                 Ok(_) => {}
-                Err(p) => unconverted.push(problem(&a, &p)),
+                Err(p) => {
+                    too_large(&a, &p);
+                    unconverted.push(problem(&a, &p));
+                }
             }
             Ok(())
         })
@@ -140,7 +153,10 @@ pub async fn for_each_emission(
                 each(e);
             }
             Ok(_) => {}
-            Err(p) => not_counted.push(problem(&a, &p)),
+            Err(p) => {
+                too_large(&a, &p);
+                not_counted.push(problem(&a, &p));
+            }
         }
     }
     // Medicines name their own editions, which `--edition` must not override.
@@ -152,7 +168,10 @@ pub async fn for_each_emission(
                 each(e);
             }
             Ok(_) => {}
-            Err(p) => not_counted.push(problem(a, &p)),
+            Err(p) => {
+                too_large(a, &p);
+                not_counted.push(problem(a, &p));
+            }
         }
     }
     not_counted.extend(medicines.problems);
@@ -163,6 +182,7 @@ pub async fn for_each_emission(
         not_counted,
         editions_used,
         notes: prices.notes(),
+        unsummed,
     })
 }
 

@@ -51,12 +51,13 @@ pub enum ImportReport {
 
 /// The SHA-256 of a file, to recognise a file imported before.
 pub fn sha256_of(path: &Path) -> Result<String, ImportError> {
-    let io = |e| ImportError::Io(path.display().to_string(), e);
-    let mut f = std::fs::File::open(path).map_err(io)?;
+    // Activity files are the only files hashed; they are opened like every import
+    // (a regular file within the activity bound), before anything else reads them.
+    let mut f = greenplan_ingest::source::open(path, greenplan_ingest::source::FileKind::Activity)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = f.read(&mut buf).map_err(io)?;
+        let n = f.read(&mut buf).map_err(|e| f.error(e))?;
         if n == 0 {
             break;
         }

@@ -29,6 +29,7 @@ mod schemes;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod travel;
+mod unreadable;
 mod updates;
 
 pub use activities::{ActivityImport, ImportSummary, StagedUpload};
@@ -54,6 +55,7 @@ pub use travel::{
     ResponseExclusion, ResponseRefused, SurveyStatus, TravelResponse, TravelSurvey,
     survey_activities,
 };
+pub use unreadable::UnreadableRecord;
 pub use updates::{ActionUpdate, EvidenceFile, MAX_EVIDENCE_BYTES, NewActionUpdate};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -244,6 +246,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Stored rows the readers could not read back and left out (see `unreadable`).
+    left_out: unreadable::LeftOut,
 }
 
 impl Store {
@@ -287,7 +291,11 @@ impl Store {
             .connect(&url)
             .await
             .map_err(|source| StoreError::Connect { url: url.clone(), source })?;
-        let store = Self { pool, backend };
+        let store = Self {
+            pool,
+            backend,
+            left_out: unreadable::LeftOut::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }

@@ -156,17 +156,25 @@ impl Store {
         let rows = sqlx::query("SELECT year_month, file, icb, row_count, imported_at FROM prescribing_months ORDER BY year_month")
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
+        let decoded = rows
+            .iter()
             .map(|r| {
-                Ok(PrescribingMonth {
-                    month: parse_month(&r.try_get::<String, _>("year_month")?)?,
-                    file: r.try_get("file")?,
-                    icb: r.try_get("icb")?,
-                    lines: r.try_get("row_count")?,
-                    imported_at: r.try_get("imported_at")?,
-                })
+                let key = r.try_get::<String, _>("year_month").unwrap_or_default();
+                (
+                    key,
+                    (|| -> Result<PrescribingMonth> {
+                        Ok(PrescribingMonth {
+                            month: parse_month(&r.try_get::<String, _>("year_month")?)?,
+                            file: r.try_get("file")?,
+                            icb: r.try_get("icb")?,
+                            lines: r.try_get("row_count")?,
+                            imported_at: r.try_get("imported_at")?,
+                        })
+                    })(),
+                )
             })
-            .collect()
+            .collect::<Vec<_>>();
+        self.keep_all("prescribing_months", decoded)
     }
 
     /// The stored prescribing of the months from `from` to `to` (all when `None`).
@@ -325,36 +333,44 @@ impl Store {
 
     /// Stored gas returns (of one trust, or all), by trust and month.
     pub async fn gas_returns(&self, organisation: Option<&str>) -> Result<Vec<GasUse>> {
-        let rows = sqlx::query("SELECT organisation, year_month, agent, quantity, unit, supply, basis FROM anaesthetic_gas_uses WHERE ($1 = '' OR organisation = $1) ORDER BY organisation, year_month, id")
+        let rows = sqlx::query("SELECT id, organisation, year_month, agent, quantity, unit, supply, basis FROM anaesthetic_gas_uses WHERE ($1 = '' OR organisation = $1) ORDER BY organisation, year_month, id")
             .bind(organisation.unwrap_or(""))
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
+        let decoded = rows
+            .iter()
             .map(|r| {
                 let text = |c: &str| -> Result<String> { Ok(r.try_get::<String, _>(c)?) };
-                Ok(GasUse {
-                    organisation: text("organisation")?,
-                    month: parse_month(&text("year_month")?)?,
-                    agent: text("agent")?
-                        .parse()
-                        .map_err(|e| corrupt("gas agent", e))?,
-                    quantity: text("quantity")?
-                        .parse()
-                        .map_err(|e| corrupt("gas quantity", e))?,
-                    unit: text("unit")?.parse().map_err(|e| corrupt("gas unit", e))?,
-                    supply: match r.try_get::<Option<String>, _>("supply")?.as_deref() {
-                        Some("piped") => Some(Supply::Piped),
-                        Some("portable") => Some(Supply::Portable),
-                        _ => None,
-                    },
-                    basis: if text("basis")? == "clinical-use" {
-                        Basis::ClinicalUse
-                    } else {
-                        Basis::Purchased
-                    },
-                })
+                let key = r.try_get::<i64, _>("id").unwrap_or_default();
+                (
+                    key.to_string(),
+                    (|| -> Result<GasUse> {
+                        Ok(GasUse {
+                            organisation: text("organisation")?,
+                            month: parse_month(&text("year_month")?)?,
+                            agent: text("agent")?
+                                .parse()
+                                .map_err(|e| corrupt("gas agent", e))?,
+                            quantity: text("quantity")?
+                                .parse()
+                                .map_err(|e| corrupt("gas quantity", e))?,
+                            unit: text("unit")?.parse().map_err(|e| corrupt("gas unit", e))?,
+                            supply: match r.try_get::<Option<String>, _>("supply")?.as_deref() {
+                                Some("piped") => Some(Supply::Piped),
+                                Some("portable") => Some(Supply::Portable),
+                                _ => None,
+                            },
+                            basis: if text("basis")? == "clinical-use" {
+                                Basis::ClinicalUse
+                            } else {
+                                Basis::Purchased
+                            },
+                        })
+                    })(),
+                )
             })
-            .collect()
+            .collect::<Vec<_>>();
+        self.keep_all("anaesthetic_gas_uses", decoded)
     }
 
     /// Replaces the ICS's own inhaler product figures with `products` (from `file`), in one

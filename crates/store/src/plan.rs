@@ -195,21 +195,31 @@ impl Store {
         let info: PlanInfo = from_json("plan", &row.try_get::<String, _>("body")?)?;
         let organisations = self
             .bodies(
-                "SELECT body FROM organisations ORDER BY position",
+                "organisations",
+                "SELECT code AS key, body FROM organisations ORDER BY position",
                 "organisation",
             )
             .await?;
         let areas = self
-            .bodies("SELECT body FROM areas ORDER BY position", "area")
+            .bodies(
+                "areas",
+                "SELECT code AS key, body FROM areas ORDER BY position",
+                "area",
+            )
             .await?;
         let actions = self
             .bodies(
-                "SELECT body FROM actions WHERE archived_at IS NULL ORDER BY position",
+                "actions",
+                "SELECT id AS key, body FROM actions WHERE archived_at IS NULL ORDER BY position",
                 "action",
             )
             .await?;
         let metrics = self
-            .bodies("SELECT body FROM metrics ORDER BY position", "metric")
+            .bodies(
+                "metrics",
+                "SELECT id AS key, body FROM metrics ORDER BY position",
+                "metric",
+            )
             .await?;
         let values = self.metric_values(None).await?;
         // Figures computed from registers join the recorded ones (issue 5).
@@ -246,36 +256,21 @@ impl Store {
         }))
     }
 
-    /// Values of one metric (or all), oldest period first.
+    /// Values of one metric (or all), oldest period first. A stored value that cannot be read
+    /// back is left out (and listed for system admins), never a failure of every page.
     pub async fn metric_values(&self, metric: Option<&str>) -> Result<Vec<MetricValue>> {
-        let sql = "SELECT metric, organisation, period, value, as_written, note, reference, origin FROM metric_values \
+        let sql = "SELECT id, metric, organisation, period, value, as_written, note, reference, origin FROM metric_values \
                    WHERE ($1 = '' OR metric = $1) ORDER BY period_end, id";
         let rows = sqlx::query(sql)
             .bind(metric.unwrap_or(""))
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| {
-                let org: String = r.try_get("organisation")?;
-                let period: String = r.try_get("period")?;
-                let value: String = r.try_get("value")?;
-                Ok(MetricValue {
-                    metric: r.try_get("metric")?,
-                    organisation: if org.is_empty() {
-                        None
-                    } else {
-                        Some(OdsCode::parse(&org).map_err(|e| corrupt("metric value", e))?)
-                    },
-                    period: Period::parse(&period)
-                        .map_err(|e| corrupt("metric value period", e))?,
-                    value: value.parse().map_err(|e| corrupt("metric value", e))?,
-                    as_written: r.try_get("as_written")?,
-                    note: r.try_get("note")?,
-                    reference: r.try_get("reference")?,
-                    origin: r.try_get("origin")?,
-                })
-            })
-            .collect()
+        let mut decoded = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            decoded.push((id.to_string(), metric_value_from_row(r)));
+        }
+        self.keep_all("metric_values", decoded)
     }
 
     /// Records a value of a metric, with its audit entry. Permission is the caller's to check
@@ -310,21 +305,38 @@ impl Store {
         Ok(())
     }
 
-    async fn bodies<T: DeserializeOwned>(&self, sql: &'static str, what: &str) -> Result<Vec<T>> {
+    /// The bodies of a table's rows (`sql` selects `key` and `body`), leaving out those that
+    /// cannot be read back.
+    async fn bodies<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        sql: &'static str,
+        what: &str,
+    ) -> Result<Vec<T>> {
         let rows = sqlx::query(sql).fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|r| from_json(what, &r.try_get::<String, _>("body")?))
-            .collect()
+        let mut decoded = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let key: String = r.try_get("key")?;
+            decoded.push((key, from_json(what, &r.try_get::<String, _>("body")?)));
+        }
+        self.keep_all(table, decoded)
     }
 
     async fn records<T: DeserializeOwned>(&self, kind: &str) -> Result<Vec<T>> {
-        let rows = sqlx::query("SELECT body FROM plan_records WHERE kind = $1 ORDER BY position")
-            .bind(kind)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|r| from_json(kind, &r.try_get::<String, _>("body")?))
-            .collect()
+        let rows =
+            sqlx::query("SELECT id, body FROM plan_records WHERE kind = $1 ORDER BY position")
+                .bind(kind)
+                .fetch_all(self.pool())
+                .await?;
+        let mut decoded = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            decoded.push((
+                format!("{kind} {id}"),
+                from_json(kind, &r.try_get::<String, _>("body")?),
+            ));
+        }
+        self.keep_all("plan_records", decoded)
     }
 }
 
@@ -361,6 +373,28 @@ async fn insert_records<'a, T: Serialize + 'a>(
             .await?;
     }
     Ok(())
+}
+
+fn metric_value_from_row(r: &sqlx::any::AnyRow) -> Result<MetricValue> {
+    let org: String = r.try_get("organisation")?;
+    let period: String = r.try_get("period")?;
+    let value: String = r.try_get("value")?;
+    Ok(MetricValue {
+        metric: r.try_get("metric")?,
+        organisation: if org.is_empty() {
+            None
+        } else {
+            Some(OdsCode::parse(&org).map_err(|e| corrupt("metric value organisation", e))?)
+        },
+        period: Period::parse(&period).map_err(|e| corrupt("metric value period", e))?,
+        value: value
+            .parse()
+            .map_err(|e| corrupt("metric value", format!("`{value}`: {e}")))?,
+        as_written: r.try_get("as_written")?,
+        note: r.try_get("note")?,
+        reference: r.try_get("reference")?,
+        origin: r.try_get("origin")?,
+    })
 }
 
 pub(crate) async fn insert_value(tx: &mut Transaction<'_, Any>, v: &MetricValue) -> Result<()> {

@@ -143,15 +143,17 @@ impl Store {
             sqlx::query_as("SELECT quarter, due_on FROM reporting_periods")
                 .fetch_all(self.pool())
                 .await?;
-        let mut periods = rows
-            .into_iter()
-            .map(|(q, due)| {
+        let decoded = rows.into_iter().map(|(q, due)| {
+            let period = (|| -> Result<ReportingPeriod> {
                 Ok(ReportingPeriod {
                     quarter: Quarter::parse(&q).map_err(|e| corrupt("reporting period", e))?,
-                    due_on: due.parse().map_err(|e| corrupt("reporting period", e))?,
+                    due_on: greenplan_core::period::parse_date(&due)
+                        .map_err(|e| corrupt("reporting period due date", e))?,
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
+            })();
+            (q, period)
+        });
+        let mut periods = self.keep_all("reporting_periods", decoded)?;
         periods.sort_by_key(|p| std::cmp::Reverse(p.quarter));
         Ok(periods)
     }
@@ -165,7 +167,12 @@ impl Store {
             .bind(quarter.to_string())
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(return_from_row).collect()
+        let mut decoded = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            decoded.push((id.to_string(), return_from_row(r)));
+        }
+        self.keep_all("returns", decoded)
     }
 
     /// One return.

@@ -289,3 +289,14 @@ pub async fn limit_sqlite_pages(store: &crate::Store, pages: u64) -> crate::Resu
     }
     Ok(())
 }
+
+impl crate::Store {
+    /// Runs one SQL statement straight on the database, bypassing every rule of the store:
+    /// for tests that need rows the store would never write (old data, a hand edit).
+    pub async fn execute_raw_for_tests(&self, sql: &str) -> crate::Result<u64> {
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

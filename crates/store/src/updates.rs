@@ -216,35 +216,44 @@ impl Store {
     /// The updates of an action, newest first.
     pub async fn action_updates(&self, action_id: &str) -> Result<Vec<ActionUpdate>> {
         let rows = sqlx::query(
-            "SELECT u.action_id, u.posted_by, u.posted_at, u.status, u.note, u.evidence_url, u.revised_due, u.evidence_file, f.file_name \
+            "SELECT u.id, u.action_id, u.posted_by, u.posted_at, u.status, u.note, u.evidence_url, u.revised_due, u.evidence_file, f.file_name \
              FROM action_updates u LEFT JOIN evidence_files f ON f.id = u.evidence_file WHERE u.action_id = $1 ORDER BY u.posted_at DESC, u.id DESC",
         )
         .bind(action_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get("status")?;
-                let revised: Option<String> = r.try_get("revised_due")?;
-                Ok(ActionUpdate {
-                    action_id: r.try_get("action_id")?,
-                    posted_by: r.try_get("posted_by")?,
-                    posted_at: r.try_get("posted_at")?,
-                    status: status
-                        .parse()
-                        .map_err(|e: String| corrupt("action update", e))?,
-                    note: r.try_get("note")?,
-                    evidence_url: r.try_get("evidence_url")?,
-                    evidence_file: match r.try_get::<Option<i64>, _>("evidence_file")? {
-                        Some(id) => Some((id, r.try_get("file_name")?)),
-                        None => None,
-                    },
-                    revised_due: revised
-                        .map(|p| Period::parse(&p).map_err(|e| corrupt("action update", e)))
-                        .transpose()?,
-                })
-            })
-            .collect()
+        let mut decoded = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            decoded.push((
+                id.to_string(),
+                (|| -> Result<ActionUpdate> {
+                    let status: String = r.try_get("status")?;
+                    let revised: Option<String> = r.try_get("revised_due")?;
+                    Ok(ActionUpdate {
+                        action_id: r.try_get("action_id")?,
+                        posted_by: r.try_get("posted_by")?,
+                        posted_at: r.try_get("posted_at")?,
+                        status: status
+                            .parse()
+                            .map_err(|e: String| corrupt("action update", e))?,
+                        note: r.try_get("note")?,
+                        evidence_url: r.try_get("evidence_url")?,
+                        evidence_file: match r.try_get::<Option<i64>, _>("evidence_file")? {
+                            Some(id) => Some((id, r.try_get("file_name")?)),
+                            None => None,
+                        },
+                        revised_due: revised
+                            .map(|p| {
+                                Period::parse(&p)
+                                    .map_err(|e| corrupt("action update revised due", e))
+                            })
+                            .transpose()?,
+                    })
+                })(),
+            ));
+        }
+        self.keep_all("action_updates", decoded)
     }
 
     /// An evidence file and the action it belongs to.

@@ -665,29 +665,46 @@ pub async fn post_value(
     Ok(StatusCode::CREATED)
 }
 
+// Rows left out of the footprint because they could not be summed are named in the
+// `Greenplan-Not-Summed` header ("RTG (2 rows)"), keeping the body's shape (a doc comment
+// here would change the OpenAPI document; its owner may document the header there).
 #[utoipa::path(get, path = "/api/v1/footprint", responses((status = 200, body = Vec<FootprintLineDto>), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)))]
-pub async fn footprint(State(state): State<AppState>) -> ApiResult<Json<Vec<FootprintLineDto>>> {
+pub async fn footprint(
+    State(state): State<AppState>,
+) -> ApiResult<(axum::http::HeaderMap, Json<Vec<FootprintLineDto>>)> {
     let table = crate::pages::footprint(&state).await?;
+    let mut headers = axum::http::HeaderMap::new();
+    if let Some(t) = &table
+        && !t.unsummed.is_empty()
+        && let Ok(v) = axum::http::HeaderValue::from_str(
+            &greenplan_core::footprint::Unsummed::describe(&t.unsummed),
+        )
+    {
+        headers.insert("greenplan-not-summed", v);
+    }
     let t = |kg: greenplan_core::Decimal| {
         (kg / greenplan_core::Decimal::ONE_THOUSAND)
             .round_dp(6)
             .normalize()
             .to_string()
     };
-    Ok(Json(
-        table
-            .map(|t2| {
-                t2.lines
-                    .iter()
-                    .map(|l| FootprintLineDto {
-                        organisation: l.key[0].clone(),
-                        category: l.key[1].clone(),
-                        tco2e: t(l.kgco2e),
-                        tco2e_market_based: t(l.market_kgco2e),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+    Ok((
+        headers,
+        Json(
+            table
+                .map(|t2| {
+                    t2.lines
+                        .iter()
+                        .map(|l| FootprintLineDto {
+                            organisation: l.key[0].clone(),
+                            category: l.key[1].clone(),
+                            tco2e: t(l.kgco2e),
+                            tco2e_market_based: t(l.market_kgco2e),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
     ))
 }
 

@@ -17,7 +17,6 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use chrono::NaiveDate;
 use greenplan_core::Decimal;
 use greenplan_core::digital::{
     Assessment, DigitalLine, FactorNeed, Payback, PortfolioLine, Side, UsedFactor, assess,
@@ -555,13 +554,8 @@ impl SchemeForm {
         let organisation = OdsCode::parse(self.organisation.trim())
             .map_err(|e| problems.push(format!("Organisation: {e}")))
             .ok();
-        let start_date = NaiveDate::parse_from_str(self.start_date.trim(), "%Y-%m-%d")
-            .map_err(|_| {
-                problems.push(format!(
-                    "Start date: `{}` is not a date; write it as YYYY-MM-DD, e.g. 2025-04-01",
-                    self.start_date.trim()
-                ))
-            })
+        let start_date = greenplan_core::period::parse_date(self.start_date.trim())
+            .map_err(|e| problems.push(format!("Start date: {e}")))
             .ok();
         if self.name.trim().is_empty() {
             problems.push("Give the scheme a name.".into());

@@ -301,18 +301,42 @@ pub async fn footprint(state: &AppState) -> Result<Option<Arc<FootprintTable>>, 
     };
     let mut agg = Aggregator::new(&[GroupBy::Organisation, GroupBy::Category], false);
     let mut emissions = 0u64;
-    for_each_emission(&state.store, &FootprintQuery::default(), |e| {
+    let run = for_each_emission(&state.store, &FootprintQuery::default(), |e| {
         emissions += 1;
         agg.add(0, &e);
     })
     .await?;
-    let table = (emissions > 0).then(|| Arc::new(agg.finish()));
+    let table = with_unsummed(agg.finish(), &run.unsummed);
+    let table = (emissions > 0 || !table.unsummed.is_empty()).then(|| Arc::new(table));
     let mut cached = state.cache.0.lock().await;
     // Keep it only if nothing was written meanwhile: otherwise the next request recomputes.
     if cached.revision == revision {
         cached.footprint = Some(table.clone());
     }
     Ok(table)
+}
+
+/// The footprint with the rows that could not be summed (too large, from before quantities
+/// were bounded at import) named by organisation, however they were found: by the resolver
+/// (a row's own figures) or by the sums (issue 21, class 2).
+fn with_unsummed(
+    mut table: FootprintTable,
+    found: &[greenplan_core::footprint::Unsummed],
+) -> FootprintTable {
+    for u in found {
+        greenplan_core::footprint::Unsummed::note(&mut table.unsummed, &u.organisation, u.rows);
+    }
+    table
+}
+
+/// The sentence every footprint page shows when some organisation's rows were left out.
+pub fn unsummed_notice(table: &FootprintTable) -> Option<String> {
+    (!table.unsummed.is_empty()).then(|| {
+        format!(
+            "Some rows could not be summed and are left out of the footprint: {}. Their quantities are far too large to be real; the organisation should correct and re-import them.",
+            greenplan_core::footprint::Unsummed::describe(&table.unsummed)
+        )
+    })
 }
 
 #[derive(Template)]
@@ -331,6 +355,8 @@ struct Dashboard {
     overdue: Vec<ActionRow>,
     footprint: Vec<FootprintRow>,
     footprint_chart: String,
+    /// Which organisations' rows could not be summed, if any.
+    footprint_unsummed: Option<String>,
     quality_flags: Vec<greenplan_core::quality::UnitFlag>,
 }
 
@@ -399,7 +425,9 @@ pub async fn dashboard(viewer: Viewer, State(state): State<AppState>) -> PageRes
         })
         .map(|a| action_row(a, &plan))
         .collect();
-    let (footprint, footprint_chart) = match footprint(&state).await? {
+    let table = footprint(&state).await?;
+    let footprint_unsummed = table.as_deref().and_then(unsummed_notice);
+    let (footprint, footprint_chart) = match table {
         Some(t) => footprint_view(&t, &plan),
         None => (Vec::new(), String::new()),
     };
@@ -416,6 +444,7 @@ pub async fn dashboard(viewer: Viewer, State(state): State<AppState>) -> PageRes
         overdue,
         footprint,
         footprint_chart,
+        footprint_unsummed,
         quality_flags: greenplan_core::quality::unit_flags(&plan),
         plan,
     };
@@ -449,26 +478,29 @@ fn footprint_view(t: &FootprintTable, plan: &Plan) -> (Vec<FootprintRow>, String
                         .is_ok_and(|c| c.footprint() == fp)
                 })
                 .map(|l| l.kgco2e)
-                .sum()
+                .fold(Decimal::ZERO, Decimal::saturating_add)
         };
         let (cf, plus) = (
             part(Footprint::CarbonFootprint),
             part(Footprint::CarbonFootprintPlus),
         );
+        // The sums are checked (the aggregator leaves out what would not fit); saturating here
+        // keeps the page up even so.
+        let both = cf.saturating_add(plus);
         let name = greenplan_core::ods::OdsCode::parse(&org)
             .ok()
             .and_then(|c| plan.organisation(&c).map(|o| o.display_name().to_string()))
             .unwrap_or(org);
         bars.push(Bar {
             label: name.clone(),
-            value: cf + plus,
-            display: format!("{} tCO2e", tonnes(cf + plus)),
+            value: both,
+            display: format!("{} tCO2e", tonnes(both)),
         });
         rows.push(FootprintRow {
             label: name,
             carbon_footprint: tonnes(cf),
             plus: tonnes(plus),
-            total: tonnes(cf + plus),
+            total: tonnes(both),
         });
     }
     let chart = bar_chart("Carbon footprint by organisation, tCO2e", &bars);
@@ -1457,24 +1489,45 @@ pub async fn metric_csv(State(state): State<AppState>, Path(id): Path<String>) -
 pub async fn footprint_csv(State(state): State<AppState>) -> PageResult {
     let table = footprint(&state).await?;
     let lines = table.as_ref().map(|t| t.lines.clone()).unwrap_or_default();
+    // Rows that could not be summed get a line of their own per organisation, saying so.
+    let unsummed = table
+        .as_ref()
+        .map(|t| t.unsummed.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| {
+            vec![
+                u.organisation,
+                format!(
+                    "not summed: {} row{} too large to sum (left out)",
+                    u.rows,
+                    if u.rows == 1 { "" } else { "s" }
+                ),
+                String::new(),
+                String::new(),
+            ]
+        });
     let body = csv_bytes(
         &["organisation", "category", "tco2e", "tco2e_market_based"],
-        lines.into_iter().map(|l| {
-            let mut r = l.key.clone();
-            r.push(
-                (l.kgco2e / Decimal::ONE_THOUSAND)
-                    .round_dp(6)
-                    .normalize()
-                    .to_string(),
-            );
-            r.push(
-                (l.market_kgco2e / Decimal::ONE_THOUSAND)
-                    .round_dp(6)
-                    .normalize()
-                    .to_string(),
-            );
-            r
-        }),
+        lines
+            .into_iter()
+            .map(|l| {
+                let mut r = l.key.clone();
+                r.push(
+                    (l.kgco2e / Decimal::ONE_THOUSAND)
+                        .round_dp(6)
+                        .normalize()
+                        .to_string(),
+                );
+                r.push(
+                    (l.market_kgco2e / Decimal::ONE_THOUSAND)
+                        .round_dp(6)
+                        .normalize()
+                        .to_string(),
+                );
+                r
+            })
+            .chain(unsummed),
     )?;
     Ok(csv_response("footprint.csv", body))
 }

@@ -355,7 +355,7 @@ fn fill_preview(page: &mut ReturnsPage, adds: &greenplan_core::footprint::Footpr
         .iter()
         .map(|l| (l.key[0].clone(), l.key[1].clone(), t(l.kgco2e)))
         .collect();
-    page.total = t(adds.total_kgco2e());
+    page.total = adds.total_kgco2e().map_or_else(|e| e.to_string(), t);
 }
 
 /// The kinds of file a return may be. Not the old binary `.xls`: its reader holds the

@@ -6,6 +6,7 @@
 mod cli;
 mod common;
 mod crash_safety;
+mod hostile_files;
 mod medicines;
 mod registers;
 mod spend_factors;

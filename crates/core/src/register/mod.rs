@@ -18,7 +18,7 @@
 //! and add it to [`ALL`].
 
 use crate::ods::OdsCode;
-use crate::period::{FinancialYear, Quarter};
+use crate::period::{FinancialYear, PeriodError, Quarter};
 use crate::quantity::parse_decimal;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -165,12 +165,15 @@ impl Field {
                     Ok(raw.to_string())
                 }
             }
-            FieldKind::Decimal { unit } => parse_decimal(raw)
-                .filter(|d| !d.is_sign_negative())
-                .map(|d| d.normalize().to_string())
-                .ok_or_else(|| {
-                    format!("`{raw}` is not a number: write the amount in {unit}, e.g. 1250.5, without the unit")
-                }),
+            FieldKind::Decimal { unit } => {
+                let d = parse_decimal(raw)
+                    .filter(|d| !d.is_sign_negative())
+                    .ok_or_else(|| {
+                        format!("`{raw}` is not a number: write the amount in {unit}, e.g. 1250.5, without the unit")
+                    })?;
+                check_register_bound(d, unit)?;
+                Ok(d.normalize().to_string())
+            }
             FieldKind::Percent => match parse_decimal(raw.trim_end_matches('%')) {
                 Some(d) if d >= Decimal::ZERO && d <= Decimal::ONE_HUNDRED => {
                     Ok(d.normalize().to_string())
@@ -179,19 +182,24 @@ impl Field {
                     "`{raw}` is not a percentage: write a number from 0 to 100, e.g. 44.6"
                 )),
             },
-            FieldKind::Whole => raw
-                .replace(',', "")
-                .parse::<u64>()
-                .map(|n| n.to_string())
-                .map_err(|_| format!("`{raw}` is not a whole number: write a count such as 12")),
-            FieldKind::Date => parse_date(raw).map(|d| d.to_string()).ok_or_else(|| {
-                format!("`{raw}` is not a date: write it as YYYY-MM-DD, e.g. 2025-04-01")
-            }),
-            FieldKind::FinancialYear => FinancialYear::parse(raw)
-                .map(|y| y.to_string())
-                .map_err(|_| {
-                    format!("`{raw}` is not a financial year: write it as 2025/26")
-                }),
+            FieldKind::Whole => {
+                let n = raw.replace(',', "").parse::<u64>().map_err(|_| {
+                    format!("`{raw}` is not a whole number: write a count such as 12")
+                })?;
+                check_register_bound(Decimal::from(n), "")?;
+                Ok(n.to_string())
+            }
+            FieldKind::Date => crate::period::parse_date(raw)
+                .map(|d| d.to_string())
+                .map_err(|e| e.to_string()),
+            FieldKind::FinancialYear => {
+                FinancialYear::parse(raw)
+                    .map(|y| y.to_string())
+                    .map_err(|e| match e {
+                        PeriodError::OutOfRange { .. } => e.to_string(),
+                        _ => format!("`{raw}` is not a financial year: write it as 2025/26"),
+                    })
+            }
             FieldKind::YesNo => match raw.to_lowercase().as_str() {
                 "yes" | "y" | "true" | "1" => Ok("yes".into()),
                 "no" | "n" | "false" | "0" => Ok("no".into()),
@@ -221,6 +229,29 @@ impl Field {
     }
 }
 
+/// The largest figure a register field holds: for a unit greenplan knows (`tonnes`, `miles`,
+/// `kWh`, `litres`), the bound of its dimension ([`crate::quantity::largest`]); for any other
+/// (m², £, gCO2/km, counts) the same 10^12, far above any one NHS record (the whole NHS estate
+/// is about 3 × 10^7 m²), so a figure a register carries into the footprint always fits.
+fn check_register_bound(value: Decimal, unit: &str) -> Result<(), String> {
+    if let Ok(u) = unit.parse::<crate::unit::Unit>() {
+        return crate::quantity::check_bound(value, &u).map_err(|e| e.to_string());
+    }
+    let largest = Decimal::from(1_000_000_000_000i64);
+    if value.abs() > largest {
+        return Err(format!(
+            "`{}` is more than one record can hold: the largest is 1,000,000,000,000{}; check the figure and its unit",
+            value.normalize(),
+            if unit.is_empty() {
+                String::new()
+            } else {
+                format!(" {unit}")
+            }
+        ));
+    }
+    Ok(())
+}
+
 /// The longest text a field keeps.
 pub const MAX_TEXT: usize = crate::text::MAX_NAME_CHARS;
 
@@ -228,11 +259,10 @@ fn choice_key(s: &str) -> String {
     s.trim().to_lowercase().replace([' ', '_'], "-")
 }
 
-/// `2025-04-01`, or `01/04/2025` as UK spreadsheets write it.
+/// `2025-04-01`, or `01/04/2025` as UK spreadsheets write it: [`crate::period::parse_date`],
+/// the one date reader, with its range of years.
 pub fn parse_date(raw: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
-        .ok()
+    crate::period::parse_date(raw).ok()
 }
 
 /// A problem with one field of a record, and how to fix it.
