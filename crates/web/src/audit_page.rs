@@ -238,7 +238,11 @@ fn csv_line(e: AuditEntry) -> Result<Vec<u8>, csv::Error> {
         e.after.unwrap_or_default(),
     ];
     // Formulas neutralised like every other CSV download (core::csv_cell).
-    w.write_record(cells.iter().map(|c| greenplan_core::csv_cell::neutralise(c)))?;
+    w.write_record(
+        cells
+            .iter()
+            .map(|c| greenplan_core::csv_cell::neutralise(c)),
+    )?;
     w.into_inner().map_err(|e| e.into_error().into())
 }
 

@@ -156,9 +156,7 @@ impl Field {
         match self.kind {
             FieldKind::Text => {
                 if raw.chars().count() > MAX_TEXT {
-                    Err(format!(
-                        "is longer than {MAX_TEXT} characters: shorten it"
-                    ))
+                    Err(format!("is longer than {MAX_TEXT} characters: shorten it"))
                 } else if let Some(e) = crate::text::refused_control(raw) {
                     Err(e.to_string())
                 } else {

@@ -7,8 +7,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use greenplan_core::access::Role;
 use greenplan_core::ods::OdsCode;
-use greenplan_store::{Store, hash_password};
 use greenplan_store::testing::TestDatabase;
+use greenplan_store::{Store, hash_password};
 use greenplan_web::{AppState, WebConfig, router};
 use tower::ServiceExt;
 

@@ -438,8 +438,13 @@ async fn a_long_scheme_description_still_makes_a_workbook() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("schemes.xlsx");
     std::fs::write(&path, &bytes).unwrap();
-    let (header, rows) =
-        greenplan_ingest::table::open(&path, &["name", "description"], &[]).unwrap();
+    let (header, rows) = greenplan_ingest::table::open(
+        &path,
+        greenplan_ingest::source::FileKind::Scheme,
+        &["name", "description"],
+        &[],
+    )
+    .unwrap();
     let rows: Vec<_> = rows.map(Result::unwrap).collect();
     let cell = rows[0].get(&header, "description").unwrap();
     assert!(cell.chars().count() <= 32_767, "{}", cell.chars().count());
