@@ -112,6 +112,11 @@ pub async fn serve(
         "serving"
     );
     let permits = Arc::new(Semaphore::new(cap));
+    let reclaimer = crate::memory::Reclaimer::default();
+    tokio::spawn(reclaimer.clone().run({
+        let permits = permits.clone();
+        move || cap.saturating_sub(permits.available_permits())
+    }));
     let app = app.layer(RequestBodyTimeoutLayer::new(limits.body_read_timeout));
     let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
     builder
@@ -161,6 +166,7 @@ pub async fn serve(
         };
         let connection = graceful.watch(builder.serve_connection(io, service).into_owned());
         let idle_timeout = limits.idle_timeout;
+        let reclaimer = reclaimer.clone();
         tokio::spawn(async move {
             let _permit = permit; // the slot is free again when this task ends
             let mut connection = std::pin::pin!(connection);
@@ -180,6 +186,7 @@ pub async fn serve(
                     }
                 }
             }
+            reclaimer.closed();
         });
     }
     drop(listener);
