@@ -366,6 +366,7 @@ impl From<greenplan_store::ActionUpdate> for UpdateDto {
 
 /// A new progress update.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewUpdateDto {
     /// not-started, on-track, at-risk, off-track or complete (the document lists them).
     pub status: String,
@@ -410,6 +411,7 @@ pub struct ValueDto {
 
 /// A new value of a metric.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewValueDto {
     /// ODS code; omit for a system-wide value.
     pub organisation: Option<String>,
@@ -863,7 +865,7 @@ pub async fn list_returns(
 }
 
 #[utoipa::path(post, path = "/api/v1/returns/{id}/approve", params(("id" = i64, Path, minimum = 1, description = "The return's number")),
-    responses((status = 200, body = ReturnDto), (status = 404, description = "There is no such record", body = ErrorDto), (status = 400, description = "The id is not a whole number", body = ErrorDto), (status = 403, description = "Only the ICB's system administrators approve returns", body = ErrorDto), (status = 422, description = "The return is already approved", body = ErrorDto), (status = 507, description = "The storage is full, nothing was changed", body = ErrorDto), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)),
+    responses((status = 200, body = ReturnDto), (status = 404, description = "There is no such record", body = ErrorDto), (status = 400, description = "The id is not a whole number", body = ErrorDto), (status = 403, description = "Only the ICB's system administrators approve returns", body = ErrorDto), (status = 409, description = "The return is already approved", body = ErrorDto), (status = 507, description = "The storage is full, nothing was changed", body = ErrorDto), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)),
     security(("token" = [])))]
 pub async fn approve_return(
     viewer: Viewer,
@@ -879,11 +881,19 @@ pub async fn approve_return(
     }
     // A return that does not exist is a 404, as for every other id in the API (the store
     // refuses it again, in its transaction, should the return go in between).
-    state
+    let current = state
         .store
         .return_record(id)
         .await?
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("there is no return {id}")))?;
+    // Approving twice conflicts with the return's state (409), like a stale save; the store
+    // refuses it again in its transaction should two approvals race.
+    if current.approved_at.is_some() {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("return {id} is already approved"),
+        ));
+    }
     let record = state.store.approve_return(&user.email, id).await?;
     state.cache.invalidate().await;
     Ok(Json(record.into()))

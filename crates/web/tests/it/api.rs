@@ -315,7 +315,8 @@ async fn returns_are_listed_and_approved_through_the_api() {
     assert_eq!(status, StatusCode::OK, "{approved}");
     assert_eq!(approved["approved_by"], "lead@derbyshire.nhs.uk");
     let (status, again) = call(&app, "POST", &path, Some(&lead), None).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{again}");
+    // A second approval conflicts with the return's state.
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
 }
 
 #[tokio::test]
