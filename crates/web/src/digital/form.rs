@@ -1,336 +1,12 @@
-//! The green digital benefits framework (priority action DT1): a page per digital scheme with
-//! its benefits and costs, each line with its factor and source, the net tCO2e a year and the
-//! payback; a portfolio across the schemes, largest net saving first; forms to add and edit
-//! schemes, for the contributors and admins of the scheme's organisation.
-//!
-//! Factors are looked up here and the arithmetic is `greenplan_core::digital`'s: conversion
-//! factors from the edition for the financial year the scheme starts in (the latest loaded
-//! for a later year), bed days from the built-in care-activity library.
+//! Adding and editing a digital scheme.
 
-use crate::AppState;
-use crate::auth::Viewer;
-use crate::charts::{Bar, bar_chart};
-use crate::pages::{Chrome, PageError, PageResult, html, long_date, not_found_error, number, plan};
-use crate::stale::{StaleNotice, revision_of, shown_stale, stale_of};
-use crate::travel::{organisation_name, refused};
-use askama::Template;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect};
-use greenplan_core::Decimal;
-use greenplan_core::digital::{
-    Assessment, DigitalLine, FactorNeed, Payback, PortfolioLine, Side, UsedFactor, assess,
-    portfolio,
-};
-use greenplan_core::factor::{FactorSet, edition_for_year};
-use greenplan_core::ods::OdsCode;
-use greenplan_core::pathway::CareActivityFactor;
-use greenplan_core::period::FinancialYear;
-use greenplan_core::travel::Mode;
-use greenplan_core::unit::Unit;
-use greenplan_store::{DigitalScheme, NewDigitalScheme};
-
-/// Journey rows and device rows the form offers.
-const JOURNEY_ROWS: usize = 3;
-const DEVICE_ROWS: usize = 2;
-
-/// What the assessment needs besides the scheme: the factors.
-struct Factors {
-    set: FactorSet,
-    editions: Vec<(String, i32)>,
-    care: Vec<CareActivityFactor>,
-}
-
-async fn factors(state: &AppState) -> Result<Factors, PageError> {
-    let care = greenplan_ingest::pathway_file::built_in_factors().map_err(|e| {
-        tracing::error!(error = %e, "care-activity factors");
-        PageError(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The care-activity factor library could not be read.".into(),
-        )
-    })?;
-    Ok(Factors {
-        set: state.store.factor_set(None).await?,
-        editions: state.store.edition_years().await?,
-        care,
-    })
-}
-
-impl Factors {
-    /// The scheme's assessment, or why it cannot be made.
-    fn assess(&self, scheme: &DigitalScheme) -> Result<Assessment, String> {
-        let year = FinancialYear::containing(scheme.start_date).0;
-        let edition = edition_for_year(&self.editions, year);
-        assess(&scheme.lines, |need| self.lookup(need, edition)).map_err(|e| e.to_string())
-    }
-
-    fn lookup(&self, need: &FactorNeed, edition: Option<&str>) -> Result<UsedFactor, String> {
-        match need {
-            FactorNeed::Conversion { activity, unit } => {
-                let edition = edition.ok_or(
-                    "no conversion factors are loaded: import them with `greenplan factors import FILE`",
-                )?;
-                let unit = Unit::new(*unit);
-                let i = self
-                    .set
-                    .resolve(activity, &unit, edition)
-                    .map_err(|e| e.to_string())?;
-                let f = &self.set.factors()[i];
-                let per_unit = unit
-                    .conversion_to_assuming_basis(&f.unit)
-                    .map_err(|e| e.to_string())?;
-                Ok(UsedFactor {
-                    kgco2e_per_unit: f.kgco2e * per_unit,
-                    source: format!("{} [{}], {}", f.path(), f.unit_text, f.edition),
-                })
-            }
-            FactorNeed::CareActivity(id) => self
-                .care
-                .iter()
-                .find(|f| f.id == *id)
-                .map(|f| UsedFactor {
-                    kgco2e_per_unit: f.kgco2e,
-                    source: format!("{} ({}): {}", f.name, f.id, f.source),
-                })
-                .ok_or_else(|| format!("no care-activity factor `{id}` in the library")),
-            FactorNeed::Entered {
-                kgco2e_per_unit,
-                source,
-            } => Ok(UsedFactor {
-                kgco2e_per_unit: *kgco2e_per_unit,
-                source: source.clone(),
-            }),
-        }
-    }
-
-    /// Care activities counted per bed day, for the form: (id, name).
-    fn bed_days(&self) -> Vec<(String, String)> {
-        self.care
-            .iter()
-            .filter(|f| f.unit == "bed day")
-            .map(|f| {
-                (
-                    f.id.clone(),
-                    format!("{} ({} kgCO2e)", f.name, f.kgco2e.normalize()),
-                )
-            })
-            .collect()
-    }
-}
-
-fn tonnes(kg: Decimal) -> String {
-    number((kg / Decimal::ONE_THOUSAND).round_dp(3))
-}
-
-fn payback_text(p: Payback) -> String {
-    match p {
-        Payback::NothingToRepay => "no devices to repay".into(),
-        Payback::Years(y) => format!("{} years", y.normalize()),
-        Payback::Never => "never: running costs exceed the benefits".into(),
-    }
-}
-
-fn organiser_of(viewer: &Viewer, organisation: &OdsCode) -> bool {
-    viewer
-        .user
-        .as_ref()
-        .is_some_and(|u| u.access.can_contribute_for(organisation))
-}
-
-// ---------------------------------------------------------------- the portfolio
-
-struct PortfolioRow {
-    id: i64,
-    name: String,
-    organisation: String,
-    benefits: String,
-    costs: String,
-    net: String,
-    payback: String,
-}
-
-#[derive(Template)]
-#[template(path = "digital_portfolio.html")]
-struct PortfolioPage {
-    title: String,
-    chrome: Chrome,
-    rows: Vec<PortfolioRow>,
-    /// Schemes that cannot be assessed: (id, name, why).
-    unassessed: Vec<(i64, String, String)>,
-    totals: (String, String, String),
-    chart: String,
-    can_add: bool,
-}
-
-/// Every digital scheme, largest net saving first, with totals.
-pub async fn portfolio_page(viewer: Viewer, State(state): State<AppState>) -> PageResult {
-    let plan = plan(&state).await?;
-    let f = factors(&state).await?;
-    let mut lines = Vec::new();
-    let mut unassessed = Vec::new();
-    for s in state.store.digital_schemes().await? {
-        match f.assess(&s) {
-            Ok(a) => lines.push(PortfolioLine {
-                id: s.id,
-                name: s.name.clone(),
-                organisation: organisation_name(&plan, &s.organisation),
-                benefits_kgco2e: a.benefits_kgco2e,
-                costs_kgco2e: a.costs_kgco2e,
-                net_kgco2e: a.net_kgco2e,
-                payback: a.payback,
-            }),
-            Err(why) => unassessed.push((s.id, s.name.clone(), why)),
-        }
-    }
-    let p = portfolio(lines);
-    let bars: Vec<Bar> = p
-        .lines
-        .iter()
-        .map(|l| Bar {
-            label: l.name.clone(),
-            value: l.net_kgco2e.max(Decimal::ZERO) / Decimal::ONE_THOUSAND,
-            display: format!("{} tCO2e net", tonnes(l.net_kgco2e)),
-        })
-        .collect();
-    let can_add = viewer
-        .user
-        .as_ref()
-        .is_some_and(|u| !u.access.contributing_organisations(&plan).is_empty());
-    html(PortfolioPage {
-        title: "Green digital benefits".into(),
-        chrome: Chrome::of(&viewer),
-        chart: if bars.is_empty() {
-            String::new()
-        } else {
-            bar_chart("Net saving a year by digital scheme (tCO2e)", &bars)
-        },
-        rows: p
-            .lines
-            .iter()
-            .map(|l| PortfolioRow {
-                id: l.id,
-                name: l.name.clone(),
-                organisation: l.organisation.clone(),
-                benefits: tonnes(l.benefits_kgco2e),
-                costs: tonnes(l.costs_kgco2e),
-                net: tonnes(l.net_kgco2e),
-                payback: payback_text(l.payback),
-            })
-            .collect(),
-        totals: (
-            tonnes(p.benefits_kgco2e),
-            tonnes(p.costs_kgco2e),
-            tonnes(p.net_kgco2e),
-        ),
-        unassessed,
-        can_add,
-    })
-}
-
-// ---------------------------------------------------------------- one scheme
-
-struct LineRow {
-    side: &'static str,
-    description: String,
-    quantity: String,
-    factor: String,
-    source: String,
-    tco2e: String,
-}
-
-#[derive(Template)]
-#[template(path = "digital_scheme.html")]
-struct SchemePage {
-    title: String,
-    chrome: Chrome,
-    scheme: DigitalScheme,
-    organisation: String,
-    start: String,
-    lines: Vec<LineRow>,
-    error: String,
-    benefits: String,
-    costs: String,
-    net: String,
-    embodied: String,
-    payback: String,
-    can_edit: bool,
-}
-
-/// A scheme: the breakdown with each factor, net tCO2e a year and payback.
-pub async fn scheme_page(
-    viewer: Viewer,
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-) -> PageResult {
-    let scheme = state
-        .store
-        .digital_scheme(id)
-        .await?
-        .ok_or_else(|| not_found_error("digital scheme"))?;
-    let plan = plan(&state).await?;
-    let f = factors(&state).await?;
-    let mut page = SchemePage {
-        title: scheme.name.clone(),
-        chrome: Chrome::of(&viewer),
-        organisation: organisation_name(&plan, &scheme.organisation),
-        start: long_date(scheme.start_date),
-        lines: Vec::new(),
-        error: String::new(),
-        benefits: String::new(),
-        costs: String::new(),
-        net: String::new(),
-        embodied: String::new(),
-        payback: String::new(),
-        can_edit: organiser_of(&viewer, &scheme.organisation),
-        scheme,
-    };
-    match f.assess(&page.scheme) {
-        Ok(a) => {
-            page.lines = a
-                .lines
-                .iter()
-                .map(|l| LineRow {
-                    side: match l.side {
-                        Side::Benefit => "Benefit",
-                        Side::Cost => "Cost",
-                    },
-                    description: l.description.clone(),
-                    quantity: format!("{} {}", number(l.quantity.round_dp(6)), l.unit),
-                    factor: format!(
-                        "{} kgCO2e per {}",
-                        number(l.factor.kgco2e_per_unit.round_dp(6)),
-                        singular(l.unit)
-                    ),
-                    source: l.factor.source.clone(),
-                    tco2e: tonnes(l.kgco2e_a_year),
-                })
-                .collect();
-            page.benefits = tonnes(a.benefits_kgco2e);
-            page.costs = tonnes(a.costs_kgco2e);
-            page.net = tonnes(a.net_kgco2e);
-            page.embodied = tonnes(a.embodied_kgco2e);
-            page.payback = payback_text(a.payback);
-        }
-        Err(why) => page.error = format!("This scheme cannot be assessed: {why}"),
-    }
-    html(page)
-}
-
-/// "km" stays, "tonnes" → "tonne", "bed days" → "bed day".
-fn singular(unit: &str) -> &str {
-    match unit {
-        "tonnes" => "tonne",
-        "bed days" => "bed day",
-        "device-years" => "device-year",
-        other => other,
-    }
-}
+use super::*;
 
 // ---------------------------------------------------------------- adding and editing
 
 /// The scheme form as typed.
 #[derive(Default, Clone)]
-struct SchemeForm {
+pub(crate) struct SchemeForm {
     csrf_token: String,
     organisation: String,
     name: String,
@@ -353,7 +29,7 @@ struct SchemeForm {
 }
 
 /// A number of 0 or more, or the problem recorded (and 0 returned, so every problem is found).
-fn number_or_problem(text: &str, what: &str, problems: &mut Vec<String>) -> Decimal {
+pub(crate) fn number_or_problem(text: &str, what: &str, problems: &mut Vec<String>) -> Decimal {
     match greenplan_core::quantity::parse_decimal(text.trim()) {
         Some(v) if !v.is_sign_negative() || v.is_zero() => v,
         _ => {
@@ -366,7 +42,7 @@ fn number_or_problem(text: &str, what: &str, problems: &mut Vec<String>) -> Deci
     }
 }
 
-fn row_index(key: &str, prefix: &str) -> Option<usize> {
+pub(crate) fn row_index(key: &str, prefix: &str) -> Option<usize> {
     key.strip_prefix(prefix)?.parse().ok()
 }
 
@@ -574,7 +250,7 @@ impl SchemeForm {
 }
 
 /// A row of journeys avoided on the form.
-struct JourneyRow {
+pub(crate) struct JourneyRow {
     i: usize,
     n: usize,
     count: String,
@@ -584,7 +260,7 @@ struct JourneyRow {
 }
 
 /// A row of devices on the form.
-struct DeviceRow {
+pub(crate) struct DeviceRow {
     i: usize,
     n: usize,
     count: String,
@@ -595,7 +271,7 @@ struct DeviceRow {
 
 #[derive(Template)]
 #[template(path = "digital_form.html")]
-struct FormPage {
+pub(crate) struct FormPage {
     title: String,
     chrome: Chrome,
     post_to: String,
@@ -611,7 +287,7 @@ struct FormPage {
     stale: Option<StaleNotice>,
 }
 
-async fn form_page(
+pub(crate) async fn form_page(
     viewer: &Viewer,
     state: &AppState,
     post_to: String,
@@ -718,7 +394,7 @@ pub async fn new_scheme_page(viewer: Viewer, State(state): State<AppState>) -> P
     )
 }
 
-async fn rejected(
+pub(crate) async fn rejected(
     viewer: &Viewer,
     state: &AppState,
     post_to: String,
@@ -756,7 +432,7 @@ pub async fn add_scheme(
     Ok(Redirect::to(&format!("/tools/digital-benefits/{id}")).into_response())
 }
 
-fn cannot_manage(organisation: &OdsCode) -> PageError {
+pub(crate) fn cannot_manage(organisation: &OdsCode) -> PageError {
     PageError(
         StatusCode::FORBIDDEN,
         format!(
@@ -765,7 +441,7 @@ fn cannot_manage(organisation: &OdsCode) -> PageError {
     )
 }
 
-async fn scheme_for_editing(
+pub(crate) async fn scheme_for_editing(
     viewer: &Viewer,
     state: &AppState,
     id: i64,
