@@ -237,9 +237,8 @@ pub async fn post_value(
 }
 
 // Rows left out of the footprint because they could not be summed are named in the
-// `Greenplan-Not-Summed` header ("RTG (2 rows)"), keeping the body's shape (a doc comment
-// here would change the OpenAPI document; its owner may document the header there).
-#[utoipa::path(get, path = "/api/v1/footprint", responses((status = 200, body = Vec<FootprintLineDto>), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)))]
+// `Greenplan-Not-Summed` header (documented), keeping the body's shape.
+#[utoipa::path(get, path = "/api/v1/footprint", responses((status = 200, body = Vec<FootprintLineDto>, headers(("Greenplan-Not-Summed" = String, description = "Present when stored rows could not be summed (too large): the organisations and how many rows each, e.g. `RTG (2 rows)`; those rows are left out of the lines"))), (status = 401, description = "No API token, or not one in force (and, where the deployment requires signing in, any call without one)", body = ErrorDto), (status = 500, description = "Something went wrong on our side", body = ErrorDto), (status = 503, description = "The database is unavailable for now", body = ErrorDto)))]
 pub async fn footprint(
     State(state): State<AppState>,
 ) -> ApiResult<(axum::http::HeaderMap, Json<Vec<FootprintLineDto>>)> {
