@@ -629,7 +629,7 @@ impl Aggregator {
     }
 
     fn key_of<'e>(&self, e: &'e Emission, gas: &'e str) -> [Option<KeyRef<'e>>; 6] {
-        let mut parts: [Option<KeyRef>; 6] = [None, None, None, None, None, None];
+        let mut parts: [Option<KeyRef<'_>>; 6] = [None, None, None, None, None, None];
         for (slot, k) in parts.iter_mut().zip(&self.by) {
             *slot = Some(match k {
                 GroupBy::Organisation => KeyRef::Text(e.organisation.as_str()),
@@ -699,7 +699,7 @@ impl Aggregator {
         let organisation_at = self.by.iter().position(|b| *b == GroupBy::Organisation);
         for (owned, line) in other.lines {
             let hash = {
-                let refs: Vec<Option<KeyRef>> = owned
+                let refs: Vec<Option<KeyRef<'_>>> = owned
                     .iter()
                     .map(|p| {
                         Some(match p {

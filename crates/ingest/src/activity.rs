@@ -608,7 +608,7 @@ pub fn footprint_table_of_file(
             }
         };
         drop(to_workers);
-        let summed: Vec<Summer> = handles
+        let summed: Vec<Summer<'_>> = handles
             .into_iter()
             .map(|h| {
                 h.join()

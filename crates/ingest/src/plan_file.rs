@@ -383,7 +383,7 @@ fn line_of(text: &str, offset: usize) -> usize {
         .map_or(0, |t| t.bytes().filter(|&b| b == b'\n').count() + 1)
 }
 
-fn build(cx: &Cx, raw: RawFile) -> Result<Plan, IngestError> {
+fn build(cx: &Cx<'_>, raw: RawFile) -> Result<Plan, IngestError> {
     let plan_span = raw.plan.span();
     let p = raw.plan.into_inner();
     let fy = |s: &str, field: &str| {
@@ -722,7 +722,7 @@ fn build(cx: &Cx, raw: RawFile) -> Result<Plan, IngestError> {
 type Check<'a, T> = dyn Fn(&str, &Range<usize>, &str) -> Result<T, IngestError> + 'a;
 
 fn build_metric(
-    cx: &Cx,
+    cx: &Cx<'_>,
     span: &Range<usize>,
     m: RawMetric,
     check_area: &Check<'_, ()>,
@@ -834,7 +834,7 @@ fn delivery_date(written: &str, due: Option<&str>) -> Result<DeliveryDate, Strin
 }
 
 fn unique(
-    cx: &Cx,
+    cx: &Cx<'_>,
     ids: impl Iterator<Item = String>,
     span: Range<usize>,
     field: &str,

@@ -422,7 +422,7 @@ fn read_stream(
             Ok(())
         })();
         drop(to_workers);
-        let summed: Vec<Worker> = handles
+        let summed: Vec<Worker<'_>> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
@@ -447,7 +447,7 @@ fn record_end(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Merges the workers' sums and problems, numbering rows as a spreadsheet would.
-fn finish(file: &str, workers: Vec<Worker>) -> Result<EpdExtract, IngestError> {
+fn finish(file: &str, workers: Vec<Worker<'_>>) -> Result<EpdExtract, IngestError> {
     // Lines per block, to turn (block, line in block) into a row number (header = row 1).
     let mut lines: Vec<(usize, u64)> = workers
         .iter()

@@ -29,7 +29,7 @@ pub struct Known<'a> {
 pub fn read_schemes(
     file: &str,
     bytes: &[u8],
-    known: &Known,
+    known: &Known<'_>,
 ) -> Result<Vec<(u64, SchemeDetails)>, IngestError> {
     let text = std::str::from_utf8(bytes).map_err(|e| IngestError::Encoding {
         file: file.to_string(),
@@ -64,7 +64,7 @@ fn scheme_of_row(
     file: &str,
     header: &table::Header,
     row: &table::Row,
-    known: &Known,
+    known: &Known<'_>,
 ) -> Result<SchemeDetails, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut error = |column: &str, message: String| {

@@ -242,11 +242,11 @@ pub fn quarterly(inputs: &Inputs, quarter: Quarter) -> Report {
     }
 }
 
-fn subtitle(ctx: &Ctx) -> String {
+fn subtitle(ctx: &Ctx<'_>) -> String {
     format!("{} ({})", ctx.plan().info.title, ctx.scope_label())
 }
 
-fn scope_sentence(ctx: &Ctx) -> String {
+fn scope_sentence(ctx: &Ctx<'_>) -> String {
     match &ctx.inputs.organisation {
         Some(o) => format!(
             "It covers {} only: the actions it leads, its own metrics and its footprint.",
@@ -256,14 +256,14 @@ fn scope_sentence(ctx: &Ctx) -> String {
     }
 }
 
-fn organisation_ref(ctx: &Ctx) -> Option<OrganisationRef> {
+fn organisation_ref(ctx: &Ctx<'_>) -> Option<OrganisationRef> {
     ctx.inputs.organisation.as_ref().map(|o| OrganisationRef {
         code: o.to_string(),
         name: ctx.org_name(o),
     })
 }
 
-fn action_counts(ctx: &Ctx) -> Vec<KeyFigure> {
+fn action_counts(ctx: &Ctx<'_>) -> Vec<KeyFigure> {
     let actions = ctx.actions();
     let count = |f: &dyn Fn(ActionStatus) -> bool| {
         actions
@@ -304,7 +304,7 @@ fn action_counts(ctx: &Ctx) -> Vec<KeyFigure> {
     ]
 }
 
-fn metric_counts(ctx: &Ctx) -> KeyFigure {
+fn metric_counts(ctx: &Ctx<'_>) -> KeyFigure {
     let ratings: Vec<Rating> = ctx
         .metrics()
         .iter()
@@ -320,7 +320,7 @@ fn metric_counts(ctx: &Ctx) -> KeyFigure {
     }
 }
 
-fn quarterly_key_figures(ctx: &Ctx) -> Vec<KeyFigure> {
+fn quarterly_key_figures(ctx: &Ctx<'_>) -> Vec<KeyFigure> {
     let mut v = action_counts(ctx);
     v.push(metric_counts(ctx));
     let received = ctx
@@ -338,7 +338,7 @@ fn quarterly_key_figures(ctx: &Ctx) -> Vec<KeyFigure> {
     v
 }
 
-fn decisions_and_risks(ctx: &Ctx) -> Section {
+fn decisions_and_risks(ctx: &Ctx<'_>) -> Section {
     let mut blocks = vec![Block::Heading {
         text: "Decisions for the group".into(),
     }];
@@ -363,7 +363,7 @@ fn decisions_and_risks(ctx: &Ctx) -> Section {
 
 /// What the group is asked to decide, from the data: revised dates to agree, overdue actions
 /// to recover or close, missing returns to chase.
-fn decisions(ctx: &Ctx) -> Vec<String> {
+fn decisions(ctx: &Ctx<'_>) -> Vec<String> {
     let mut out = Vec::new();
     for a in ctx.actions() {
         if let Some(u) = ctx.updates(&a.id, ctx.cutoff).first()
@@ -398,7 +398,7 @@ fn decisions(ctx: &Ctx) -> Vec<String> {
     out
 }
 
-fn risks_table(ctx: &Ctx) -> Block {
+fn risks_table(ctx: &Ctx<'_>) -> Block {
     let mut rows = Vec::new();
     for a in ctx.actions() {
         let s = ctx.status_at(a, ctx.cutoff);
@@ -457,7 +457,7 @@ impl LatestPair for Option<(greenplan_core::period::Period, Decimal)> {
     }
 }
 
-fn areas_quarterly(ctx: &Ctx, quarter: Quarter) -> Section {
+fn areas_quarterly(ctx: &Ctx<'_>, quarter: Quarter) -> Section {
     let previous_end = end_of(previous_quarter(quarter).end());
     let mut blocks = Vec::new();
     for area in &ctx.plan().areas {
@@ -506,7 +506,12 @@ fn areas_quarterly(ctx: &Ctx, quarter: Quarter) -> Section {
     }
 }
 
-fn quarterly_action_row(ctx: &Ctx, a: &Action, quarter: Quarter, previous_end: i64) -> Vec<Cell> {
+fn quarterly_action_row(
+    ctx: &Ctx<'_>,
+    a: &Action,
+    quarter: Quarter,
+    previous_end: i64,
+) -> Vec<Cell> {
     let now = ctx.status_at(a, ctx.cutoff);
     let before = ctx.status_at(a, previous_end);
     let in_quarter = ctx
@@ -529,7 +534,7 @@ fn quarterly_action_row(ctx: &Ctx, a: &Action, quarter: Quarter, previous_end: i
     ]
 }
 
-fn overdue_and_due(ctx: &Ctx, quarter: Quarter) -> Section {
+fn overdue_and_due(ctx: &Ctx<'_>, quarter: Quarter) -> Section {
     let next = next_quarter(quarter);
     let overdue: Vec<&Action> = ctx
         .actions()
@@ -592,7 +597,7 @@ fn overdue_and_due(ctx: &Ctx, quarter: Quarter) -> Section {
     }
 }
 
-fn returns_section(ctx: &Ctx) -> Section {
+fn returns_section(ctx: &Ctx<'_>) -> Section {
     let due = ctx.inputs.returns_due;
     let mut blocks = vec![Block::Paragraph {
         text: match due {
@@ -653,7 +658,7 @@ fn returns_section(ctx: &Ctx) -> Section {
 // Metrics (both reports)
 // ------------------------------------------------------------------------------------------
 
-fn metrics_section(ctx: &Ctx, id: &str, title: &str) -> Section {
+fn metrics_section(ctx: &Ctx<'_>, id: &str, title: &str) -> Section {
     let mut metrics: Vec<(&Metric, MetricProgress)> = ctx
         .metrics()
         .into_iter()
@@ -718,7 +723,12 @@ fn rating_sentence(m: &Metric, p: &MetricProgress) -> String {
     }
 }
 
-fn metrics_table(ctx: &Ctx, id: &str, title: &str, metrics: &[(&Metric, MetricProgress)]) -> Block {
+fn metrics_table(
+    ctx: &Ctx<'_>,
+    id: &str,
+    title: &str,
+    metrics: &[(&Metric, MetricProgress)],
+) -> Block {
     let rows = metrics
         .iter()
         .map(|(m, p)| {
@@ -758,7 +768,7 @@ fn metrics_table(ctx: &Ctx, id: &str, title: &str, metrics: &[(&Metric, MetricPr
 }
 
 /// The metric's trajectory chart, as the web app's metric page draws it.
-fn metric_chart(ctx: &Ctx, m: &Metric, p: &MetricProgress) -> Option<Chart> {
+fn metric_chart(ctx: &Ctx<'_>, m: &Metric, p: &MetricProgress) -> Option<Chart> {
     let t = p.trajectory.as_ref()?;
     let points = ctx.points();
     let series = trajectory_series(m, t, points.iter().copied());
@@ -835,7 +845,7 @@ pub fn annual(inputs: &Inputs, year: FinancialYear) -> Report {
     }
 }
 
-fn plan_structure(ctx: &Ctx) -> Section {
+fn plan_structure(ctx: &Ctx<'_>) -> Section {
     let mut blocks = Vec::new();
     if let Some(g) = &ctx.plan().info.governance {
         blocks.push(Block::Labelled {
@@ -916,7 +926,7 @@ fn tonnes(kg: Decimal) -> Decimal {
 }
 
 impl FootprintView {
-    fn new(ctx: &Ctx) -> Self {
+    fn new(ctx: &Ctx<'_>) -> Self {
         let lines = ctx
             .inputs
             .footprint
@@ -956,7 +966,7 @@ impl FootprintView {
             .collect()
     }
 
-    fn section(&self, ctx: &Ctx, year: FinancialYear) -> Section {
+    fn section(&self, ctx: &Ctx<'_>, year: FinancialYear) -> Section {
         let mut blocks = vec![Block::Paragraph {
             text: "The footprint is computed from the activity data organisations return (energy, fuel, travel, waste, water and other activity), each row multiplied by the UK Government conversion factor of its year. The NHS Carbon Footprint covers the emissions the NHS controls directly; the Carbon Footprint Plus adds the supply chain, travel and commissioned services and includes the Carbon Footprint. The national trajectories (Delivering a Net Zero NHS, 2020) are drawn from the first year with data: the Carbon Footprint falls 80% by 2032 and reaches net zero by 2040; the Plus falls 80% by 2039 and reaches net zero by 2045.".into(),
         }];
@@ -979,7 +989,7 @@ impl FootprintView {
         }
     }
 
-    fn against_national(&self, ctx: &Ctx, year: FinancialYear) -> Vec<Block> {
+    fn against_national(&self, ctx: &Ctx<'_>, year: FinancialYear) -> Vec<Block> {
         let years: Vec<FinancialYear> = self.years().into_iter().filter(|y| *y <= year).collect();
         let Some(&base_year) = years.first() else {
             return vec![Block::Note {
@@ -1151,7 +1161,7 @@ fn fp_slug(fp: Footprint) -> &'static str {
     }
 }
 
-fn case_studies(ctx: &Ctx) -> Section {
+fn case_studies(ctx: &Ctx<'_>) -> Section {
     let mut blocks = Vec::new();
     for c in &ctx.plan().case_studies {
         if let Some(o) = &ctx.inputs.organisation
@@ -1189,7 +1199,7 @@ fn case_studies(ctx: &Ctx) -> Section {
 
 /// The saved care pathway scenarios and the carbon each saves (the organisation's own when the
 /// report is for one organisation).
-fn scenarios_section(ctx: &Ctx) -> Section {
+fn scenarios_section(ctx: &Ctx<'_>) -> Section {
     let rows: Vec<Vec<Cell>> = ctx
         .inputs
         .scenarios
@@ -1240,7 +1250,7 @@ fn scenarios_section(ctx: &Ctx) -> Section {
     }
 }
 
-fn visions(ctx: &Ctx) -> Section {
+fn visions(ctx: &Ctx<'_>) -> Section {
     let rows = ctx
         .plan()
         .visions
@@ -1289,7 +1299,7 @@ fn visions(ctx: &Ctx) -> Section {
     }
 }
 
-fn methods(ctx: &Ctx, footprint: &FootprintView) -> Section {
+fn methods(ctx: &Ctx<'_>, footprint: &FootprintView) -> Section {
     let mut blocks = vec![
         Block::Heading {
             text: "Conversion factors".into(),
@@ -1321,7 +1331,7 @@ fn methods(ctx: &Ctx, footprint: &FootprintView) -> Section {
     }
 }
 
-fn editions_table(ctx: &Ctx) -> Block {
+fn editions_table(ctx: &Ctx<'_>) -> Block {
     let used = &ctx.inputs.footprint.editions_used;
     if ctx.inputs.editions.is_empty() {
         return Block::Note {
@@ -1381,7 +1391,7 @@ fn medicines_factor_source(edition: &str) -> String {
     }
 }
 
-fn data_gaps(ctx: &Ctx, footprint: &FootprintView) -> Vec<String> {
+fn data_gaps(ctx: &Ctx<'_>, footprint: &FootprintView) -> Vec<String> {
     let year = ctx.period.year();
     let mut gaps = Vec::new();
     let reporting: Vec<String> = footprint
@@ -1445,7 +1455,7 @@ fn data_gaps(ctx: &Ctx, footprint: &FootprintView) -> Vec<String> {
 }
 
 /// Figures that are interpretations of the source (their note says how they were read).
-fn estimates_table(ctx: &Ctx) -> Option<Block> {
+fn estimates_table(ctx: &Ctx<'_>) -> Option<Block> {
     let names: BTreeMap<&str, &Metric> = ctx
         .metrics()
         .into_iter()

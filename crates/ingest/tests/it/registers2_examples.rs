@@ -240,7 +240,7 @@ fn bad_rows_of_each_register_are_named_with_row_column_and_fix() {
     use greenplan_ingest::register_file::read_register_text;
     // (register, file, expected (row, column) errors, a word of the fix)
     type Case<'a> = (&'static Register, &'a str, &'a [(u64, &'a str)], &'a str);
-    let cases: &[Case] = &[
+    let cases: &[Case<'_>] = &[
         (
             &w::SESSIONS,
             "organisation,date,kind,title,live_attendees,later_views\n\

@@ -115,7 +115,7 @@ pub struct MilestoneRow {
     pub title: String,
     pub delivery: String,
     pub success_measure: String,
-    /// "Done: <when>, <who>", or empty.
+    /// "Done: `<when>`, `<who>`", or empty.
     pub done: String,
 }
 

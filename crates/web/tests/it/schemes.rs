@@ -311,7 +311,7 @@ async fn one_trust_cannot_change_anothers_records_and_viewers_only_read() {
         ("kgco2e", "9"),
         ("source", "plan"),
     ];
-    let cases: Vec<Case> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "viewer@uhdb.nhs.uk",
             "/tools/schemes",
