@@ -246,6 +246,9 @@ pub async fn footprint(store: &Store, args: FootprintArgs) -> Result<()> {
                 edition: args.edition.clone(),
                 extra_factors: extra_factors.clone(),
                 inhaler_files: Vec::new(),
+                // `--explain` lists every row; a gas's share of a Scope 2 line is divided
+                // out row by row.
+                each_row: args.explain || by.contains(&GroupBy::Gas),
             };
             let run = for_each_emission(store, &query, &mut add).await?;
             if !run.unconverted.is_empty() {

@@ -168,6 +168,45 @@ fn figures(
     Ok((converted, kgco2e, market_kgco2e, gases))
 }
 
+/// Whether [`figures`] computes `quantity`'s figures within bounds and without rounding any
+/// product or difference: a decimal product keeps the scales of both operands unless it had to
+/// round, so exactness shows in the scales. What a sum of rows may be converted as one line
+/// rests on (see [`Resolver::emission_of_sum`]).
+fn figures_exact(
+    quantity: Decimal,
+    conversion: Decimal,
+    factor: &Factor,
+    market: Option<(Decimal, &Factor)>,
+) -> bool {
+    let Ok((converted, kgco2e, market_kgco2e, gases)) =
+        figures(quantity, conversion, factor, market)
+    else {
+        return false;
+    };
+    let converted_scale = quantity.scale() + conversion.scale();
+    let market_exact = market.is_none_or(|(c, m)| {
+        market_kgco2e.scale() == quantity.scale() + c.scale() + m.kgco2e.scale()
+    });
+    let parts = [factor.gases.co2, factor.gases.ch4, factor.gases.n2o];
+    let part_scales = parts.map(|p| p.map(|v| v.scale() + converted_scale));
+    let parts_exact = [gases.co2, gases.ch4, gases.n2o]
+        .iter()
+        .zip(part_scales)
+        .all(|(g, s)| s.is_none_or(|s| g.scale() == s));
+    let other_exact = parts.iter().all(Option::is_none)
+        || gases.other.scale()
+            == part_scales
+                .iter()
+                .flatten()
+                .copied()
+                .fold(kgco2e.scale(), u32::max);
+    converted.scale() == converted_scale
+        && kgco2e.scale() == converted_scale + factor.kgco2e.scale()
+        && market_exact
+        && parts_exact
+        && other_exact
+}
+
 /// Why one activity could not be converted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EmissionError {
@@ -800,6 +839,17 @@ pub struct Resolver<'a> {
     resolved: Vec<Result<Resolved, ResolveError>>,
 }
 
+/// What one row converts with: its factor (position in the factor set), that factor's scope
+/// and category, the conversion from the row's unit, and for Scope 2 the market-based factor
+/// with its conversion.
+struct ResolvedRow {
+    main: usize,
+    scope: Scope,
+    category: NhsCategory,
+    conversion: Decimal,
+    market: Option<(Decimal, usize)>,
+}
+
 /// A resolved factor with what each row needs of it.
 #[derive(Debug, Clone)]
 struct Resolved {
@@ -915,9 +965,57 @@ impl<'a> Resolver<'a> {
         })
     }
 
+    /// The emission of `sum`, a row standing for stored rows that differ from it only in
+    /// quantity and in their periods within one financial year, whose quantities add up to its
+    /// own and of which none is larger in size than `largest` (written at the largest scale
+    /// among them): the sum of their emissions, exactly, or `None` when that cannot be
+    /// promised (a row's figures would be rounded or too large, or the factor does not
+    /// resolve) and the rows must be converted one by one, each with its own problem.
+    ///
+    /// It is exact because an emission is linear in its quantity: every product is checked to
+    /// have kept its operands' scales (no rounding) both for the sum and for `largest`, whose
+    /// digits bound every row's.
+    pub fn emission_of_sum(&mut self, sum: &Activity, largest: Decimal) -> Option<Emission> {
+        let a = sum.borrowed();
+        let amounts = self.amounts(&a).ok()?;
+        let exact = {
+            let resolved = self.resolved_for(&a).ok()?;
+            let factors = self.factors.factors();
+            let factor = &factors[resolved.main];
+            let market = resolved.market.map(|(c, i)| (c, &factors[i]));
+            figures_exact(a.quantity, resolved.conversion, factor, market)
+                && figures_exact(largest, resolved.conversion, factor, market)
+        };
+        exact.then(|| Emission::of(&a, amounts))
+    }
+
     /// Edition, factor, market-based factor, then the arithmetic; problems are reported in
     /// that order, each against the column to fix.
     fn amounts(&mut self, a: &ActivityRef<'_>) -> Result<Amounts, RowProblem> {
+        let r = self.resolved_for(a)?;
+        let factors = self.factors.factors();
+        let market = r.market.map(|(c, i)| (c, &factors[i]));
+        let (quantity, kgco2e, market_kgco2e, gases) =
+            figures(a.quantity, r.conversion, &factors[r.main], market).map_err(|e| {
+                RowProblem {
+                    column: RowProblem::TOO_LARGE,
+                    message: format!("{}'s row cannot be summed: {e}", a.organisation),
+                }
+            })?;
+        Ok(Amounts {
+            factor: r.main,
+            scope: r.scope,
+            category: a.category.unwrap_or(r.category),
+            quantity,
+            kgco2e,
+            market_kgco2e,
+            gases,
+        })
+    }
+
+    /// The factors a row converts with and the conversions from its unit: edition, factor,
+    /// then market-based factor, problems reported in that order.
+    fn resolved_for(&mut self, a: &ActivityRef<'_>) -> Result<ResolvedRow, RowProblem> {
         let row_error = |column: &'static str, message: String| RowProblem { column, message };
         let edition = self.edition_of(a).ok_or_else(|| {
             row_error(
@@ -948,31 +1046,19 @@ impl<'a> Resolver<'a> {
             .transpose()?;
         let unit_error = |e: &UnitError| row_error("unit", e.to_string());
         let conversion = *main.conversion.as_ref().map_err(unit_error)?;
-        let factors = self.factors.factors();
-        let factor = &factors[main.index];
         // The market-based factor counts for Scope 2 only (see the module documentation).
         let market = match market {
-            Some(m) if main.scope == Scope::Scope2 => Some((
-                *m.conversion.as_ref().map_err(unit_error)?,
-                &factors[m.index],
-            )),
+            Some(m) if main.scope == Scope::Scope2 => {
+                Some((*m.conversion.as_ref().map_err(unit_error)?, m.index))
+            }
             _ => None,
         };
-        let (quantity, kgco2e, market_kgco2e, gases) =
-            figures(a.quantity, conversion, factor, market).map_err(|e| {
-                row_error(
-                    RowProblem::TOO_LARGE,
-                    format!("{}'s row cannot be summed: {e}", a.organisation),
-                )
-            })?;
-        Ok(Amounts {
-            factor: main.index,
+        Ok(ResolvedRow {
+            main: main.index,
             scope: main.scope,
-            category: a.category.unwrap_or(main.category),
-            quantity,
-            kgco2e,
-            market_kgco2e,
-            gases,
+            category: main.category,
+            conversion,
+            market,
         })
     }
 
@@ -1088,6 +1174,40 @@ mod tests {
             waste.edition = Some("uk-2023".into());
             assert_eq!(resolver.emission(&waste).unwrap_err().column, "activity");
         }
+    }
+
+    /// A sum line is converted as one only when that equals the sum of its rows' emissions
+    /// exactly: not when a row's products would round, nor when a row (not the sum) is too
+    /// large, nor when the factor does not resolve.
+    #[test]
+    fn a_sum_is_converted_as_one_only_when_exact_for_every_row() {
+        let set = FactorSet::new(vec![gas_factor()]);
+        let mut resolver = Resolver::new(&set, vec![("uk-2023".to_string(), 2023)]);
+        let rows = ["1000", "2.5", "-0.125"].map(|q| activity("RTG", q, "MWh (Gross CV)"));
+        let mut sum = rows[0].clone();
+        sum.quantity = rows.iter().map(|r| r.quantity).sum();
+        let largest: Decimal = "1000.000".parse().unwrap();
+        let one = resolver.emission_of_sum(&sum, largest).unwrap();
+        let each: Vec<Emission> = rows.iter().map(|r| resolver.emission(r).unwrap()).collect();
+        assert_eq!(one.kgco2e, each.iter().map(|e| e.kgco2e).sum::<Decimal>());
+        assert_eq!(
+            one.gases.other,
+            each.iter().map(|e| e.gases.other).sum::<Decimal>()
+        );
+        assert_eq!(one.kgco2e, "183364.45875".parse::<Decimal>().unwrap());
+
+        // 24 decimals × 5 of the factor × 3 of the conversion to kWh exceed a decimal's 28.
+        let fine: Decimal = "1.000000000000000000000001".parse().unwrap();
+        let mut fine_sum = sum.clone();
+        fine_sum.quantity = fine;
+        assert!(resolver.emission_of_sum(&fine_sum, fine).is_none());
+        // The sum fits but one row's figure is too large: rows +huge and -huge.
+        let huge: Decimal = "10000000000000000000".parse().unwrap();
+        assert!(resolver.emission_of_sum(&sum, huge).is_none());
+        // A sum whose factor does not resolve is left to its rows, which name the problem.
+        let mut other = sum.clone();
+        other.activity = "no-such-activity".into();
+        assert!(resolver.emission_of_sum(&other, largest).is_none());
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! figure goes through the same arithmetic and `--explain` traces it to its month, product or
 //! trust and to the figure's source like any other.
 
+use greenplan_core::Decimal;
 use greenplan_core::activity::{Activity, RowProblem, RowRef};
 use greenplan_core::anaesthetic::{Basis, GasUse, GwpSet};
 use greenplan_core::category::{NhsCategory, Scope};
@@ -20,8 +21,8 @@ use greenplan_core::ods::OdsCode;
 use greenplan_core::period::FinancialYear;
 use greenplan_core::prescribing::inhalers_by_product;
 use greenplan_core::unit::{Unit, UnitKind};
-use greenplan_store::{EditionInfo, Store, StoreError};
-use std::collections::{BTreeMap, HashMap};
+use greenplan_store::{ActivityGroup, EditionInfo, Store, StoreError};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -52,6 +53,10 @@ pub struct FootprintQuery {
     pub extra_factors: Vec<Factor>,
     /// Inhaler product files to layer over the stored table for this computation only.
     pub inhaler_files: Vec<std::path::PathBuf>,
+    /// One emission per stored row (`--explain`, which lists every row; gas shares, whose
+    /// division is per row), instead of one per sum line of stored rows alike in all but
+    /// quantity: the totals are the same to the last digit either way.
+    pub each_row: bool,
 }
 
 /// What a computation read besides the emissions it handed over.
@@ -82,7 +87,7 @@ pub struct FootprintRun {
 pub async fn for_each_emission(
     store: &Store,
     query: &FootprintQuery,
-    mut each: impl FnMut(Emission),
+    each: impl FnMut(Emission),
 ) -> Result<FootprintRun, FootprintError> {
     let table = inhaler_table(store, &query.inhaler_files).await?;
     let medicines = medicines_activity(store, &table).await?;
@@ -91,52 +96,57 @@ pub async fn for_each_emission(
         query.extra_factors.iter().cloned().chain(medicines.factors),
     )
     .await?;
-    let mut prices = in_force.price_years();
+    let prices = in_force.price_years();
     let FactorsInForce {
         factors, editions, ..
     } = in_force;
-    let wanted = |e: &Emission| {
-        query.year.is_none_or(|y| e.year == y)
-            && query
-                .organisation
-                .as_ref()
-                .is_none_or(|o| &e.organisation == o)
-            && in_footprint(e)
-    };
-    let mut editions_used: Vec<String> = Vec::new();
-    let mut note_edition = |name: Option<Arc<str>>| {
-        if let Some(name) = name
-            && !editions_used.iter().any(|u| **u == *name)
-        {
-            editions_used.push(name.to_string());
-        }
+    let mut sink = Sink {
+        query,
+        each,
+        prices,
+        editions_used: Vec::new(),
+        unsummed: Vec::new(),
     };
     let mut unconverted = Vec::new();
-    let mut unsummed = Vec::new();
-    let mut too_large = |a: &Activity, p: &RowProblem| {
-        if p.is_too_large() {
-            Unsummed::note(&mut unsummed, a.organisation.as_str(), 1);
-        }
-    };
     let mut returns = Resolver::new(&factors, editions.clone()).pin(query.edition.clone());
-    let rows = store
-        .for_each_activity(query.year, query.organisation.as_ref(), |a| {
-            match returns.emission(&a) {
-                Ok(e) if wanted(&e) => {
-                    let edition = returns.edition_for(&a);
-                    prices.check(&a, edition.as_deref());
-                    note_edition(edition);
-                    each(e);
+    let (year, organisation) = (query.year, query.organisation.as_ref());
+    let rows = if query.each_row {
+        store
+            .for_each_activity(year, organisation, |a| {
+                sink.row(&a, &mut returns, &mut unconverted);
+                Ok(())
+            })
+            .await?
+    } else {
+        // Stored rows alike in all but quantity are converted once, as their sum, whenever
+        // that is exactly the sum of their emissions. The rest (a sum that would round, a
+        // factor that no longer resolves, spend to be noted row by row) are read one by one
+        // in a second pass, so their problems and notes name every row as before.
+        let mut by_rows = HashSet::new();
+        let rows = store
+            .for_each_activity_sum(year, organisation, |line| {
+                if !line
+                    .sum
+                    .as_ref()
+                    .is_some_and(|a| sink.sum(a, line.largest, &mut returns))
+                {
+                    by_rows.insert(line.group);
                 }
-                Ok(_) => {}
-                Err(p) => {
-                    too_large(&a, &p);
-                    unconverted.push(problem(&a, &p));
-                }
-            }
-            Ok(())
-        })
-        .await?;
+                Ok(())
+            })
+            .await?;
+        if !by_rows.is_empty() {
+            store
+                .for_each_activity_of_import(year, organisation, |import_id, a| {
+                    if by_rows.contains(&ActivityGroup::of(import_id, &a)) {
+                        sink.row(&a, &mut returns, &mut unconverted);
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+        rows
+    };
     // Registers carry activity too (fleet mileage and fuel, waste, spend): converted with the
     // official factors like returns. A record the factors cannot convert (a waste route with
     // no official factor, say) is reported, but does not stop the rest.
@@ -144,35 +154,13 @@ pub async fn for_each_emission(
     let mut derived = store.register_footprint_activities(query.year).await?;
     // Closed travel surveys: staff commuting and patient and visitor travel, scaled to headcount.
     derived.extend(store.travel_footprint_activities(query.year).await?);
-    for a in derived {
-        match returns.emission(&a) {
-            Ok(e) if wanted(&e) => {
-                let edition = returns.edition_for(&a);
-                prices.check(&a, edition.as_deref());
-                note_edition(edition);
-                each(e);
-            }
-            Ok(_) => {}
-            Err(p) => {
-                too_large(&a, &p);
-                not_counted.push(problem(&a, &p));
-            }
-        }
+    for a in &derived {
+        sink.row(a, &mut returns, &mut not_counted);
     }
     // Medicines name their own editions, which `--edition` must not override.
     let mut own = Resolver::new(&factors, editions);
     for a in &medicines.activity {
-        match own.emission(a) {
-            Ok(e) if wanted(&e) => {
-                note_edition(own.edition_for(a));
-                each(e);
-            }
-            Ok(_) => {}
-            Err(p) => {
-                too_large(a, &p);
-                not_counted.push(problem(a, &p));
-            }
-        }
+        sink.row(a, &mut own, &mut not_counted);
     }
     not_counted.extend(medicines.problems);
     Ok(FootprintRun {
@@ -180,10 +168,78 @@ pub async fn for_each_emission(
         rows,
         unconverted,
         not_counted,
-        editions_used,
-        notes: prices.notes(),
-        unsummed,
+        editions_used: sink.editions_used,
+        notes: sink.prices.notes(),
+        unsummed: sink.unsummed,
     })
+}
+
+/// Where a computation's emissions go, with what it notes on the way.
+struct Sink<'q, F> {
+    query: &'q FootprintQuery,
+    each: F,
+    prices: OtherPriceYear,
+    /// Factor editions the emissions were computed with, in the order first used.
+    editions_used: Vec<String>,
+    unsummed: Vec<Unsummed>,
+}
+
+impl<F: FnMut(Emission)> Sink<'_, F> {
+    /// Only emissions inside the footprint (biogenic CO2 is reported beside it, never in it)
+    /// of the year and organisation asked for.
+    fn wanted(&self, e: &Emission) -> bool {
+        self.query.year.is_none_or(|y| e.year == y)
+            && self
+                .query
+                .organisation
+                .as_ref()
+                .is_none_or(|o| &e.organisation == o)
+            && in_footprint(e)
+    }
+
+    fn note_edition(&mut self, name: Option<Arc<str>>) {
+        if let Some(name) = name
+            && !self.editions_used.iter().any(|u| **u == *name)
+        {
+            self.editions_used.push(name.to_string());
+        }
+    }
+
+    /// One row, converted by `resolver`; a row it cannot convert goes to `problems`.
+    fn row(&mut self, a: &Activity, resolver: &mut Resolver<'_>, problems: &mut Vec<String>) {
+        match resolver.emission(a) {
+            Ok(e) if self.wanted(&e) => {
+                let edition = resolver.edition_for(a);
+                self.prices.check(a, edition.as_deref());
+                self.note_edition(edition);
+                (self.each)(e);
+            }
+            Ok(_) => {}
+            Err(p) => {
+                if p.is_too_large() {
+                    Unsummed::note(&mut self.unsummed, a.organisation.as_str(), 1);
+                }
+                problems.push(problem(a, &p));
+            }
+        }
+    }
+
+    /// A sum line of stored rows, converted as one if that is exact and nothing must be
+    /// noted of its rows; false when its rows must be read one by one.
+    fn sum(&mut self, a: &Activity, largest: Decimal, resolver: &mut Resolver<'_>) -> bool {
+        let Some(e) = resolver.emission_of_sum(a, largest) else {
+            return false;
+        };
+        let edition = resolver.edition_for(a);
+        if self.prices.would_note(a, edition.as_deref()) {
+            return false;
+        }
+        if self.wanted(&e) {
+            self.note_edition(edition);
+            (self.each)(e);
+        }
+        true
+    }
 }
 
 /// The factors a computation converts with: every stored edition plus `extra` (read from
@@ -239,6 +295,13 @@ impl OtherPriceYear {
                 .collect(),
             lines: BTreeMap::new(),
         }
+    }
+
+    /// Whether [`OtherPriceYear::check`] would note `a`.
+    pub(crate) fn would_note(&self, a: &Activity, edition: Option<&str>) -> bool {
+        edition
+            .and_then(|e| self.price_years.get(e))
+            .is_some_and(|&price_year| a.financial_year().0 != price_year)
     }
 
     pub(crate) fn check(&mut self, a: &Activity, edition: Option<&str>) {

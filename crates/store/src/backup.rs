@@ -86,8 +86,9 @@ pub struct BackupSummary {
 
 const FORMAT: &str = "greenplan-backup";
 
-/// Tables that describe the database rather than hold data: the target has its own.
-const NOT_DATA: &[&str] = &["schema_migrations", "health_probe"];
+/// Tables that describe the database rather than hold data (the target has its own), or that
+/// hold only what is derived from other tables (made anew on restore).
+const NOT_DATA: &[&str] = &["schema_migrations", "health_probe", "activity_sums"];
 
 fn corrupt_backup(line: usize, message: impl std::fmt::Display) -> StoreError {
     StoreError::Rejected(format!("the backup is damaged at line {line}: {message}"))
@@ -384,6 +385,8 @@ impl Store {
             }
             summary.tables += 1;
         }
+        // Derived data is not in a backup: the footprint's sums are made anew from the rows.
+        crate::activities::rebuild_sums(&mut tx, self.backend() == Backend::Sqlite).await?;
         tx.commit().await?;
         Ok(summary)
     }

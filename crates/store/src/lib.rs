@@ -32,7 +32,7 @@ mod travel;
 mod unreadable;
 mod updates;
 
-pub use activities::{ActivityImport, ImportSummary, StagedUpload};
+pub use activities::{ActivityGroup, ActivityImport, ActivitySum, ImportSummary, StagedUpload};
 pub use admin::MilestoneDone;
 pub use audit::{AuditEntry, AuditFilter, MAX_AUDIT_BATCH};
 pub use backup::BackupSummary;
@@ -239,7 +239,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0019_health_probe.sql"),
         include_str!("../migrations/postgres/0019_health_probe.sql"),
     ),
+    (
+        20,
+        include_str!("../migrations/sqlite/0020_activity_sums.sql"),
+        include_str!("../migrations/postgres/0020_activity_sums.sql"),
+    ),
 ];
+
+/// The migration that creates `activity_sums`, which must then be filled from the rows
+/// already stored (exact decimal sums are made in Rust, not in SQL).
+const ACTIVITY_SUMS_MIGRATION: i64 = 20;
 
 /// A connection pool to the greenplan database.
 #[derive(Clone)]
@@ -380,6 +389,9 @@ impl Store {
                 postgres
             };
             tx.execute(*sql).await?;
+            if *version == ACTIVITY_SUMS_MIGRATION {
+                activities::rebuild_sums(&mut tx, self.backend == Backend::Sqlite).await?;
+            }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(*version)
                 .bind(now())

@@ -10,4 +10,5 @@ mod hostile_files;
 mod medicines;
 mod registers;
 mod spend_factors;
+mod stored_footprint;
 mod two_servers;

@@ -199,6 +199,14 @@ async fn quantities_too_large_to_sum_are_named_and_every_footprint_page_answers(
         )
         .await
         .unwrap();
+    // As the sums made from such rows when `activity_sums` was created (migration 20) hold
+    // them: two of the largest decimal have no sum, so the footprint reads their rows.
+    site.store
+        .execute_raw_for_tests(
+            "UPDATE activity_sums SET quantity = NULL, largest = '79228162514264337593543950335' WHERE organisation = 'RTG'",
+        )
+        .await
+        .unwrap();
     let page = site.get("/", None).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(
