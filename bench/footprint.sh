@@ -140,7 +140,7 @@ SAME_A="$(same "greenplan vs duckdb" "$RUN/out_greenplan.csv" "$RUN/out_duckdb.c
 # ---------------------------------------------------------------------------------------------
 # (b) imports and the footprint of stored rows
 # ---------------------------------------------------------------------------------------------
-declare -A IMP_SEC IMP_MB IMP_CPU IMP_RPS FAC_SEC FP_SEC FP_MB FP_CPU FP_SAME DB_SIZE
+declare -A IMP_SEC IMP_MB IMP_CPU IMP_RPS FAC_SEC FP_SEC FP_MB FP_CPU FP_SAME DB_SIZE ONE_SEC AFTER_SEC
 STORES=()
 bench_store() { # LABEL DB_URL
     local label="$1" url="$2"
@@ -155,6 +155,13 @@ bench_store() { # LABEL DB_URL
     timed "$label-footprint" "$RUN/out_$label.csv" "$GP" --db "$url" footprint --by "$BY" --format csv
     FP_SEC[$label]="${SEC[$label-footprint]}"; FP_MB[$label]="${MB[$label-footprint]}"; FP_CPU[$label]="${CPU[$label-footprint]}"
     FP_SAME[$label]="$(same "$label stored vs --from" "$RUN/out_greenplan.csv" "$RUN/out_$label.csv")"
+    # A return of one row arrives: the footprint after it (what the dashboard, the API and the
+    # reports compute again after every write) must not pay for the million rows again.
+    awk -F, -v OFS=, 'NR == 1 { print } NR == 2 { $6 = "1"; print; exit }' "$ACT" > "$RUN/one-row.csv"
+    timed "$label-one-row-import" /dev/null "$GP" --db "$url" activity import "$RUN/one-row.csv"
+    ONE_SEC[$label]="${SEC[$label-one-row-import]}"
+    timed "$label-footprint-after" "$RUN/out_$label-after.csv" "$GP" --db "$url" footprint --by "$BY" --format csv
+    AFTER_SEC[$label]="${SEC[$label-footprint-after]}"
 }
 
 PG_NOTE=""
@@ -214,7 +221,9 @@ CPU_MODEL="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)"
         for s in "${STORES[@]}"; do
             printf '  %-9s %-20s %9s\n' "$s" "factors import" "${FAC_SEC[$s]}"
             printf '  %-9s %-20s %9s %9s %11s %9s  %s\n' "$s" "activity import" "${IMP_SEC[$s]}" "${IMP_CPU[$s]}" "${IMP_RPS[$s]}" "${IMP_MB[$s]}" "db size ${DB_SIZE[$s]:-?}"
-            printf '  %-9s %-20s %9s %9s %11s %9s  %s\n' "$s" "footprint (stored)" "${FP_SEC[$s]}" "${FP_CPU[$s]}" "$(div "$ROWS" "${FP_SEC[$s]}" "%.0f")" "${FP_MB[$s]}" "vs --from: ${FP_SAME[$s]}"
+            printf '  %-9s %-20s %9s %9s %11s %9s  %s\n' "$s" "footprint (stored)" "${FP_SEC[$s]}" "${FP_CPU[$s]}" "$(div "$ROWS" "${FP_SEC[$s]}" "%.0f")" "${FP_MB[$s]}" "vs --from: ${FP_SAME[$s]}; $(div "${FP_SEC[$s]}" "$GP_SEC")x --from"
+            printf '  %-9s %-20s %9s\n' "$s" "import of one row" "${ONE_SEC[$s]}"
+            printf '  %-9s %-20s %9s\n' "$s" "footprint after it" "${AFTER_SEC[$s]}"
         done
         [ -n "$PG_NOTE" ] && echo "  $PG_NOTE"
     fi
@@ -225,6 +234,10 @@ CPU_MODEL="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)"
     if [ -n "${IMP_RPS[sqlite]:-}" ]; then
         awk -v r="${IMP_RPS[sqlite]}" 'BEGIN{ if (r < 200000) printf "  !! SQLite import %d rows/s is under 200,000 rows/s\n", r; else printf "  ok SQLite import %d rows/s is at least 200,000 rows/s\n", r }'
     fi
+    for s in "${STORES[@]}"; do
+        awk -v f="${FP_SEC[$s]}" -v g="$GP_SEC" -v s="$s" 'BEGIN{ if (f > 2 * g) printf "  !! %s stored footprint %.2fs is over 2x the footprint from the file (%.2fs)\n", s, f, g; else printf "  ok %s stored footprint %.2fs is within 2x the footprint from the file (%.2fs; %.2fx)\n", s, f, g, f/g }'
+        awk -v a="${AFTER_SEC[$s]}" -v s="$s" 'BEGIN{ if (a > 1) printf "  !! %s footprint after a one-row import took %.2fs, over 1s\n", s, a; else printf "  ok %s footprint after a one-row import %.2fs, within 1s\n", s, a }'
+    done
     [ "$FAIL" = 0 ] && echo "  ok every footprint output is identical" || echo "  !! some outputs differ (diffs above, files in $RUN)"
     echo
     echo "  outputs, timings and stderr of every step: $RUN"

@@ -121,11 +121,28 @@ pub(crate) fn bad_token(path: &str) -> axum::response::Response {
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = axum::response::Response;
 
+    /// The viewer the login middleware found for this request, else looked up now (paths
+    /// the middleware leaves alone, such as the sign-in page): one lookup per request.
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(token) = bearer_token(&parts.headers) {
+        if let Some(v) = parts.extensions.get::<Viewer>() {
+            return Ok(v.clone());
+        }
+        Viewer::look_up(&parts.headers, parts.uri.path(), state).await
+    }
+}
+
+impl Viewer {
+    /// Who sends a request with these headers: the API token's owner (a token that signs no
+    /// one in is refused), else the session cookie's, else no one.
+    pub(crate) async fn look_up(
+        headers: &HeaderMap,
+        path: &str,
+        state: &AppState,
+    ) -> Result<Self, axum::response::Response> {
+        if let Some(token) = bearer_token(headers) {
             let user = state.store.token_user(token).await.map_err(|e| {
                 tracing::error!(error = %e, "token lookup failed");
                 axum::response::IntoResponse::into_response(StatusCode::INTERNAL_SERVER_ERROR)
@@ -137,10 +154,10 @@ impl FromRequestParts<AppState> for Viewer {
                     by_token: true,
                     public_url: state.config.public_url.clone(),
                 }),
-                None => Err(bad_token(parts.uri.path())),
+                None => Err(bad_token(path)),
             };
         }
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        let Some(token) = cookie(headers, SESSION_COOKIE) else {
             return Ok(Viewer {
                 user: None,
                 session_token: None,

@@ -199,40 +199,23 @@ async fn require_login(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let path = request.uri().path();
+    let path = request.uri().path().to_owned();
+    let path = path.as_str();
     let open = matches!(path, "/login" | "/healthz")
         || path.starts_with("/static/")
         || path.starts_with("/assets/")
         || travel_routes::is_public(path);
     // A token that signs no one in (mistyped, expired, revoked) is refused wherever it is
     // sent, even to pages anyone may read: the script must learn it, not read on as if its
-    // token still worked.
-    let token_ok = match auth::bearer_token(request.headers()) {
-        Some(token) if !open => match state.store.token_user(token).await {
-            Ok(user) => Some(user.is_some()),
-            Err(e) => {
-                tracing::error!(error = %e, "token lookup failed");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
-        },
-        _ => None,
-    };
-    if token_ok == Some(false) {
-        return auth::bad_token(path);
-    }
-    if state.config.require_login && !open {
-        let signed_in = token_ok == Some(true)
-            || match auth::cookie(request.headers(), auth::SESSION_COOKIE) {
-                Some(token) => state
-                    .store
-                    .session_user(&token)
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some(),
-                None => false,
-            };
-        if !signed_in {
+    // token still worked. The viewer found here is the one the handlers get (request
+    // extensions), so a request looks its session up once.
+    let mut request = request;
+    if !open {
+        let viewer = match auth::Viewer::look_up(request.headers(), path, &state).await {
+            Ok(v) => v,
+            Err(refused) => return refused,
+        };
+        if state.config.require_login && viewer.user.is_none() {
             // Scripts get the API's own answer, which they can read; browsers the sign-in page.
             if path.starts_with("/api/") {
                 return auth::api_unauthorised(
@@ -241,6 +224,7 @@ async fn require_login(
             }
             return axum::response::Redirect::to("/login").into_response();
         }
+        request.extensions_mut().insert(viewer);
     }
     let secure = state.config.secure_cookies;
     let mut response = next.run(request).await;
