@@ -16,6 +16,7 @@ mod pathway_cmd;
 mod people_cmd;
 mod plan_cmd;
 mod registers_cmd;
+mod reminders_cmd;
 mod report_cmd;
 mod returns_cmd;
 
@@ -86,6 +87,14 @@ enum Command {
         /// handed out (survey invitations) start with it.
         #[arg(long, env = "GREENPLAN_PUBLIC_URL")]
         public_url: Option<greenplan_web::PublicUrl>,
+        /// Send reminder digests every day at --reminders-at (as `greenplan reminders send`;
+        /// needs GREENPLAN_SMTP_URL and GREENPLAN_MAIL_FROM). Several servers on one database
+        /// send once between them.
+        #[arg(long, env = "GREENPLAN_SEND_REMINDERS")]
+        send_reminders: bool,
+        /// The local time of day reminders go, as HH:MM.
+        #[arg(long, env = "GREENPLAN_REMINDERS_AT", default_value = "07:00", value_parser = parse_time_of_day)]
+        reminders_at: chrono::NaiveTime,
         #[command(flatten)]
         connections: ConnectionArgs,
     },
@@ -134,6 +143,10 @@ enum Command {
     /// Governance reports: the quarterly Delivery Group pack and the annual Board report.
     #[command(subcommand)]
     Report(report_cmd::ReportCommand),
+    /// Reminder e-mails: one digest per person of what needs them (overdue and stale actions,
+    /// milestones, returns due or late, assessments to review), each task sent once.
+    #[command(subcommand)]
+    Reminders(reminders_cmd::RemindersCommand),
     /// The audit trail: every change, who made it, when, before and after.
     Audit {
         /// One record, as KIND:ID (action:MED1, metric:inhaler-carbon, user:EMAIL).
@@ -232,8 +245,19 @@ async fn run(cli: Cli) -> Result<()> {
             survey_per_hour,
             client_address_header,
             public_url,
+            send_reminders,
+            reminders_at,
             connections,
         } => {
+            if send_reminders {
+                // Checked before the server starts: a typo in the mail settings must not wait
+                // until tomorrow morning to show.
+                let base = public_url
+                    .as_ref()
+                    .map_or_else(|| format!("http://{addr}"), |u| u.base().to_string());
+                let mail = greenplan_service::reminders::MailConfig::from_env(&base)?;
+                tokio::spawn(reminders_daily(store.clone(), mail, reminders_at));
+            }
             let config = greenplan_web::WebConfig {
                 secure_cookies,
                 require_login,
@@ -262,6 +286,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Backup { file } => backup(&store, &file).await,
         Command::Restore { file } => restore(&store, &file).await,
         Command::Report(c) => report_cmd::run(&store, c).await,
+        Command::Reminders(c) => reminders_cmd::run(&store, c).await,
         Command::Audit {
             entity,
             limit,
@@ -305,6 +330,45 @@ async fn serve(
     eprintln!("greenplan is serving the plan at http://{local}/  (Ctrl+C to stop)");
     greenplan_web::serve(store.clone(), config, listener).await?;
     Ok(())
+}
+
+fn parse_time_of_day(raw: &str) -> Result<chrono::NaiveTime, String> {
+    chrono::NaiveTime::parse_from_str(raw, "%H:%M")
+        .map_err(|_| format!("`{raw}` is not a time of day: write it as HH:MM, e.g. 07:00"))
+}
+
+/// Sends the day's reminders at `at` local time, every day, while the server runs. A failed
+/// run is logged and tried again the next day (what was not sent goes then).
+async fn reminders_daily(
+    store: Store,
+    mail: greenplan_service::reminders::MailConfig,
+    at: chrono::NaiveTime,
+) {
+    loop {
+        let now = chrono::Local::now();
+        let today_at = now.date_naive().and_time(at);
+        let next = if now.naive_local() < today_at {
+            today_at
+        } else {
+            today_at + chrono::Days::new(1)
+        };
+        let wait = (next - now.naive_local())
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(60));
+        tokio::time::sleep(wait).await;
+        let today = chrono::Local::now().date_naive();
+        match greenplan_service::reminders::send(&store, &mail, today, &reminders_cmd::holder())
+            .await
+        {
+            Ok(report) => tracing::info!(
+                sent = report.sent.len(),
+                failed = report.failed.len(),
+                another_sender = report.another_sender,
+                "reminders run"
+            ),
+            Err(e) => tracing::error!(error = %e, "reminders could not be sent"),
+        }
+    }
 }
 
 /// Who the audit trail records for changes made from the command line: `cli:` and the

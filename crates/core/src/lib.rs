@@ -25,6 +25,7 @@ pub mod progress;
 pub mod quality;
 pub mod quantity;
 pub mod register;
+pub mod reminders;
 pub mod returns;
 pub mod scheme;
 pub mod sia;

@@ -244,6 +244,16 @@ impl fmt::Display for FinancialYear {
 }
 
 impl Quarter {
+    /// The form a web address uses: `2025-26-Q3`.
+    pub fn slug(self) -> String {
+        format!(
+            "{}-{:02}-Q{}",
+            self.year.0,
+            (self.year.0 + 1).rem_euclid(100),
+            self.number
+        )
+    }
+
     /// Parses `Q3 2025/26` (also `2025/26 Q3`).
     pub fn parse(raw: &str) -> Result<Self, PeriodError> {
         let tokens: Vec<&str> = raw.split_whitespace().collect();

@@ -5,6 +5,7 @@
 
 pub mod footprint;
 pub mod registers;
+pub mod reminders;
 pub mod tools;
 
 use greenplan_core::activity::Activity;

@@ -88,7 +88,12 @@ const FORMAT: &str = "greenplan-backup";
 
 /// Tables that describe the database rather than hold data (the target has its own), or that
 /// hold only what is derived from other tables (made anew on restore).
-const NOT_DATA: &[&str] = &["schema_migrations", "health_probe", "activity_sums"];
+const NOT_DATA: &[&str] = &[
+    "schema_migrations",
+    "health_probe",
+    "activity_sums",
+    "reminder_lease",
+];
 
 fn corrupt_backup(line: usize, message: impl std::fmt::Display) -> StoreError {
     StoreError::Rejected(format!("the backup is damaged at line {line}: {message}"))

@@ -22,6 +22,7 @@ mod pathways;
 mod people;
 mod plan;
 mod registers;
+mod reminders;
 mod reports;
 mod returns;
 mod revisions;
@@ -47,6 +48,7 @@ pub use people::{
 };
 pub use plan::{InitOutcome, MetricValue};
 pub use registers::{EXAMPLE_DATA_ACTOR, StoredRecord, register_points};
+pub use reminders::{DigestSent, LEASE_SECONDS, Recipient};
 pub use reports::{NewPublishedReport, PublishedReport, ReturnReceived};
 pub use returns::{ReturnRecord, day_of};
 pub use revisions::{Change, FieldChange, Revised, StaleEdit, field_changes};
@@ -243,6 +245,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         20,
         include_str!("../migrations/sqlite/0020_activity_sums.sql"),
         include_str!("../migrations/postgres/0020_activity_sums.sql"),
+    ),
+    (
+        21,
+        include_str!("../migrations/sqlite/0021_reminders.sql"),
+        include_str!("../migrations/postgres/0021_reminders.sql"),
     ),
 ];
 

@@ -697,7 +697,7 @@ impl Store {
         }))
     }
 
-    async fn access_of(&self, user_id: i64) -> Result<Access> {
+    pub(crate) async fn access_of(&self, user_id: i64) -> Result<Access> {
         let rows = sqlx::query(
             "SELECT organisation, role FROM memberships WHERE user_id = $1 ORDER BY organisation",
         )

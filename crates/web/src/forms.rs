@@ -9,11 +9,11 @@ pub use crate::admin::{
     OrganisationForm, RoleForm,
 };
 pub use crate::api::{NewUpdateDto, NewValueDto};
-pub use crate::medicines_page::LeagueQuery;
-pub use crate::pages::{ActionFilter, UpdateForm, ValueForm};
-pub use crate::periods::{ApproveForm, OpenForm};
-pub use crate::reports_page::{PublishForm, ReportQuery, ReportsQuery};
+pub use crate::medicines::LeagueQuery;
+pub use crate::plan::{ActionFilter, UpdateForm, ValueForm};
+pub use crate::reports::{PublishForm, ReportQuery, ReportsQuery};
 pub use crate::returns::ConfirmForm;
+pub use crate::returns::periods::{ApproveForm, OpenForm};
 
 use greenplan_core::plan::{Action, Metric, Plan};
 

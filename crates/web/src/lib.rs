@@ -8,44 +8,35 @@
 // module is held to no unsafe code by this deny.
 #![deny(unsafe_code)]
 
+// Features: one folder each, importing only `kit` (enforced by the tidy test).
 mod account;
 mod admin;
 mod api;
-mod assets;
-mod audit_page;
-mod auth;
-pub mod bounded_work;
-mod cache;
-mod charts;
-mod climate_risks_page;
-pub mod connections;
+mod audit;
 mod digital;
-pub mod forms;
-mod gases_page;
-mod medicines_page;
-pub mod memory;
-mod pages;
-mod periods;
-mod registers_page;
-pub use auth::{BadPublicUrl, PublicUrl};
-pub use protection::{CONTENT_SECURITY_POLICY, protect};
-mod protection;
-mod reports_page;
+mod medicines;
+mod plan;
+mod registers;
+mod reminders;
+mod reports;
 mod returns;
-mod scenarios_page;
-mod schemes_page;
-mod sia_page;
-mod stale;
-mod text_input;
 mod tools;
 mod travel;
-mod travel_respond;
-mod travel_routes;
+
+// What the features share, and the server around them.
+pub mod connections;
+pub mod forms;
+pub mod kit;
+pub mod memory;
+
+pub use kit::auth::{BadPublicUrl, PublicUrl};
+pub use kit::bounded_work;
+pub use kit::protection::{CONTENT_SECURITY_POLICY, protect};
+pub use kit::routes::{Route, Write};
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use greenplan_store::Store;
 use tower_http::trace::TraceLayer;
 
@@ -65,7 +56,7 @@ pub struct WebConfig {
     pub connections: connections::ConnectionLimits,
 }
 
-pub use travel_respond::SurveyLimits;
+pub use travel::respond::SurveyLimits;
 
 /// Shared state of the application.
 #[derive(Clone)]
@@ -73,7 +64,7 @@ pub struct AppState {
     pub store: Store,
     pub config: WebConfig,
     /// The plan, footprint and dashboard of the current data revision.
-    cache: cache::Cache,
+    cache: kit::cache::Cache,
 }
 
 impl AppState {
@@ -85,109 +76,54 @@ impl AppState {
         Self {
             store,
             config,
-            cache: cache::Cache::default(),
+            cache: kit::cache::Cache::default(),
         }
     }
 }
 
 /// Builds the application, with the protections of `protection` around every route.
 pub fn router(state: AppState) -> Router {
-    protection::protect(routes(state)).layer(axum::middleware::from_fn(api::json_errors))
+    kit::protection::protect(app(state)).layer(axum::middleware::from_fn(api::json_errors))
 }
 
-/// The routes, one to a line (left unformatted so that each route stays one line: easy to
-/// read, to merge, and for the permission tests to find).
-#[rustfmt::skip]
-fn routes(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(pages::dashboard))
-        .route("/areas/{code}", get(pages::area))
-        .route("/actions", get(pages::actions))
-        .route("/actions/{id}", get(pages::action))
-        .route("/actions/{id}/updates", axum::routing::post(pages::post_action_update).layer(axum::extract::DefaultBodyLimit::max(greenplan_store::MAX_EVIDENCE_BYTES + 64 * 1024)))
-        .route("/actions/{id}/edit", get(admin::edit_action_page).post(admin::edit_action))
-        .route("/actions/{id}/archive", axum::routing::post(admin::archive_action))
-        .route("/actions/{id}/milestones/{number}/done", axum::routing::post(admin::milestone_done))
-        .route("/areas/{code}/edit", get(admin::edit_area_page).post(admin::edit_area))
-        .route("/areas/{code}/actions/new", get(admin::new_action_page))
-        .route("/areas/{code}/actions", axum::routing::post(admin::add_action))
-        .route("/metrics/{id}/edit", get(admin::edit_metric_page).post(admin::edit_metric))
-        .route("/my/actions", get(pages::my_actions))
-        .route("/evidence/{id}", get(pages::evidence))
-        .route("/admin", get(admin::admin_index))
-        .route("/admin/organisations", get(admin::organisations_page).post(admin::add_organisation))
-        .route("/admin/organisations/{code}", axum::routing::post(admin::edit_organisation))
-        .route("/admin/organisations/{code}/archive", axum::routing::post(admin::archive_organisation))
-        .route("/admin/users", get(admin::users_page).post(admin::add_user))
-        .route("/admin/users/roles/remove", axum::routing::post(admin::remove_role))
-        .route("/admin/users/disable", axum::routing::post(admin::disable_user))
-        .route("/admin/users/tokens/revoke", axum::routing::post(admin::revoke_user_token))
-        .route("/returns/periods", get(periods::periods_page).post(periods::open_period))
-        .route("/returns/periods/{quarter}", get(periods::period_page))
-        .route("/returns/{id}/approve", axum::routing::post(periods::approve))
-        .route("/api/v1/actions", get(api::list_actions))
-        .route("/api/v1/actions/{id}", get(api::get_action))
-        .route("/api/v1/actions/{id}/updates", axum::routing::post(api::post_update))
-        .route("/api/v1/metrics", get(api::list_metrics))
-        .route("/api/v1/metrics/{id}/values", get(api::list_values).post(api::post_value))
-        .route("/api/v1/footprint", get(api::footprint))
-        .route("/api/v1/reporting-periods", get(api::list_periods))
-        .route("/api/v1/reporting-periods/{quarter}/returns", get(api::list_returns))
-        .route("/api/v1/returns/{id}/approve", axum::routing::post(api::approve_return))
-        .route("/api/openapi.json", get(api::openapi))
-        .route("/audit", get(audit_page::audit))
-        .route("/audit.csv", get(audit_page::audit_csv))
-        .route("/returns", get(returns::returns_page))
-        .route("/returns/preview", axum::routing::post(returns::preview).layer(axum::extract::DefaultBodyLimit::max(returns::MAX_UPLOAD_BYTES)))
-        .route("/returns/confirm", axum::routing::post(returns::confirm))
-        .route("/returns/template.xlsx", get(returns::template))
-        .route("/login", get(account::login_page).post(account::login))
-        .route("/logout", axum::routing::post(account::logout))
-        .route("/account", get(account::account))
-        .route("/account/password", axum::routing::post(account::change_password))
-        .route("/account/tokens", axum::routing::post(account::create_token))
-        .route("/account/tokens/revoke", axum::routing::post(account::revoke_token))
-        .route("/account/invitations", axum::routing::post(account::answer_invitation))
-        .route("/metrics", get(pages::metrics))
-        .route("/registers", get(registers_page::index))
-        .route("/registers/{slug}", get(registers_page::list))
-        .route("/registers/{slug}/new", get(registers_page::new_page).post(registers_page::add))
-        .route("/registers/{slug}/import", get(registers_page::import_page).post(registers_page::import).layer(axum::extract::DefaultBodyLimit::max(registers_page::MAX_IMPORT_BYTES)))
-        .route("/registers/{slug}/export.csv", get(registers_page::export_csv))
-        .route("/registers/{slug}/export.xlsx", get(registers_page::export_xlsx))
-        .route("/registers/{slug}/template.xlsx", get(registers_page::template))
-        .route("/registers/{slug}/heat-map", get(climate_risks_page::heat_map_page))
-        .route("/registers/{slug}/{id}/edit", get(registers_page::edit_page).post(registers_page::edit))
-        .route("/registers/{slug}/{id}/archive", axum::routing::post(registers_page::archive))
-        .route("/medicines/inhalers", get(medicines_page::inhalers))
-        .route("/medicines/inhalers.csv", get(medicines_page::inhalers_csv))
-        .route("/medicines/inhalers/league", get(medicines_page::inhaler_league))
-        .route("/medicines/inhalers/practices/{code}", get(medicines_page::inhaler_practice))
-        .route("/medicines/anaesthetic-gases", get(gases_page::anaesthetic_gases))
-        .route("/medicines/anaesthetic-gases.csv", get(gases_page::anaesthetic_gases_csv))
-        .route("/metrics/{id}", get(pages::metric))
-        .route("/metrics/{id}/values", axum::routing::post(pages::post_metric_value))
-        .route("/metrics/{id}/values.csv", get(pages::metric_csv))
-        .route("/organisations", get(pages::organisations))
-        .route("/organisations/{code}", get(pages::organisation))
-        .route("/footprint.csv", get(pages::footprint_csv))
-        .route("/visions", get(pages::visions))
-        .route("/reports", get(reports_page::reports))
-        .route("/reports/quarterly", get(reports_page::quarterly))
-        .route("/reports/annual", get(reports_page::annual))
-        .route("/reports/publish", axum::routing::post(reports_page::publish))
-        .route("/reports/published/{id}", get(reports_page::published))
-        .route("/reports/published/{id}/changes", get(reports_page::changes))
-        .route("/healthz", get(healthz))
-        .route("/static/app.css", get(assets::app_css))
-        .route("/static/nhsuk-frontend-10.6.1.css", get(assets::nhsuk_css))
-        .route("/static/nhsuk-frontend-10.6.1.js", get(assets::nhsuk_js))
-        .route("/static/init.js", get(assets::init_js))
-        .route("/assets/images/{name}", get(assets::image))
+/// Every route of the application, feature by feature: the router and its table.
+fn routes() -> kit::Routes {
+    kit::Routes::new()
+        .merge(plan::routes())
+        .merge(admin::routes())
+        .merge(returns::routes())
+        .merge(api::routes())
+        .merge(audit::routes())
+        .merge(account::routes())
+        .merge(registers::routes())
+        .merge(reminders::routes())
+        .merge(medicines::routes())
+        .merge(reports::routes())
         .merge(tools::routes())
-        .merge(travel_routes::routes())
-        .fallback(pages::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), require_login))
+        .merge(travel::routes())
+        .merge(digital::routes())
+        .merge(kit::assets::routes())
+        .get("/healthz", healthz)
+}
+
+/// The route table of the application: every method and path it serves, and who may use
+/// each write (read by the permission tests, so they test the router that is served).
+pub fn route_table() -> Vec<Route> {
+    routes().table().to_vec()
+}
+
+fn app(state: AppState) -> Router {
+    routes()
+        .into_router()
+        .fallback(kit::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            kit::cache::after_writes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_login,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -204,21 +140,21 @@ async fn require_login(
     let open = matches!(path, "/login" | "/healthz")
         || path.starts_with("/static/")
         || path.starts_with("/assets/")
-        || travel_routes::is_public(path);
+        || travel::is_public(path);
     // A token that signs no one in (mistyped, expired, revoked) is refused wherever it is
     // sent, even to pages anyone may read: the script must learn it, not read on as if its
     // token still worked. The viewer found here is the one the handlers get (request
     // extensions), so a request looks its session up once.
     let mut request = request;
     if !open {
-        let viewer = match auth::Viewer::look_up(request.headers(), path, &state).await {
+        let viewer = match kit::auth::Viewer::look_up(request.headers(), path, &state).await {
             Ok(v) => v,
             Err(refused) => return refused,
         };
         if state.config.require_login && viewer.user.is_none() {
             // Scripts get the API's own answer, which they can read; browsers the sign-in page.
             if path.starts_with("/api/") {
-                return auth::api_unauthorised(
+                return kit::auth::api_unauthorised(
                     "this site requires signing in: send an API token as `Authorization: Bearer gp_…` (make one on your account page or with `greenplan token create EMAIL`)",
                 );
             }

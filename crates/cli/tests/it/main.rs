@@ -9,6 +9,7 @@ mod crash_safety;
 mod hostile_files;
 mod medicines;
 mod registers;
+mod reminders;
 mod spend_factors;
 mod stored_footprint;
 mod two_servers;

@@ -38,7 +38,7 @@ pub struct ActionForm {
     success_measure: String,
     #[serde(default)]
     reason: String,
-    /// The revision the form was drawn from (`crate::stale`; unused for a new action).
+    /// The revision the form was drawn from (`crate::kit::stale`; unused for a new action).
     #[serde(default)]
     revision: String,
 }
@@ -197,7 +197,7 @@ pub async fn edit_action(
         .update_action(&user.email, &action, revision)
         .await
     {
-        let stale = stale_of(e).map_err(refused)?;
+        let stale = stale_of(e).map_err(PageError::from)?;
         form.revision = stale.current.to_string();
         return shown_stale(EditActionPage {
             title: format!("Edit {id}"),
@@ -215,7 +215,6 @@ pub async fn edit_action(
             stale: Some(StaleNotice::plain(&stale)),
         });
     }
-    changed(&state).await;
     see_other(&format!("/actions/{id}"))
 }
 
@@ -263,8 +262,7 @@ pub async fn add_action(
         title: String::new(),
         leads: Vec::new(),
         lead_organisations: Vec::new(),
-        delivery: DeliveryDate::parse("Ongoing")
-            .map_err(|e| PageError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+        delivery: DeliveryDate::parse("Ongoing").map_err(|e| PageError::Internal(e.to_string()))?,
         success_measure: String::new(),
         milestones: Vec::new(),
         shifts: Vec::new(),
@@ -292,8 +290,7 @@ pub async fn add_action(
         .store
         .add_action(&user.email, &action)
         .await
-        .map_err(refused)?;
-    changed(&state).await;
+        .map_err(PageError::from)?;
     see_other(&format!("/actions/{id}"))
 }
 
@@ -319,8 +316,7 @@ pub async fn archive_action(
         .store
         .archive_action(&user.email, &id, revision, &form.reason)
         .await
-        .map_err(refused)?;
-    changed(&state).await;
+        .map_err(PageError::from)?;
     see_other(&format!("/areas/{area}"))
 }
 
@@ -350,12 +346,9 @@ pub async fn milestone_done(
         .find(|a| a.id == id)
         .ok_or_else(|| not_found_error("priority action"))?;
     if !user.access.can_update_action(action, &plan) {
-        return Err(PageError(
-            StatusCode::FORBIDDEN,
-            format!(
-                "You cannot change {id}: only contributors of the organisations that lead it can."
-            ),
-        ));
+        return Err(PageError::Forbidden(format!(
+            "You cannot change {id}: only contributors of the organisations that lead it can."
+        )));
     }
     let revision = revision_of(Some(&form.revision))?;
     let index = number
@@ -365,7 +358,6 @@ pub async fn milestone_done(
         .store
         .mark_milestone_done(&user.email, &id, revision, index)
         .await
-        .map_err(refused)?;
-    changed(&state).await;
+        .map_err(PageError::from)?;
     see_other(&format!("/actions/{id}#milestones"))
 }

@@ -27,7 +27,7 @@ pub struct AreaForm {
     where_we_are: String,
     #[serde(default)]
     system_priorities: String,
-    /// The revision the form was drawn from (`crate::stale`).
+    /// The revision the form was drawn from (`crate::kit::stale`).
     #[serde(default)]
     revision: String,
 }
@@ -88,7 +88,7 @@ pub async fn edit_area(
         });
     }
     if let Err(e) = state.store.update_area(&user.email, &area, revision).await {
-        let stale = stale_of(e).map_err(refused)?;
+        let stale = stale_of(e).map_err(PageError::from)?;
         return shown_stale(EditAreaPage {
             title: format!("Edit {}", area.name),
             chrome: Chrome::of(&viewer),
@@ -98,6 +98,5 @@ pub async fn edit_area(
             stale: Some(StaleNotice::plain(&stale)),
         });
     }
-    changed(&state).await;
     see_other(&format!("/areas/{code}"))
 }

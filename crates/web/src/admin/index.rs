@@ -28,10 +28,9 @@ pub async fn admin_index(viewer: Viewer, State(state): State<AppState>) -> PageR
     let user = viewer
         .user
         .as_ref()
-        .ok_or_else(|| PageError(StatusCode::UNAUTHORIZED, "Sign in to continue.".into()))?;
+        .ok_or_else(|| PageError::SignInNeeded("Sign in to continue.".into()))?;
     if !user.access.manages_people() {
-        return Err(PageError(
-            StatusCode::FORBIDDEN,
+        return Err(PageError::Forbidden(
             "Only administrators have an administration page.".into(),
         ));
     }

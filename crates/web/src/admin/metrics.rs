@@ -33,7 +33,7 @@ pub struct MetricForm {
     baseline_value: String,
     #[serde(default)]
     targets: String,
-    /// The revision the form was drawn from (`crate::stale`).
+    /// The revision the form was drawn from (`crate::kit::stale`).
     #[serde(default)]
     revision: String,
 }
@@ -166,7 +166,7 @@ pub async fn edit_metric(
         .update_metric(&user.email, &metric, revision)
         .await
     {
-        let stale = stale_of(e).map_err(refused)?;
+        let stale = stale_of(e).map_err(PageError::from)?;
         form.revision = stale.current.to_string();
         return shown_stale(EditMetricPage {
             title: format!("Edit {}", metric.name),
@@ -177,6 +177,5 @@ pub async fn edit_metric(
             stale: Some(StaleNotice::plain(&stale)),
         });
     }
-    changed(&state).await;
     see_other(&format!("/metrics/{id}"))
 }

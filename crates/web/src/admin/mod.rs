@@ -4,9 +4,10 @@
 //! access on the server and carries a CSRF token; the store audits each change.
 
 use crate::AppState;
-use crate::auth::Viewer;
-use crate::pages::{Chrome, PageError, PageResult, html, not_found_error, plan};
-use crate::stale::{StaleNotice, fresh_plan, revision_of, stale_of};
+use crate::kit::auth::Viewer;
+use crate::kit::stale::{StaleNotice, fresh_plan, revision_of, stale_of};
+use crate::kit::{Chrome, PageError, PageResult, html, not_found_error, plan};
+use crate::kit::{Routes, Write};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -16,7 +17,7 @@ use greenplan_core::ods::OdsCode;
 use greenplan_core::period::{DeliveryDate, Period};
 use greenplan_core::plan::{Action, Area, Metric, Organisation, OrganisationKind};
 use greenplan_core::target::{Baseline, Direction, Target};
-use greenplan_store::{SignedIn, StoreError};
+use greenplan_store::SignedIn;
 
 mod actions;
 mod areas;
@@ -36,9 +37,7 @@ fn plan_editor(user: &SignedIn) -> Result<(), PageError> {
     if user.access.can_run_the_plan() {
         Ok(())
     } else {
-        Err(PageError(
-            StatusCode::FORBIDDEN,
-            "Only the ICB's system administrators can change the plan, its organisations and its reporting periods.".into(),
+        Err(PageError::Forbidden("Only the ICB's system administrators can change the plan, its organisations and its reporting periods.".into(),
         ))
     }
 }
@@ -48,17 +47,9 @@ fn editor_of(viewer: &Viewer) -> Result<&SignedIn, PageError> {
     let user = viewer
         .user
         .as_ref()
-        .ok_or_else(|| PageError(StatusCode::UNAUTHORIZED, "Sign in to edit the plan.".into()))?;
+        .ok_or_else(|| PageError::SignInNeeded("Sign in to edit the plan.".into()))?;
     plan_editor(user)?;
     Ok(user)
-}
-
-/// A store refusal becomes a 422 page with its message; anything else a 500.
-fn refused(e: StoreError) -> PageError {
-    match e {
-        StoreError::Rejected(m) => PageError(StatusCode::UNPROCESSABLE_ENTITY, m),
-        other => other.into(),
-    }
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -101,6 +92,52 @@ fn see_other(to: &str) -> PageResult {
     Ok(Redirect::to(to).into_response())
 }
 
-async fn changed(state: &AppState) {
-    state.cache.invalidate().await;
+/// Editing the plan and running the deployment: areas, actions, metrics, organisations and
+/// people.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/actions/{id}/edit", edit_action_page)
+        .post("/actions/{id}/edit", Write::SystemAdmins, edit_action)
+        .post("/actions/{id}/archive", Write::SystemAdmins, archive_action)
+        .post(
+            "/actions/{id}/milestones/{number}/done",
+            Write::Contributors,
+            milestone_done,
+        )
+        .get("/areas/{code}/edit", edit_area_page)
+        .post("/areas/{code}/edit", Write::SystemAdmins, edit_area)
+        .get("/areas/{code}/actions/new", new_action_page)
+        .post("/areas/{code}/actions", Write::SystemAdmins, add_action)
+        .get("/metrics/{id}/edit", edit_metric_page)
+        .post("/metrics/{id}/edit", Write::SystemAdmins, edit_metric)
+        .get("/admin", admin_index)
+        .get("/admin/organisations", organisations_page)
+        .post(
+            "/admin/organisations",
+            Write::SystemAdmins,
+            add_organisation,
+        )
+        .post(
+            "/admin/organisations/{code}",
+            Write::SystemAdmins,
+            edit_organisation,
+        )
+        .post(
+            "/admin/organisations/{code}/archive",
+            Write::SystemAdmins,
+            archive_organisation,
+        )
+        .get("/admin/users", users_page)
+        .post("/admin/users", Write::OrganisationAdmins, add_user)
+        .post(
+            "/admin/users/roles/remove",
+            Write::OrganisationAdmins,
+            remove_role,
+        )
+        .post("/admin/users/disable", Write::SystemAdmins, disable_user)
+        .post(
+            "/admin/users/tokens/revoke",
+            Write::OrganisationAdmins,
+            revoke_user_token,
+        )
 }

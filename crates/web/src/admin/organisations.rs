@@ -73,13 +73,13 @@ pub struct OrganisationForm {
     #[serde(default)]
     short_name: String,
     kind: String,
-    /// The revision the form was drawn from (`crate::stale`; unused when adding).
+    /// The revision the form was drawn from (`crate::kit::stale`; unused when adding).
     #[serde(default)]
     revision: String,
 }
 
 pub(crate) fn bad_request(message: String) -> PageError {
-    PageError(StatusCode::UNPROCESSABLE_ENTITY, message)
+    PageError::Unprocessable(message)
 }
 
 pub async fn add_organisation(
@@ -105,8 +105,7 @@ pub async fn add_organisation(
         .store
         .add_organisation(&user.email, &org)
         .await
-        .map_err(refused)?;
-    changed(&state).await;
+        .map_err(PageError::from)?;
     see_other("/admin/organisations")
 }
 
@@ -135,7 +134,7 @@ pub async fn edit_organisation(
         )
         .await;
     if let Err(e) = saved {
-        let stale = stale_of(e).map_err(refused)?;
+        let stale = stale_of(e).map_err(PageError::from)?;
         let input = Organisation {
             code,
             name: form.name.clone(),
@@ -149,7 +148,6 @@ pub async fn edit_organisation(
             organisations_view(&viewer, &state, Some((input, stale.current)), Some(notice)).await?;
         return shown_stale(page);
     }
-    changed(&state).await;
     see_other("/admin/organisations")
 }
 
@@ -158,7 +156,7 @@ pub struct ArchiveForm {
     #[serde(default)]
     csrf_token: String,
     archived: String,
-    /// The revision the page was drawn from (`crate::stale`).
+    /// The revision the page was drawn from (`crate::kit::stale`).
     #[serde(default)]
     revision: String,
 }
@@ -178,7 +176,6 @@ pub async fn archive_organisation(
         .store
         .set_organisation_archived(&user.email, &code, revision, form.archived == "yes")
         .await
-        .map_err(refused)?;
-    changed(&state).await;
+        .map_err(PageError::from)?;
     see_other("/admin/organisations")
 }

@@ -26,7 +26,7 @@ pub(crate) struct UserRow {
     /// May this viewer disable the person (a system admin only).
     can_disable: bool,
     /// The person's API tokens, when this viewer manages every role they hold.
-    tokens: Vec<crate::account::TokenRow>,
+    tokens: Vec<crate::kit::TokenRow>,
 }
 
 /// The people a viewer may manage: everyone for a system admin; for an organisation admin,
@@ -35,10 +35,9 @@ pub async fn users_page(viewer: Viewer, State(state): State<AppState>) -> PageRe
     let user = viewer
         .user
         .as_ref()
-        .ok_or_else(|| PageError(StatusCode::UNAUTHORIZED, "Sign in to manage people.".into()))?;
+        .ok_or_else(|| PageError::SignInNeeded("Sign in to manage people.".into()))?;
     if !user.access.manages_people() {
-        return Err(PageError(
-            StatusCode::FORBIDDEN,
+        return Err(PageError::Forbidden(
             "Only organisation and system administrators manage people.".into(),
         ));
     }
@@ -72,7 +71,7 @@ pub async fn users_page(viewer: Viewer, State(state): State<AppState>) -> PageRe
                 all_tokens
                     .iter()
                     .filter(|t| t.email == u.email)
-                    .map(|t| crate::account::TokenRow::of(t, now))
+                    .map(|t| crate::kit::TokenRow::of(t, now))
                     .collect()
             } else {
                 Vec::new()
@@ -149,7 +148,7 @@ pub struct AddUserForm {
 
 /// A refused role change: 403 with the rule's reason.
 pub(crate) fn role_refused(e: greenplan_core::access::RoleChangeRefused) -> PageError {
-    PageError(StatusCode::FORBIDDEN, e.to_string())
+    PageError::Forbidden(e.to_string())
 }
 
 /// Adds a person with a role, changes the role of someone already in the organisation, or
@@ -177,7 +176,7 @@ pub async fn add_user(
         .access
         .approve_role_change(&organisation, None, Some(role))
         .map_err(role_refused)?;
-    let email = greenplan_store::normalise_email(&form.email).map_err(refused)?;
+    let email = greenplan_store::normalise_email(&form.email).map_err(PageError::from)?;
     let existing = state.store.person(&email).await?;
     let visible = existing.as_ref().is_some_and(|p| {
         user.access.is_system_admin()
@@ -202,7 +201,7 @@ pub async fn add_user(
             .store
             .change_role(&user.email, &email, &change)
             .await
-            .map_err(refused)?;
+            .map_err(PageError::from)?;
         return see_other("/admin/users");
     }
     let hash = if visible {
@@ -213,19 +212,18 @@ pub async fn add_user(
         if form.name.trim().is_empty() {
             return Err(bad_request("Give the new person's name.".into()));
         }
-        greenplan_store::check_password_strength(&form.password).map_err(refused)?;
+        greenplan_store::check_password_strength(&form.password).map_err(PageError::from)?;
         let password = form.password.clone();
         Some(
-            crate::bounded_work::PASSWORDS
+            crate::kit::bounded_work::PASSWORDS
                 .run(move || greenplan_store::hash_password(&password))
                 .await
                 .ok_or_else(|| {
-                    PageError(
-                        StatusCode::INTERNAL_SERVER_ERROR,
+                    PageError::Internal(
                         "The password could not be stored. Please try again.".into(),
                     )
                 })?
-                .map_err(refused)?,
+                .map_err(PageError::from)?,
         )
     };
     match (existing, hash) {
@@ -233,13 +231,13 @@ pub async fn add_user(
             .store
             .invite(&user.email, &email, &grant)
             .await
-            .map_err(refused)?,
+            .map_err(PageError::from)?,
         (None, Some(hash)) => {
             state
                 .store
                 .create_user(&user.email, &email, form.name.trim(), &hash, &grant)
                 .await
-                .map_err(refused)?;
+                .map_err(PageError::from)?;
         }
         (None, None) => return Err(bad_request("Give the new person's name.".into())),
     }
@@ -282,7 +280,7 @@ pub async fn remove_role(
         .store
         .remove_membership(&user.email, &target.email, &change)
         .await
-        .map_err(refused)?;
+        .map_err(PageError::from)?;
     see_other("/admin/users")
 }
 
@@ -311,13 +309,10 @@ pub async fn revoke_user_token(
         .ok_or_else(|| not_found_error("person"))?;
     let person = greenplan_core::access::Access::new(target.memberships.clone());
     if !user.access.can_manage_person(&person) {
-        return Err(PageError(
-            StatusCode::FORBIDDEN,
-            format!(
-                "You cannot revoke {}'s API tokens: they hold a role you do not manage. Ask a system administrator.",
-                target.email
-            ),
-        ));
+        return Err(PageError::Forbidden(format!(
+            "You cannot revoke {}'s API tokens: they hold a role you do not manage. Ask a system administrator.",
+            target.email
+        )));
     }
     let id: i64 = form
         .token
@@ -357,6 +352,6 @@ pub async fn disable_user(
         .store
         .set_user_disabled(&user.email, &form.email, form.disabled == "yes")
         .await
-        .map_err(refused)?;
+        .map_err(PageError::from)?;
     see_other("/admin/users")
 }

@@ -5,7 +5,8 @@
 //! `/api/openapi.json` is generated from these handlers and types.
 
 use crate::AppState;
-use crate::auth::Viewer;
+use crate::kit::auth::Viewer;
+use crate::kit::{Routes, Write};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -256,9 +257,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::pages::PageError> for ApiError {
-    fn from(e: crate::pages::PageError) -> Self {
-        ApiError(e.0, e.1)
+impl From<crate::kit::PageError> for ApiError {
+    fn from(e: crate::kit::PageError) -> Self {
+        ApiError(e.status(), e.message().to_string())
     }
 }
 
@@ -276,7 +277,7 @@ impl From<greenplan_store::StoreError> for ApiError {
                 tracing::error!(error = %cause, "storage full");
                 ApiError(
                     StatusCode::INSUFFICIENT_STORAGE,
-                    crate::pages::STORAGE_FULL.into(),
+                    crate::kit::STORAGE_FULL.into(),
                 )
             }
             unavailable if unavailable.is_unavailable() => {
@@ -356,4 +357,32 @@ pub async fn json_errors(
     parts.headers.remove(axum::http::header::CONTENT_TYPE);
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     (parts, Json(ErrorDto { error })).into_response()
+}
+
+/// The JSON API and its OpenAPI document.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/actions", list_actions)
+        .get("/api/v1/actions/{id}", get_action)
+        .post(
+            "/api/v1/actions/{id}/updates",
+            Write::Contributors,
+            post_update,
+        )
+        .get("/api/v1/metrics", list_metrics)
+        .get("/api/v1/metrics/{id}/values", list_values)
+        .post(
+            "/api/v1/metrics/{id}/values",
+            Write::Contributors,
+            post_value,
+        )
+        .get("/api/v1/footprint", footprint)
+        .get("/api/v1/reporting-periods", list_periods)
+        .get("/api/v1/reporting-periods/{quarter}/returns", list_returns)
+        .post(
+            "/api/v1/returns/{id}/approve",
+            Write::SystemAdmins,
+            approve_return,
+        )
+        .get("/api/openapi.json", openapi)
 }

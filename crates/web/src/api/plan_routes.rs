@@ -3,7 +3,7 @@
 use super::*;
 
 pub(crate) async fn plan(state: &AppState) -> ApiResult<std::sync::Arc<Plan>> {
-    Ok(crate::pages::plan(state).await?)
+    Ok(crate::kit::plan(state).await?)
 }
 
 /// The signed-in script behind an API token; sessions are refused for writes.
@@ -118,7 +118,6 @@ pub async fn post_update(
         .store
         .post_action_update(&user.email, &id, &update)
         .await?;
-    state.cache.invalidate().await;
     Ok((StatusCode::CREATED, Json(posted.into())))
 }
 
@@ -232,7 +231,6 @@ pub async fn post_value(
         .store
         .record_metric_value(&user.email, &record)
         .await?;
-    state.cache.invalidate().await;
     Ok(StatusCode::CREATED)
 }
 
@@ -242,7 +240,7 @@ pub async fn post_value(
 pub async fn footprint(
     State(state): State<AppState>,
 ) -> ApiResult<(axum::http::HeaderMap, Json<Vec<FootprintLineDto>>)> {
-    let table = crate::pages::footprint(&state).await?;
+    let table = crate::kit::footprint(&state).await?;
     let mut headers = axum::http::HeaderMap::new();
     if let Some(t) = &table
         && !t.unsummed.is_empty()

@@ -55,7 +55,7 @@ pub async fn list_periods(State(state): State<AppState>) -> ApiResult<Json<Vec<P
             .into_iter()
             .map(|p| PeriodDto {
                 quarter: p.quarter.to_string(),
-                slug: crate::periods::quarter_slug(p.quarter),
+                slug: crate::kit::quarter_slug(p.quarter),
                 due_on: p.due_on.to_string(),
             })
             .collect(),
@@ -68,7 +68,7 @@ pub async fn list_returns(
     State(state): State<AppState>,
     Path(quarter): Path<String>,
 ) -> ApiResult<Json<Vec<ReturnDto>>> {
-    let quarter = crate::periods::quarter_of_slug(&quarter).ok_or_else(|| {
+    let quarter = crate::kit::quarter_of_slug(&quarter).ok_or_else(|| {
         ApiError(
             StatusCode::NOT_FOUND,
             format!("no reporting period `{quarter}`: write it as 2025-26-Q3"),
@@ -109,6 +109,5 @@ pub async fn approve_return(
         ));
     }
     let record = state.store.approve_return(&user.email, id).await?;
-    state.cache.invalidate().await;
     Ok(Json(record.into()))
 }

@@ -24,7 +24,7 @@ pub(crate) struct SchemeForm {
     data_gb: String,
     data_kwh_per_gb: String,
     data_source: String,
-    /// The revision the form was drawn from (`crate::stale`; unused for a new scheme).
+    /// The revision the form was drawn from (`crate::kit::stale`; unused for a new scheme).
     revision: String,
 }
 
@@ -296,12 +296,10 @@ pub(crate) async fn form_page(
 ) -> Result<FormPage, PageError> {
     let plan = plan(state).await?;
     let f = factors(state).await?;
-    let user = viewer.user.as_ref().ok_or_else(|| {
-        PageError(
-            StatusCode::UNAUTHORIZED,
-            "Sign in to add or edit digital schemes.".into(),
-        )
-    })?;
+    let user = viewer
+        .user
+        .as_ref()
+        .ok_or_else(|| PageError::SignInNeeded("Sign in to add or edit digital schemes.".into()))?;
     let is_new = post_to == "/tools/digital-benefits";
     let organisations = if is_new {
         user.access
@@ -428,17 +426,14 @@ pub async fn add_scheme(
         .store
         .add_digital_scheme(&user.email, &new)
         .await
-        .map_err(refused)?;
+        .map_err(PageError::from)?;
     Ok(Redirect::to(&format!("/tools/digital-benefits/{id}")).into_response())
 }
 
 pub(crate) fn cannot_manage(organisation: &OdsCode) -> PageError {
-    PageError(
-        StatusCode::FORBIDDEN,
-        format!(
-            "Only contributors and admins of {organisation} can add or edit its digital schemes. Ask your organisation admin if you should."
-        ),
-    )
+    PageError::Forbidden(format!(
+        "Only contributors and admins of {organisation} can add or edit its digital schemes. Ask your organisation admin if you should."
+    ))
 }
 
 pub(crate) async fn scheme_for_editing(
@@ -452,8 +447,7 @@ pub(crate) async fn scheme_for_editing(
         .await?
         .ok_or_else(|| not_found_error("digital scheme"))?;
     if viewer.user.is_none() {
-        return Err(PageError(
-            StatusCode::UNAUTHORIZED,
+        return Err(PageError::SignInNeeded(
             "Sign in to edit digital schemes.".into(),
         ));
     }
@@ -506,7 +500,7 @@ pub async fn edit_scheme(
         .update_digital_scheme(&user.email, id, revision, &new)
         .await
     {
-        let stale = stale_of(e).map_err(refused)?;
+        let stale = stale_of(e).map_err(PageError::from)?;
         form.revision = stale.current.to_string();
         let mut page = form_page(&viewer, &state, post_to, form, Vec::new()).await?;
         page.stale = Some(StaleNotice::plain(&stale));

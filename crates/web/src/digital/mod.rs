@@ -8,11 +8,12 @@
 //! for a later year), bed days from the built-in care-activity library.
 
 use crate::AppState;
-use crate::auth::Viewer;
-use crate::charts::{Bar, bar_chart};
-use crate::pages::{Chrome, PageError, PageResult, html, long_date, not_found_error, number, plan};
-use crate::stale::{StaleNotice, revision_of, shown_stale, stale_of};
-use crate::travel::{organisation_name, refused};
+use crate::kit::auth::Viewer;
+use crate::kit::charts::{Bar, bar_chart};
+use crate::kit::organisation_full_name as organisation_name;
+use crate::kit::stale::{StaleNotice, revision_of, shown_stale, stale_of};
+use crate::kit::{Chrome, PageError, PageResult, html, long_date, not_found_error, number, plan};
+use crate::kit::{Routes, Write};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -51,10 +52,7 @@ struct Factors {
 async fn factors(state: &AppState) -> Result<Factors, PageError> {
     let care = greenplan_ingest::pathway_file::built_in_factors().map_err(|e| {
         tracing::error!(error = %e, "care-activity factors");
-        PageError(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The care-activity factor library could not be read.".into(),
-        )
+        PageError::Internal("The care-activity factor library could not be read.".into())
     })?;
     Ok(Factors {
         set: state.store.factor_set(None).await?,
@@ -142,4 +140,19 @@ fn organiser_of(viewer: &Viewer, organisation: &OdsCode) -> bool {
         .user
         .as_ref()
         .is_some_and(|u| u.access.can_contribute_for(organisation))
+}
+
+/// The green digital benefits framework (DT1): the portfolio and each scheme.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/tools/digital-benefits", portfolio_page)
+        .post("/tools/digital-benefits", Write::Contributors, add_scheme)
+        .get("/tools/digital-benefits/new", new_scheme_page)
+        .get("/tools/digital-benefits/{id}", scheme_page)
+        .post(
+            "/tools/digital-benefits/{id}",
+            Write::Contributors,
+            edit_scheme,
+        )
+        .get("/tools/digital-benefits/{id}/edit", edit_scheme_page)
 }

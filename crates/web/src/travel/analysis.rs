@@ -327,7 +327,7 @@ pub(crate) async fn arrivals(
                 e.answers,
                 e.reason,
                 e.created_by,
-                crate::pages::when(e.created_at),
+                crate::kit::when(e.created_at),
             )
         })
         .collect();
@@ -375,7 +375,7 @@ pub async fn exclude_answers(
     let survey = survey_or_404(&state, id).await?;
     let user = viewer.form_writer(&headers, &form.csrf_token, "exclude answers")?;
     organiser(&viewer, &survey.organisation)?;
-    let unprocessable = |m: String| PageError(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let unprocessable = |m: String| PageError::Unprocessable(m);
     let from = parse_utc_minute("From", &form.from).map_err(unprocessable)?;
     let until = parse_utc_minute("Until", &form.until).map_err(unprocessable)?;
     if form.reason.chars().count() > 500 {
@@ -387,7 +387,7 @@ pub async fn exclude_answers(
         .store
         .exclude_travel_responses(&user.email, id, from, until, &form.reason)
         .await
-        .map_err(refused)?;
+        .map_err(PageError::from)?;
     Ok(Redirect::to(&format!("/tools/travel-surveys/{id}/analysis#arrivals")).into_response())
 }
 

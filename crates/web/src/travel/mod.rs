@@ -5,14 +5,17 @@
 //! organisation's surveys. Organisers are the contributors and admins of the survey's
 //! organisation (`Access::can_contribute_for`), checked on the server for every write.
 
+pub mod respond;
 use crate::AppState;
-use crate::account::forbidden;
-use crate::auth::{Viewer, same_origin};
-use crate::charts::{Bar, bar_chart};
-use crate::pages::{
+use crate::kit::auth::{Viewer, same_origin};
+use crate::kit::charts::{Bar, bar_chart};
+use crate::kit::forbidden_form;
+use crate::kit::organisation_full_name as organisation_name;
+use crate::kit::{
     Chrome, PageError, PageResult, csv_bytes, csv_response, html, not_found_error, number, plan,
 };
-use crate::travel_respond::{open_link_path, respond_path};
+use crate::kit::{Routes, Write};
+use crate::travel::respond::{open_link_path, respond_path};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -27,8 +30,7 @@ use greenplan_core::travel::{
 };
 use greenplan_ingest::RowError;
 use greenplan_store::{
-    NewTravelSurvey, SignedIn, StoreError, SurveyStatus, TravelResponse, TravelSurvey,
-    survey_activities,
+    NewTravelSurvey, SignedIn, SurveyStatus, TravelResponse, TravelSurvey, survey_activities,
 };
 use std::collections::BTreeMap;
 
@@ -50,27 +52,16 @@ pub fn percent_of(share: Decimal) -> String {
     )
 }
 
-/// An organisation's name as the plan gives it (its code if the plan does not know it).
-pub(crate) fn organisation_name(plan: &greenplan_core::plan::Plan, code: &OdsCode) -> String {
-    plan.organisation(code)
-        .map_or_else(|| code.to_string(), |o| o.name.clone())
-}
-
 /// The signed-in organiser of `organisation`'s surveys, or why not.
 fn organiser(viewer: &Viewer, organisation: &OdsCode) -> Result<SignedIn, PageError> {
-    let user = viewer.user.clone().ok_or_else(|| {
-        PageError(
-            StatusCode::UNAUTHORIZED,
-            "Sign in to manage travel surveys.".into(),
-        )
-    })?;
+    let user = viewer
+        .user
+        .clone()
+        .ok_or_else(|| PageError::SignInNeeded("Sign in to manage travel surveys.".into()))?;
     if !user.access.can_contribute_for(organisation) {
-        return Err(PageError(
-            StatusCode::FORBIDDEN,
-            format!(
-                "Only contributors and admins of {organisation} can manage its travel surveys. Ask your organisation admin if you should."
-            ),
-        ));
+        return Err(PageError::Forbidden(format!(
+            "Only contributors and admins of {organisation} can manage its travel surveys. Ask your organisation admin if you should."
+        )));
     }
     Ok(user)
 }
@@ -83,10 +74,70 @@ async fn survey_or_404(state: &AppState, id: i64) -> Result<TravelSurvey, PageEr
         .ok_or_else(|| not_found_error("travel survey"))
 }
 
-/// A store refusal as a 422 page with its message; other errors as usual.
-pub(crate) fn refused(e: StoreError) -> PageError {
-    match e {
-        StoreError::Rejected(m) => PageError(StatusCode::UNPROCESSABLE_ENTITY, m),
-        other => other.into(),
-    }
+/// Paths anyone may reach, whatever the deployment's login rule: a survey's open link and
+/// the questions behind a single-use token.
+pub fn is_public(path: &str) -> bool {
+    path.starts_with("/tools/travel-surveys/take/")
+        || path.starts_with("/tools/travel-surveys/respond/")
+}
+
+/// The travel survey routes (TT1). Organisers' writes are checked against the survey's
+/// organisation in the handlers; a respondent's pages are open to anyone holding the link.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/tools/travel-surveys", surveys_page)
+        .post("/tools/travel-surveys", Write::Contributors, create_survey)
+        .get("/tools/travel-surveys/{id}", survey_page)
+        .post(
+            "/tools/travel-surveys/{id}/open",
+            Write::Contributors,
+            open_survey,
+        )
+        .post(
+            "/tools/travel-surveys/{id}/close",
+            Write::Contributors,
+            close_survey,
+        )
+        .post(
+            "/tools/travel-surveys/{id}/invitations",
+            Write::Contributors,
+            invitations,
+        )
+        .post_up_to(
+            "/tools/travel-surveys/{id}/import",
+            Write::Contributors,
+            MAX_IMPORT_BYTES,
+            import_responses,
+        )
+        .get("/tools/travel-surveys/{id}/analysis", survey_analysis)
+        .post(
+            "/tools/travel-surveys/{id}/exclusions",
+            Write::Contributors,
+            exclude_answers,
+        )
+        .get(
+            "/tools/travel-surveys/{id}/mode-share.csv",
+            survey_share_csv,
+        )
+        .get(
+            "/tools/travel-surveys/organisations/{code}/analysis",
+            organisation_analysis,
+        )
+        .get(
+            "/tools/travel-surveys/organisations/{code}/mode-share.csv",
+            organisation_share_csv,
+        )
+        .get("/tools/travel-surveys/take/{link}", respond::take)
+        .post(
+            "/tools/travel-surveys/take/{link}",
+            Write::Anyone,
+            respond::start,
+        )
+        .get("/tools/travel-surveys/respond/{token}", respond::questions)
+        .post_up_to(
+            "/tools/travel-surveys/respond/{token}",
+            Write::Anyone,
+            respond::MAX_ANSWER_BYTES,
+            respond::answer,
+        )
 }

@@ -95,7 +95,7 @@ pub(crate) async fn set_open(
         .store
         .set_travel_survey_open(&user.email, id, open)
         .await
-        .map_err(refused)?;
+        .map_err(PageError::from)?;
     Ok(Redirect::to(&format!("/tools/travel-surveys/{id}")).into_response())
 }
 
@@ -142,9 +142,7 @@ pub async fn invitations(
     let user = viewer.form_writer(&headers, &form.csrf_token, "issue invitations")?;
     organiser(&viewer, &survey.organisation)?;
     let count: u32 = form.count.trim().parse().map_err(|_| {
-        PageError(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
+        PageError::Unprocessable(format!(
                 "Number of invitations: `{}` is not a whole number; write how many links you need, e.g. 250.",
                 form.count.trim()
             ),
@@ -154,7 +152,7 @@ pub async fn invitations(
         .store
         .issue_travel_survey_tokens(&user.email, id, count)
         .await
-        .map_err(refused)?;
+        .map_err(PageError::from)?;
     let base = site_base(&state, &headers);
     let body = csv_bytes(
         &["invitation", "link"],
@@ -197,7 +195,7 @@ pub async fn import_responses(
     mut multipart: Multipart,
 ) -> PageResult {
     let bad = |e: axum::extract::multipart::MultipartError| {
-        PageError(
+        PageError::rejected(
             e.status(),
             format!(
                 "The upload could not be read: {}. Files may be at most 10 MB.",
@@ -210,7 +208,7 @@ pub async fn import_responses(
         match field.name() {
             Some("csrf_token") => csrf = field.text().await.map_err(bad)?,
             Some("file") => {
-                file_name = crate::text_input::field(
+                file_name = crate::kit::text_input::field(
                     "file",
                     field.file_name().unwrap_or("responses.csv").to_string(),
                 )?;
@@ -220,7 +218,7 @@ pub async fn import_responses(
         }
     }
     if !same_origin(&headers, &state.config) || !viewer.check_csrf(&csrf) {
-        return Err(forbidden());
+        return Err(forbidden_form());
     }
     let survey = survey_or_404(&state, id).await?;
     let user = organiser(&viewer, &survey.organisation)?;
@@ -254,7 +252,7 @@ pub async fn import_responses(
                 .store
                 .import_travel_responses(&user.email, id, &file_name, &import.rows)
                 .await
-                .map_err(refused)?;
+                .map_err(PageError::from)?;
             let mut page = survey_view(&viewer, &state, survey_or_404(&state, id).await?).await?;
             page.imported = format!(
                 "{n} response{} imported from {file_name}.{}",

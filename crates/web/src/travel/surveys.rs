@@ -193,6 +193,6 @@ pub async fn create_survey(
         .store
         .create_travel_survey(&user.email, &new)
         .await
-        .map_err(refused)?;
+        .map_err(PageError::from)?;
     Ok(Redirect::to(&format!("/tools/travel-surveys/{id}")).into_response())
 }

@@ -5,8 +5,10 @@
 //! is compared before and after; staged uploads are left out, as a refused confirmation may
 //! use up its staged file).
 //!
-//! The write routes are read from the router's source (`crates/web/src/lib.rs`), so a new
-//! POST route fails this test until a rule for it is added to `RULES` below. SQLite or
+//! The write routes and who may use each are read from the application's route table
+//! (`greenplan_web::route_table`, built by the same calls as the router), so the matrix tries
+//! every role against the rule the served route declares, and a new POST route fails this
+//! test until it is given a request in `RULES` (or a line in `NOT_IN_THE_MATRIX`). SQLite or
 //! PostgreSQL (`GREENPLAN_TEST_POSTGRES`).
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
@@ -18,7 +20,7 @@ use common::*;
 use greenplan_core::access::Role;
 use greenplan_core::ods::OdsCode;
 use greenplan_store::testing::TestDatabase;
-use greenplan_web::WebConfig;
+use greenplan_web::{WebConfig, Write};
 
 /// Who is asking. The viewer, contributor and organisation admin belong to RTG (University
 /// Hospitals of Derby and Burton); the system admin to the ICB (QJ2).
@@ -86,89 +88,65 @@ enum Tamper {
     CookieNotToken,
 }
 
-/// Who may write through a route.
-#[derive(Debug, Clone, Copy)]
-enum Allowed {
-    /// Contributors (or higher) of the organisation concerned, and system admins.
-    Contributors,
-    /// Organisation admins of the organisation concerned, and system admins.
-    OrganisationAdmins,
-    /// System admins (the ICB's sustainability lead) only.
-    SystemAdmins,
-}
-
-impl Allowed {
-    fn allows(self, who: Who, scope: Scope) -> bool {
-        match (self, who) {
-            (_, Who::SystemAdmin) => true,
-            (Allowed::Contributors, Who::Contributor | Who::OrganisationAdmin) => {
-                scope == Scope::Own
-            }
-            (Allowed::OrganisationAdmins, Who::OrganisationAdmin) => scope == Scope::Own,
-            _ => false,
-        }
+/// Does the route's rule let `who` write to `scope`'s data? (Anyone and one's own account are
+/// tested elsewhere: see `NOT_IN_THE_MATRIX`.)
+fn allows(rule: Write, who: Who, scope: Scope) -> bool {
+    match (rule, who) {
+        (_, Who::SystemAdmin) => true,
+        (Write::Contributors, Who::Contributor | Who::OrganisationAdmin) => scope == Scope::Own,
+        (Write::OrganisationAdmins, Who::OrganisationAdmin) => scope == Scope::Own,
+        _ => false,
     }
 }
 
+/// The rule the application declares for the write route `path`.
+fn declared(path: &str) -> Write {
+    greenplan_web::route_table()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path == path)
+        .and_then(|r| r.write)
+        .unwrap_or_else(|| panic!("{path} is not a write route of the application"))
+}
+
 struct Rule {
-    /// The route exactly as `lib.rs` writes it.
+    /// The route as the route table gives it.
     route: &'static str,
-    allowed: Allowed,
     /// Does the write concern one organisation (tried for own and other)?
     scoped: bool,
 }
 
-const fn rule(route: &'static str, allowed: Allowed, scoped: bool) -> Rule {
-    Rule {
-        route,
-        allowed,
-        scoped,
-    }
+const fn rule(route: &'static str, scoped: bool) -> Rule {
+    Rule { route, scoped }
 }
 
-/// Every write route and who may use it. Add a line here for each new POST route (and a
-/// request for it in `request`), saying who may write and whether it concerns one
-/// organisation.
+/// Every write route of organisation data. Add a line here for each new POST route (and a
+/// request for it in `request`), saying whether it concerns one organisation; who may write
+/// is the route's own rule (`declared`).
 const RULES: &[Rule] = &[
-    rule("/actions/{id}/updates", Allowed::Contributors, true),
-    rule("/actions/{id}/edit", Allowed::SystemAdmins, true),
-    rule("/actions/{id}/archive", Allowed::SystemAdmins, true),
-    rule(
-        "/actions/{id}/milestones/{number}/done",
-        Allowed::Contributors,
-        true,
-    ),
-    rule("/areas/{code}/edit", Allowed::SystemAdmins, false),
-    rule("/areas/{code}/actions", Allowed::SystemAdmins, false),
-    rule("/metrics/{id}/edit", Allowed::SystemAdmins, false),
-    rule("/metrics/{id}/values", Allowed::Contributors, true),
-    rule("/admin/organisations", Allowed::SystemAdmins, false),
-    rule("/admin/organisations/{code}", Allowed::SystemAdmins, true),
-    rule(
-        "/admin/organisations/{code}/archive",
-        Allowed::SystemAdmins,
-        true,
-    ),
-    rule("/admin/users", Allowed::OrganisationAdmins, true),
-    rule(
-        "/admin/users/roles/remove",
-        Allowed::OrganisationAdmins,
-        true,
-    ),
-    rule("/admin/users/disable", Allowed::SystemAdmins, true),
-    rule(
-        "/admin/users/tokens/revoke",
-        Allowed::OrganisationAdmins,
-        true,
-    ),
-    rule("/returns/periods", Allowed::SystemAdmins, false),
-    rule("/returns/{id}/approve", Allowed::SystemAdmins, true),
-    rule("/api/v1/actions/{id}/updates", Allowed::Contributors, true),
-    rule("/api/v1/metrics/{id}/values", Allowed::Contributors, true),
-    rule("/api/v1/returns/{id}/approve", Allowed::SystemAdmins, true),
-    rule("/returns/preview", Allowed::Contributors, true),
-    rule("/returns/confirm", Allowed::Contributors, true),
-    rule("/reports/publish", Allowed::SystemAdmins, false),
+    rule("/actions/{id}/updates", true),
+    rule("/actions/{id}/edit", true),
+    rule("/actions/{id}/archive", true),
+    rule("/actions/{id}/milestones/{number}/done", true),
+    rule("/areas/{code}/edit", false),
+    rule("/areas/{code}/actions", false),
+    rule("/metrics/{id}/edit", false),
+    rule("/metrics/{id}/values", true),
+    rule("/admin/organisations", false),
+    rule("/admin/organisations/{code}", true),
+    rule("/admin/organisations/{code}/archive", true),
+    rule("/admin/users", true),
+    rule("/admin/users/roles/remove", true),
+    rule("/admin/users/disable", true),
+    rule("/admin/users/tokens/revoke", true),
+    rule("/returns/periods", false),
+    rule("/returns/{id}/approve", true),
+    rule("/api/v1/actions/{id}/updates", true),
+    rule("/api/v1/metrics/{id}/values", true),
+    rule("/api/v1/returns/{id}/approve", true),
+    rule("/returns/preview", true),
+    rule("/returns/confirm", true),
+    rule("/reports/publish", false),
+    rule("/admin/reminders", false),
 ];
 
 /// POST routes that are not organisation data, and where each is tested instead.
@@ -192,6 +170,10 @@ const NOT_IN_THE_MATRIX: &[(&str, &str)] = &[
     (
         "/account/tokens/revoke",
         "one's own API tokens: account.rs tokens_are_listed_revoked_expire_and_can_end_with_a_password_change (another person's token: 404)",
+    ),
+    (
+        "/account/reminders",
+        "one's own digest frequency: reminders.rs each_person_chooses_how_often_they_hear",
     ),
     (
         "/account/invitations",
@@ -305,17 +287,15 @@ const NOT_IN_THE_MATRIX: &[(&str, &str)] = &[
     ),
 ];
 
-/// The routes `lib.rs` registers with a POST (or PUT, PATCH, DELETE) handler.
+/// The application's write routes (every method but GET), from its route table.
 fn write_routes() -> Vec<String> {
-    router_routes()
+    let routes: Vec<String> = greenplan_web::route_table()
         .into_iter()
-        .filter(|(_, handlers)| {
-            ["post(", "put(", "patch(", "delete("]
-                .iter()
-                .any(|m| handlers.contains(m))
-        })
-        .map(|(path, _)| path)
-        .collect()
+        .filter(|r| r.method != "GET")
+        .map(|r| r.path.to_string())
+        .collect();
+    assert!(routes.len() >= 40, "found too few write routes: {routes:?}");
+    routes
 }
 
 #[test]
@@ -331,10 +311,23 @@ fn every_write_route_has_a_rule() {
         .collect();
     assert!(
         missing.is_empty(),
-        "write routes without a permission rule: {missing:?}. Add each to RULES in \
-         crates/web/tests/permissions.rs (who may write, and whether it concerns one \
-         organisation) and build its request in `request`."
+        "write routes the matrix does not try: {missing:?}. Add each to RULES in \
+         crates/web/tests/it/permissions.rs (whether it concerns one organisation) and build \
+         its request in `request`, or name where it is tested in NOT_IN_THE_MATRIX."
     );
+    // The matrix tries roles of organisations: a route open to anyone, or to one's own
+    // account, is tested where NOT_IN_THE_MATRIX says.
+    for r in RULES {
+        assert!(
+            matches!(
+                declared(r.route),
+                Write::Contributors | Write::OrganisationAdmins | Write::SystemAdmins
+            ),
+            "{} is declared {:?}: test it outside the role matrix",
+            r.route,
+            declared(r.route)
+        );
+    }
     let routes = write_routes();
     let stale: Vec<&str> = known
         .iter()
@@ -686,6 +679,13 @@ impl Matrix {
                     ),
                 )
             }
+            "/admin/reminders" => form(
+                "/admin/reminders".into(),
+                format!(
+                    "stale_after_days={}&return_warning_days=14&repeat_after_days=7&meetings=quarterly",
+                    30 + n
+                ),
+            ),
             "/returns/periods" => form(
                 "/returns/periods".into(),
                 format!("quarter=Q{}+2026%2F27&due_on=2027-01-31", n % 4 + 1),
@@ -786,7 +786,7 @@ async fn check_route(rule: &Rule) {
         .flat_map(|&w| {
             scopes
                 .iter()
-                .map(move |&s| (w, s, rule.allowed.allows(w, s)))
+                .map(move |&s| (w, s, allows(declared(rule.route), w, s)))
         })
         .collect();
     // Refused first, against a database nothing has changed yet.

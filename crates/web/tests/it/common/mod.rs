@@ -274,40 +274,13 @@ pub async fn fingerprint(store: &Store) -> Vec<String> {
     lines
 }
 
-/// The routes the router registers, read from `crates/web/src/lib.rs`: (path as written,
-/// the text of its handlers), so tests over "every route" notice new ones.
-pub fn router_routes() -> Vec<(String, String)> {
-    let source = include_str!("../../../src/lib.rs");
-    // Routers merged into the main one, read from their own files.
-    let merged = [
-        ("tools::routes()", include_str!("../../../src/tools.rs")),
-        (
-            "travel_routes::routes()",
-            include_str!("../../../src/travel_routes.rs"),
-        ),
-    ];
-    let merges: Vec<&str> = source
-        .split(".merge(")
-        .skip(1)
-        .map(|piece| piece.split(')').next().unwrap_or_default())
-        .collect();
-    assert!(
-        !source.contains(".nest(")
-            && merges.iter().all(|m| merged
-                .iter()
-                .any(|(name, _)| name.starts_with(&format!("{m})")))),
-        "lib.rs nests or merges a router this test does not know ({merges:?}): teach \
-         router_routes() in crates/web/tests/common/mod.rs to read its file"
-    );
-    let routes: Vec<(String, String)> = std::iter::once(source)
-        .chain(merged.iter().map(|(_, file)| *file))
-        .flat_map(|source| source.split(".route(").skip(1))
-        .filter_map(|piece| piece.trim_start().strip_prefix('"'))
-        .map(|piece| {
-            let (path, rest) = piece.split_once('"').unwrap();
-            let handlers = rest.split(".fallback(").next().unwrap();
-            (path.to_string(), handlers.to_string())
-        })
+/// The paths the application serves with a GET handler, from its route table (the real
+/// router's, `greenplan_web::route_table`).
+pub fn get_routes() -> Vec<String> {
+    let routes: Vec<String> = greenplan_web::route_table()
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.path.to_string())
         .collect();
     assert!(routes.len() >= 40, "found too few routes: {routes:?}");
     routes
