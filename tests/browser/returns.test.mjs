@@ -150,6 +150,9 @@ const ADMIN_PAGES = [
   ['edit-area', '/areas/digital-transformation/edit'],
   ['edit-metric', '/metrics/inhaler-carbon/edit'],
   ['my-actions', '/my/actions'],
+  ['my-tasks', '/my/tasks'],
+  ['admin-reminders', '/admin/reminders'],
+  ['account', '/account'],
   ['audit', '/audit'],
 ];
 
